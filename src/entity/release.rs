@@ -1,0 +1,23 @@
+use sea_orm::entity::prelude::*;
+
+/// One immutable import of a seed bundle.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "releases")]
+pub struct Model {
+    /// SHA-256 (hex) of the canonical bundle: file names and contents.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    /// 1 for the first release, then 2, 3, …; the latest release has the highest.
+    #[sea_orm(unique)]
+    pub seq: i32,
+    pub imported_at: DateTimeUtc,
+    /// The disclosure threshold k the release was protected with.
+    pub min_cell: i32,
+    /// The package's `title`, for citations.
+    pub title: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,158 @@
+//! One error type for every interface: rendered as RFC 9457 `application/problem+json`
+//! over HTTP and as a GraphQL error with the same `type` and `parameter` extensions.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Everything a request can go wrong with. Internal causes are logged, never returned.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A query parameter, path segment or argument is unknown or malformed.
+    #[error("{detail}")]
+    InvalidParameter { parameter: String, detail: String },
+    /// No such item (or release).
+    #[error("{detail}")]
+    NotFound {
+        parameter: Option<String>,
+        detail: String,
+    },
+    /// The `Accept` header asks for a representation we do not have.
+    #[error("{detail}")]
+    NotAcceptable { detail: String },
+    /// The database did not answer in time.
+    #[error("the database is unavailable; try again shortly")]
+    Unavailable,
+    /// A bug or an unexpected database error; details are in the server log.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn invalid(parameter: impl Into<String>, detail: impl Into<String>) -> Self {
+        ApiError::InvalidParameter {
+            parameter: parameter.into(),
+            detail: detail.into(),
+        }
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        ApiError::NotFound {
+            parameter: None,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The problem type, a stable URN clients can switch on.
+    pub fn problem_type(&self) -> &'static str {
+        match self {
+            ApiError::InvalidParameter { .. } => "urn:sanctuary-data:problem:invalid-parameter",
+            ApiError::NotFound { .. } => "urn:sanctuary-data:problem:not-found",
+            ApiError::NotAcceptable { .. } => "urn:sanctuary-data:problem:not-acceptable",
+            ApiError::Unavailable => "urn:sanctuary-data:problem:unavailable",
+            ApiError::Internal(_) => "urn:sanctuary-data:problem:internal",
+        }
+    }
+
+    pub fn parameter(&self) -> Option<&str> {
+        match self {
+            ApiError::InvalidParameter { parameter, .. } => Some(parameter),
+            ApiError::NotFound { parameter, .. } => parameter.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The RFC 9457 body.
+    pub fn problem(&self) -> Problem {
+        let status = self.status();
+        Problem {
+            problem_type: self.problem_type().into(),
+            title: status.canonical_reason().unwrap_or("Error").into(),
+            status: status.as_u16(),
+            detail: self.to_string(),
+            parameter: self.parameter().map(str::to_owned),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        match error {
+            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => ApiError::Unavailable,
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+/// An RFC 9457 problem details object.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema, PartialEq, Eq)]
+#[schema(example = json!({
+    "type": "urn:sanctuary-data:problem:invalid-parameter",
+    "title": "Bad Request",
+    "status": 400,
+    "detail": "limit must be between 1 and 1000, got 5000",
+    "parameter": "limit"
+}))]
+pub struct Problem {
+    /// A URN naming the kind of problem.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// A short summary: the HTTP status phrase.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong, in words, and how to fix it.
+    pub detail: String,
+    /// The query parameter, path segment or argument at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(cause) = &self {
+            tracing::error!(error = ?cause, "internal error");
+        }
+        let status = self.status();
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
+/// GraphQL errors carry the same `type`, `status` and `parameter` as problem+json.
+impl async_graphql::ErrorExtensions for ApiError {
+    fn extend(&self) -> async_graphql::Error {
+        if let ApiError::Internal(cause) = self {
+            tracing::error!(error = ?cause, "internal error");
+        }
+        let problem = self.problem();
+        async_graphql::Error::new(problem.detail.clone()).extend_with(|_, extensions| {
+            extensions.set("type", problem.problem_type.clone());
+            extensions.set("status", problem.status);
+            if let Some(parameter) = &problem.parameter {
+                extensions.set("parameter", parameter.clone());
+            }
+        })
+    }
+}

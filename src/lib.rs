@@ -1,0 +1,23 @@
+//! # sanctuary-data
+//!
+//! An open-data service for municipal ID and sanctuary-policy programs (starting with
+//! Chicago's CityKey): aggregate statistics, program timelines and policy documents, each
+//! figure with its source, and **no individual records**.
+//!
+//! The flow: `seed` (CSV -> validated rows -> [`disclosure`] control -> one transaction ->
+//! a release) fills the database; [`query`] reads it; `rest`, `graphql` and `csv` present
+//! it. [`app::build_app`] assembles the HTTP application used by `main` and the tests.
+
+pub mod app;
+pub mod config;
+pub mod db;
+pub mod disclosure;
+pub mod entity;
+pub mod error;
+pub mod migration;
+pub mod model;
+pub mod query;
+pub mod seed;
+pub mod vocabulary;
+
+pub use app::{AppState, build_app};

@@ -1,0 +1,15 @@
+//! Schema migrations only, never data: data arrives through the importer (`seed`).
+
+use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_create_tables;
+
+/// Every migration, in order. Run at start-up by [`crate::db::connect`].
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_create_tables::Migration)]
+    }
+}

@@ -1,0 +1,321 @@
+//! The public types of every interface: JSON (serde), OpenAPI (utoipa) and GraphQL
+//! (async-graphql) all see these, built from the entities by `query.rs`. Doc comments
+//! here are the API documentation.
+
+use async_graphql::SimpleObject;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::entity;
+use crate::vocabulary::{
+    DatePrecision, DocumentKind, EventKind, ProgramStatus, Qualifier, SourceKind, StatisticStatus,
+};
+
+/// How suppression is described wherever the policy is published.
+pub const DISCLOSURE_METHOD: &str = "Primary suppression of breakdown cells with 1 <= value < k \
+(zero is published); a total below k suppresses its whole table; complementary suppression in \
+one-dimensional groups (program, metric, period, dimension plus the total) until no suppressed cell, \
+and no sum of suppressed cells below k, can be derived; every import is audited and fails otherwise.";
+
+/// The disclosure-control policy a release was protected with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, SimpleObject)]
+pub struct Disclosure {
+    /// The threshold k: breakdown cells with 1 <= value < k are suppressed ("the rule of k").
+    #[schema(example = 11)]
+    pub min_cell: i64,
+    /// How cells are chosen for suppression.
+    pub method: String,
+    /// The reason shown on every suppressed cell (the same for primary and complementary suppression).
+    #[schema(example = "small_count")]
+    pub suppression_reason: String,
+}
+
+impl Disclosure {
+    pub fn with_k(min_cell: i64) -> Self {
+        Disclosure {
+            min_cell,
+            method: DISCLOSURE_METHOD.into(),
+            suppression_reason: crate::disclosure::SUPPRESSION_REASON.into(),
+        }
+    }
+}
+
+/// An immutable snapshot of the data. Cite a figure as "figure X in release R" and it
+/// will have the same value forever.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, SimpleObject)]
+pub struct Release {
+    /// SHA-256 of the imported bundle (file names and contents).
+    #[schema(example = "3f1c0a9be2d14c6f8a7b5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a09")]
+    pub id: String,
+    /// 1 for the first release, then 2, 3, …; the highest is the latest.
+    pub seq: i32,
+    /// When the release was imported (UTC).
+    pub imported_at: DateTime<Utc>,
+    /// The data package's title.
+    pub title: String,
+    /// The disclosure-control policy the release was protected with.
+    pub disclosure: Disclosure,
+}
+
+impl From<entity::release::Model> for Release {
+    fn from(m: entity::release::Model) -> Self {
+        Release {
+            id: m.id,
+            seq: m.seq,
+            imported_at: m.imported_at,
+            title: m.title,
+            disclosure: Disclosure::with_k(i64::from(m.min_cell)),
+        }
+    }
+}
+
+/// A publication that a figure, event, document or program comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, SimpleObject)]
+pub struct Source {
+    /// Stable identifier of the source.
+    #[schema(example = "tribune-2025-06-11-no-obligation")]
+    pub id: String,
+    /// Title of the article, page or document.
+    pub title: String,
+    /// Who published it (a syndicated or mirror copy says so).
+    pub publisher: String,
+    /// Where to read it.
+    pub url: String,
+    /// When it was published, if known.
+    pub published_on: Option<NaiveDate>,
+    /// When it was retrieved, if recorded.
+    pub retrieved_on: Option<NaiveDate>,
+    /// What kind of publisher it is.
+    pub kind: SourceKind,
+}
+
+/// A municipal ID or sanctuary-policy program.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, SimpleObject)]
+pub struct Program {
+    /// Stable identifier, used in URLs and filters.
+    #[schema(example = "citykey")]
+    pub slug: String,
+    /// The program's name.
+    #[schema(example = "Chicago CityKey")]
+    pub name: String,
+    /// The city or county.
+    pub jurisdiction: String,
+    /// The office that runs it.
+    pub administered_by: String,
+    /// When it launched, if a source states it.
+    pub launched_on: Option<NaiveDate>,
+    /// Whether it operates today, as far as a cited source states.
+    pub status: ProgramStatus,
+    /// The official website, if any.
+    pub website: Option<String>,
+    /// What the program is, in a few sentences.
+    pub description: String,
+    /// Where the description comes from.
+    pub source: Source,
+}
+
+/// An entry in the dictionary of metric names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, SimpleObject)]
+pub struct Metric {
+    /// Identifier used in the `metric` filter.
+    #[schema(example = "cards_issued")]
+    pub id: String,
+    /// Human-readable name.
+    pub name: String,
+    /// What is counted, and what is not.
+    pub description: String,
+    /// The unit counted.
+    #[schema(example = "cards")]
+    pub unit: String,
+}
+
+/// Something that happened in a program's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, SimpleObject)]
+pub struct Event {
+    /// Stable identifier.
+    pub id: String,
+    /// The program's slug.
+    pub program: String,
+    /// The date (the 1st of the month or year when only those are known).
+    pub date: NaiveDate,
+    /// How precisely the date is known.
+    pub date_precision: DatePrecision,
+    /// What kind of event it was.
+    pub kind: EventKind,
+    /// One-line summary.
+    pub title: String,
+    /// What happened, including any conflict between sources.
+    pub description: String,
+    /// Where it is reported.
+    pub source: Source,
+}
+
+/// A policy document: an ordinance, statement, subpoena (as reported), report or decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, SimpleObject)]
+pub struct Document {
+    /// Stable identifier.
+    pub id: String,
+    /// The program's slug.
+    pub program: String,
+    /// The document's title.
+    pub title: String,
+    /// What kind of document it is.
+    pub kind: DocumentKind,
+    /// Who issued it.
+    pub issuer: String,
+    /// When it was issued or published, if known.
+    pub published_on: Option<NaiveDate>,
+    /// Where to read it (or the report about it).
+    pub url: String,
+    /// What it says, in a few sentences.
+    pub summary: String,
+    /// Where it is cited from.
+    pub source: Source,
+}
+
+/// One published figure (long form: one row per program, metric, period, dimension and
+/// category). A suppressed figure has `value: null` and `suppressed: true`; it is never 0.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, SimpleObject)]
+pub struct Statistic {
+    /// Stable identifier.
+    #[schema(example = "citykey-cards-issued-2022")]
+    pub id: String,
+    /// The program's slug.
+    pub program: String,
+    /// The metric's id (see `/api/v1/metrics`).
+    #[graphql(skip)]
+    #[schema(example = "cards_issued")]
+    pub metric: String,
+    /// First day of the period counted (inclusive).
+    pub period_start: NaiveDate,
+    /// Last day of the period counted (inclusive).
+    pub period_end: NaiveDate,
+    /// `total`, or the breakdown (such as `channel`, `age_group`, `ward`).
+    pub dimension: String,
+    /// `all` for totals, else the breakdown's category.
+    pub category: String,
+    /// The count; null when suppressed.
+    #[schema(example = 19000)]
+    pub value: Option<i64>,
+    /// Whether the value is withheld by disclosure control.
+    pub suppressed: bool,
+    /// Why the value is withheld (one reason for every suppressed cell), or null.
+    pub suppression_reason: Option<String>,
+    /// How the figure relates to the true count, in the source's words.
+    pub qualifier: Qualifier,
+    /// The unit counted.
+    pub unit: String,
+    /// The figure's standing.
+    pub status: StatisticStatus,
+    /// Remarks on the figure: judgement calls, conflicts, reliability.
+    pub note: Option<String>,
+    /// Where the figure comes from.
+    pub source: Source,
+}
+
+/// Parse a stored vocabulary value; the importer only writes valid ones, so a failure
+/// means the database was edited by hand.
+fn vocab<T>(parse: fn(&str) -> Option<T>, text: &str, column: &str) -> Result<T, sea_orm::DbErr> {
+    parse(text).ok_or_else(|| {
+        sea_orm::DbErr::Type(format!("unexpected {column} {text:?} in the database"))
+    })
+}
+
+impl Source {
+    pub fn from_entity(m: entity::source::Model) -> Result<Self, sea_orm::DbErr> {
+        Ok(Source {
+            kind: vocab(SourceKind::parse, &m.kind, "source kind")?,
+            id: m.id,
+            title: m.title,
+            publisher: m.publisher,
+            url: m.url,
+            published_on: m.published_on,
+            retrieved_on: m.retrieved_on,
+        })
+    }
+}
+
+impl Program {
+    pub fn from_entity(m: entity::program::Model, source: Source) -> Result<Self, sea_orm::DbErr> {
+        Ok(Program {
+            status: vocab(ProgramStatus::parse, &m.status, "program status")?,
+            slug: m.slug,
+            name: m.name,
+            jurisdiction: m.jurisdiction,
+            administered_by: m.administered_by,
+            launched_on: m.launched_on,
+            website: m.website,
+            description: m.description,
+            source,
+        })
+    }
+}
+
+impl From<entity::metric::Model> for Metric {
+    fn from(m: entity::metric::Model) -> Self {
+        Metric {
+            id: m.id,
+            name: m.name,
+            description: m.description,
+            unit: m.unit,
+        }
+    }
+}
+
+impl Event {
+    pub fn from_entity(m: entity::event::Model, source: Source) -> Result<Self, sea_orm::DbErr> {
+        Ok(Event {
+            date_precision: vocab(DatePrecision::parse, &m.date_precision, "date precision")?,
+            kind: vocab(EventKind::parse, &m.kind, "event kind")?,
+            id: m.id,
+            program: m.program,
+            date: m.date,
+            title: m.title,
+            description: m.description,
+            source,
+        })
+    }
+}
+
+impl Document {
+    pub fn from_entity(m: entity::document::Model, source: Source) -> Result<Self, sea_orm::DbErr> {
+        Ok(Document {
+            kind: vocab(DocumentKind::parse, &m.kind, "document kind")?,
+            id: m.id,
+            program: m.program,
+            title: m.title,
+            issuer: m.issuer,
+            published_on: m.published_on,
+            url: m.url,
+            summary: m.summary,
+            source,
+        })
+    }
+}
+
+impl Statistic {
+    pub fn from_entity(
+        m: entity::statistic::Model,
+        source: Source,
+    ) -> Result<Self, sea_orm::DbErr> {
+        Ok(Statistic {
+            qualifier: vocab(Qualifier::parse, &m.qualifier, "qualifier")?,
+            status: vocab(StatisticStatus::parse, &m.status, "statistic status")?,
+            id: m.id,
+            program: m.program,
+            metric: m.metric,
+            period_start: m.period_start,
+            period_end: m.period_end,
+            dimension: m.dimension,
+            category: m.category,
+            // Belt and braces: a suppressed row never shows a number, whatever is stored.
+            value: if m.suppressed { None } else { m.value },
+            suppressed: m.suppressed,
+            suppression_reason: m.suppression_reason,
+            unit: m.unit,
+            note: m.note,
+            source,
+        })
+    }
+}

@@ -1,0 +1,759 @@
+//! Every read query. REST, GraphQL and CSV all call these functions, so the same filter
+//! returns the same rows, in the same order, with the same numbers everywhere.
+//!
+//! Rows are ordered by `position` (the canonical order fixed at import, unique within a
+//! release); pages continue after the last position seen, so paging is keyset-based and
+//! a crawl never skips or repeats a row, even while a new release is imported.
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::NaiveDate;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select,
+};
+
+use crate::entity::{document, event, metric, program, release, source, statistic};
+use crate::error::ApiError;
+use crate::model::{Document, Event, Metric, Program, Release, Source, Statistic};
+use crate::vocabulary::{DocumentKind, EventKind, ProgramStatus, SourceKind, StatisticStatus};
+
+/// Page size when none is asked for.
+pub const DEFAULT_LIMIT: u64 = 100;
+/// The largest page size.
+pub const MAX_LIMIT: u64 = 1000;
+/// The longest text search accepted.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// An opaque position in a collection of one release.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Cursor {
+    pub release: String,
+    pub position: i32,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("v1.{}.{}", self.release, self.position))
+    }
+
+    /// `None` for anything that is not a cursor this service issued.
+    pub fn decode(text: &str) -> Option<Cursor> {
+        let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
+        let text = String::from_utf8(bytes).ok()?;
+        let mut parts = text.split('.');
+        let (Some("v1"), Some(release), Some(position), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        is_release_id(release).then_some(())?;
+        Some(Cursor {
+            release: release.to_owned(),
+            position: position.parse().ok().filter(|p| *p >= 0)?,
+        })
+    }
+}
+
+/// Whether `text` looks like a release id (64 lower-case hex digits).
+pub fn is_release_id(text: &str) -> bool {
+    text.len() == 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Which slice of a collection to return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PageRequest {
+    pub limit: u64,
+    /// Return rows after this position (0: from the start).
+    pub after: i32,
+}
+
+/// One page of a collection.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Rows matching the filter, across all pages.
+    pub total: u64,
+    /// Where the next page starts, if there is one.
+    pub next: Option<Cursor>,
+    /// The position of each item (for per-item GraphQL cursors).
+    pub positions: Vec<i32>,
+}
+
+/// The release and page a request asks for: `release` wins; otherwise the cursor's
+/// release; otherwise the latest. `names` are the argument names to blame in errors
+/// (`limit`/`cursor` for REST, `first`/`after` for GraphQL).
+pub async fn resolve_page(
+    db: &DatabaseConnection,
+    release: Option<&str>,
+    cursor: Option<&str>,
+    limit: Option<i64>,
+    names: (&str, &str),
+) -> Result<(release::Model, PageRequest), ApiError> {
+    let (limit_name, cursor_name) = names;
+    let limit = match limit {
+        None => DEFAULT_LIMIT,
+        Some(n) if (1..=MAX_LIMIT as i64).contains(&n) => n as u64,
+        Some(n) => {
+            return Err(ApiError::invalid(
+                limit_name,
+                format!("{limit_name} must be between 1 and {MAX_LIMIT}, got {n}"),
+            ));
+        }
+    };
+    let cursor = match cursor {
+        None => None,
+        Some(text) => Some(Cursor::decode(text).ok_or_else(|| {
+            ApiError::invalid(
+                cursor_name,
+                format!("{cursor_name} is not a cursor issued by this service"),
+            )
+        })?),
+    };
+    let requested = release.or(cursor.as_ref().map(|c| c.release.as_str()));
+    let release = resolve_release(db, requested).await?;
+    if let Some(cursor) = &cursor
+        && cursor.release != release.id
+    {
+        return Err(ApiError::invalid(
+            cursor_name,
+            format!(
+                "{cursor_name} belongs to release {}, not {}",
+                cursor.release, release.id
+            ),
+        ));
+    }
+    Ok((
+        release,
+        PageRequest {
+            limit,
+            after: cursor.map(|c| c.position).unwrap_or(0),
+        },
+    ))
+}
+
+/// The release named by `requested`, or the latest.
+pub async fn resolve_release(
+    db: &DatabaseConnection,
+    requested: Option<&str>,
+) -> Result<release::Model, ApiError> {
+    match requested {
+        Some(id) => {
+            if !is_release_id(id) {
+                return Err(ApiError::invalid(
+                    "release",
+                    format!(
+                        "release must be a release id (64 hex digits, see /api/v1/releases), got {id:?}"
+                    ),
+                ));
+            }
+            release::Entity::find_by_id(id.to_owned())
+                .one(db)
+                .await?
+                .ok_or_else(|| ApiError::NotFound {
+                    parameter: Some("release".into()),
+                    detail: format!("no release {id}; see /api/v1/releases"),
+                })
+        }
+        None => latest_release(db)
+            .await?
+            .ok_or_else(|| ApiError::not_found("no release has been imported yet")),
+    }
+}
+
+/// The newest release, if any has been imported.
+pub async fn latest_release(
+    db: &DatabaseConnection,
+) -> Result<Option<release::Model>, sea_orm::DbErr> {
+    release::Entity::find()
+        .order_by_desc(release::Column::Seq)
+        .one(db)
+        .await
+}
+
+/// Every release, newest first (there are few; the list is capped all the same).
+pub async fn list_releases(db: &DatabaseConnection) -> Result<Vec<Release>, ApiError> {
+    let rows = release::Entity::find()
+        .order_by_desc(release::Column::Seq)
+        .limit(MAX_LIMIT)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(Release::from).collect())
+}
+
+/// A date window; `from` after `to` is an error naming `from`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct DateRange {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+impl DateRange {
+    pub fn new(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Self, ApiError> {
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            return Err(ApiError::invalid(
+                "from",
+                format!("from ({f}) is after to ({t})"),
+            ));
+        }
+        Ok(DateRange { from, to })
+    }
+}
+
+/// Filters of `statistics`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct StatisticFilter {
+    pub program: Option<String>,
+    pub metric: Option<String>,
+    pub dimension: Option<String>,
+    pub category: Option<String>,
+    pub status: Option<StatisticStatus>,
+    /// Statistics whose period overlaps this window.
+    pub period: DateRange,
+}
+
+/// Filters of `events`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct EventFilter {
+    pub program: Option<String>,
+    pub kind: Option<EventKind>,
+    /// Events dated within this window.
+    pub date: DateRange,
+}
+
+/// Filters of `documents`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct DocumentFilter {
+    pub program: Option<String>,
+    pub kind: Option<DocumentKind>,
+    /// Case-insensitive text search over titles and summaries.
+    pub q: Option<String>,
+    /// Documents published within this window (undated documents are left out when set).
+    pub published: DateRange,
+}
+
+/// Filters of `programs`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct ProgramFilter {
+    pub status: Option<ProgramStatus>,
+}
+
+/// Filters of `sources`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct SourceFilter {
+    pub kind: Option<SourceKind>,
+}
+
+/// What every data row has: a position and (except sources and metrics) a source.
+pub trait Row {
+    fn position(&self) -> i32;
+    fn source_id(&self) -> Option<&str> {
+        None
+    }
+}
+
+macro_rules! row {
+    ($module:ident, sourced) => {
+        impl Row for $module::Model {
+            fn position(&self) -> i32 {
+                self.position
+            }
+            fn source_id(&self) -> Option<&str> {
+                Some(&self.source_id)
+            }
+        }
+    };
+    ($module:ident) => {
+        impl Row for $module::Model {
+            fn position(&self) -> i32 {
+                self.position
+            }
+        }
+    };
+}
+row!(program, sourced);
+row!(event, sourced);
+row!(document, sourced);
+row!(statistic, sourced);
+row!(source);
+row!(metric);
+
+/// Run a filtered, keyset-paged select: one COUNT and one page query.
+async fn fetch_page<E>(
+    db: &DatabaseConnection,
+    release: &str,
+    select: Select<E>,
+    position: E::Column,
+    page: PageRequest,
+) -> Result<(Vec<E::Model>, u64, Option<Cursor>), ApiError>
+where
+    E: EntityTrait,
+    E::Model: Row + Sync,
+{
+    let total = select.clone().count(db).await?;
+    let mut rows = select
+        .filter(position.gt(page.after))
+        .order_by_asc(position)
+        .limit(page.limit + 1)
+        .all(db)
+        .await?;
+    let next = if rows.len() as u64 > page.limit {
+        rows.truncate(page.limit as usize);
+        rows.last().map(|r| Cursor {
+            release: release.to_owned(),
+            position: r.position(),
+        })
+    } else {
+        None
+    };
+    Ok((rows, total, next))
+}
+
+/// The sources the rows cite, in one query.
+async fn sources_for<M: Row>(
+    db: &DatabaseConnection,
+    release: &str,
+    rows: &[M],
+) -> Result<HashMap<String, Source>, ApiError> {
+    let mut ids: Vec<&str> = rows.iter().filter_map(Row::source_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut found = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let models = source::Entity::find()
+            .filter(source::Column::ReleaseId.eq(release))
+            .filter(source::Column::Id.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?;
+        for model in models {
+            found.insert(model.id.clone(), Source::from_entity(model)?);
+        }
+    }
+    Ok(found)
+}
+
+/// Pair each row with its source and convert it to the public type.
+fn with_sources<M: Row, T>(
+    rows: Vec<M>,
+    sources: &HashMap<String, Source>,
+    convert: fn(M, Source) -> Result<T, sea_orm::DbErr>,
+) -> Result<Vec<T>, ApiError> {
+    rows.into_iter()
+        .map(|row| {
+            let id = row.source_id().unwrap_or_default().to_owned();
+            let source = sources.get(&id).cloned().ok_or_else(|| {
+                ApiError::Internal(anyhow::anyhow!("source {id} missing from its release"))
+            })?;
+            Ok(convert(row, source)?)
+        })
+        .collect()
+}
+
+fn page<T>(items: Vec<T>, positions: Vec<i32>, total: u64, next: Option<Cursor>) -> Page<T> {
+    Page {
+        items,
+        total,
+        next,
+        positions,
+    }
+}
+
+fn overlap_condition<C: ColumnTrait>(start: C, end: C, range: DateRange) -> Condition {
+    let mut condition = Condition::all();
+    if let Some(from) = range.from {
+        condition = condition.add(end.gte(from));
+    }
+    if let Some(to) = range.to {
+        condition = condition.add(start.lte(to));
+    }
+    condition
+}
+
+fn statistic_condition(release: &str, f: &StatisticFilter) -> Condition {
+    use statistic::Column as C;
+    Condition::all()
+        .add(C::ReleaseId.eq(release))
+        .add_option(f.program.as_ref().map(|v| C::Program.eq(v.as_str())))
+        .add_option(f.metric.as_ref().map(|v| C::Metric.eq(v.as_str())))
+        .add_option(f.dimension.as_ref().map(|v| C::Dimension.eq(v.as_str())))
+        .add_option(f.category.as_ref().map(|v| C::Category.eq(v.as_str())))
+        .add_option(f.status.map(|v| C::Status.eq(v.as_str())))
+        .add(overlap_condition(C::PeriodStart, C::PeriodEnd, f.period))
+}
+
+fn event_condition(release: &str, f: &EventFilter) -> Condition {
+    use event::Column as C;
+    Condition::all()
+        .add(C::ReleaseId.eq(release))
+        .add_option(f.program.as_ref().map(|v| C::Program.eq(v.as_str())))
+        .add_option(f.kind.map(|v| C::Kind.eq(v.as_str())))
+        .add(overlap_condition(C::Date, C::Date, f.date))
+}
+
+/// `%`, `_` and the escape character itself are literal in a search.
+fn like_pattern(q: &str) -> LikeExpr {
+    let escaped = q
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    LikeExpr::new(format!("%{escaped}%")).escape('\\')
+}
+
+fn document_condition(release: &str, f: &DocumentFilter) -> Condition {
+    use document::Column as C;
+    let mut condition = Condition::all()
+        .add(C::ReleaseId.eq(release))
+        .add_option(f.program.as_ref().map(|v| C::Program.eq(v.as_str())))
+        .add_option(f.kind.map(|v| C::Kind.eq(v.as_str())))
+        .add(overlap_condition(
+            C::PublishedOn,
+            C::PublishedOn,
+            f.published,
+        ));
+    if let Some(q) = &f.q {
+        condition = condition.add(
+            Condition::any()
+                .add(
+                    Expr::expr(Func::lower(Expr::col((document::Entity, C::Title))))
+                        .like(like_pattern(q)),
+                )
+                .add(
+                    Expr::expr(Func::lower(Expr::col((document::Entity, C::Summary))))
+                        .like(like_pattern(q)),
+                ),
+        );
+    }
+    condition
+}
+
+/// A page of statistics.
+pub async fn list_statistics(
+    db: &DatabaseConnection,
+    release: &str,
+    filter: &StatisticFilter,
+    page_request: PageRequest,
+) -> Result<Page<Statistic>, ApiError> {
+    let select = statistic::Entity::find().filter(statistic_condition(release, filter));
+    let (rows, total, next) = fetch_page(
+        db,
+        release,
+        select,
+        statistic::Column::Position,
+        page_request,
+    )
+    .await?;
+    let positions = rows.iter().map(|r| r.position).collect();
+    let sources = sources_for(db, release, &rows).await?;
+    Ok(page(
+        with_sources(rows, &sources, Statistic::from_entity)?,
+        positions,
+        total,
+        next,
+    ))
+}
+
+/// Every statistic of the given programs that matches `filter`, grouped by program, in
+/// canonical order (for GraphQL's batched nested fields).
+pub async fn statistics_of_programs(
+    db: &DatabaseConnection,
+    release: &str,
+    programs: &[String],
+    filter: &StatisticFilter,
+) -> Result<HashMap<String, Vec<(i32, Statistic)>>, ApiError> {
+    let rows = statistic::Entity::find()
+        .filter(statistic_condition(release, filter))
+        .filter(statistic::Column::Program.is_in(programs.iter().map(String::as_str)))
+        .order_by_asc(statistic::Column::Position)
+        .all(db)
+        .await?;
+    let positions: Vec<i32> = rows.iter().map(|r| r.position).collect();
+    let sources = sources_for(db, release, &rows).await?;
+    Ok(group_by_program(
+        positions,
+        with_sources(rows, &sources, Statistic::from_entity)?,
+        |s| &s.program,
+    ))
+}
+
+/// One statistic by id.
+pub async fn get_statistic(
+    db: &DatabaseConnection,
+    release: &str,
+    id: &str,
+) -> Result<Option<Statistic>, ApiError> {
+    let Some(row) = statistic::Entity::find_by_id((release.to_owned(), id.to_owned()))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let sources = sources_for(db, release, std::slice::from_ref(&row)).await?;
+    Ok(with_sources(vec![row], &sources, Statistic::from_entity)?.pop())
+}
+
+/// A page of events.
+pub async fn list_events(
+    db: &DatabaseConnection,
+    release: &str,
+    filter: &EventFilter,
+    page_request: PageRequest,
+) -> Result<Page<Event>, ApiError> {
+    let select = event::Entity::find().filter(event_condition(release, filter));
+    let (rows, total, next) =
+        fetch_page(db, release, select, event::Column::Position, page_request).await?;
+    let positions = rows.iter().map(|r| r.position).collect();
+    let sources = sources_for(db, release, &rows).await?;
+    Ok(page(
+        with_sources(rows, &sources, Event::from_entity)?,
+        positions,
+        total,
+        next,
+    ))
+}
+
+/// Every event of the given programs that matches `filter`, grouped by program.
+pub async fn events_of_programs(
+    db: &DatabaseConnection,
+    release: &str,
+    programs: &[String],
+    filter: &EventFilter,
+) -> Result<HashMap<String, Vec<(i32, Event)>>, ApiError> {
+    let rows = event::Entity::find()
+        .filter(event_condition(release, filter))
+        .filter(event::Column::Program.is_in(programs.iter().map(String::as_str)))
+        .order_by_asc(event::Column::Position)
+        .all(db)
+        .await?;
+    let positions: Vec<i32> = rows.iter().map(|r| r.position).collect();
+    let sources = sources_for(db, release, &rows).await?;
+    Ok(group_by_program(
+        positions,
+        with_sources(rows, &sources, Event::from_entity)?,
+        |e| &e.program,
+    ))
+}
+
+/// A page of documents.
+pub async fn list_documents(
+    db: &DatabaseConnection,
+    release: &str,
+    filter: &DocumentFilter,
+    page_request: PageRequest,
+) -> Result<Page<Document>, ApiError> {
+    let select = document::Entity::find().filter(document_condition(release, filter));
+    let (rows, total, next) = fetch_page(
+        db,
+        release,
+        select,
+        document::Column::Position,
+        page_request,
+    )
+    .await?;
+    let positions = rows.iter().map(|r| r.position).collect();
+    let sources = sources_for(db, release, &rows).await?;
+    Ok(page(
+        with_sources(rows, &sources, Document::from_entity)?,
+        positions,
+        total,
+        next,
+    ))
+}
+
+/// Every document of the given programs that matches `filter`, grouped by program.
+pub async fn documents_of_programs(
+    db: &DatabaseConnection,
+    release: &str,
+    programs: &[String],
+    filter: &DocumentFilter,
+) -> Result<HashMap<String, Vec<(i32, Document)>>, ApiError> {
+    let rows = document::Entity::find()
+        .filter(document_condition(release, filter))
+        .filter(document::Column::Program.is_in(programs.iter().map(String::as_str)))
+        .order_by_asc(document::Column::Position)
+        .all(db)
+        .await?;
+    let positions: Vec<i32> = rows.iter().map(|r| r.position).collect();
+    let sources = sources_for(db, release, &rows).await?;
+    Ok(group_by_program(
+        positions,
+        with_sources(rows, &sources, Document::from_entity)?,
+        |d| &d.program,
+    ))
+}
+
+/// One document by id.
+pub async fn get_document(
+    db: &DatabaseConnection,
+    release: &str,
+    id: &str,
+) -> Result<Option<Document>, ApiError> {
+    let Some(row) = document::Entity::find_by_id((release.to_owned(), id.to_owned()))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let sources = sources_for(db, release, std::slice::from_ref(&row)).await?;
+    Ok(with_sources(vec![row], &sources, Document::from_entity)?.pop())
+}
+
+/// A page of programs.
+pub async fn list_programs(
+    db: &DatabaseConnection,
+    release: &str,
+    filter: &ProgramFilter,
+    page_request: PageRequest,
+) -> Result<Page<Program>, ApiError> {
+    let select = program::Entity::find()
+        .filter(program::Column::ReleaseId.eq(release))
+        .apply_if(filter.status, |s, v| {
+            s.filter(program::Column::Status.eq(v.as_str()))
+        });
+    let (rows, total, next) =
+        fetch_page(db, release, select, program::Column::Position, page_request).await?;
+    let positions = rows.iter().map(|r| r.position).collect();
+    let sources = sources_for(db, release, &rows).await?;
+    Ok(page(
+        with_sources(rows, &sources, Program::from_entity)?,
+        positions,
+        total,
+        next,
+    ))
+}
+
+/// One program by slug.
+pub async fn get_program(
+    db: &DatabaseConnection,
+    release: &str,
+    slug: &str,
+) -> Result<Option<Program>, ApiError> {
+    let Some(row) = program::Entity::find_by_id((release.to_owned(), slug.to_owned()))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let sources = sources_for(db, release, std::slice::from_ref(&row)).await?;
+    Ok(with_sources(vec![row], &sources, Program::from_entity)?.pop())
+}
+
+/// A page of sources.
+pub async fn list_sources(
+    db: &DatabaseConnection,
+    release: &str,
+    filter: &SourceFilter,
+    page_request: PageRequest,
+) -> Result<Page<Source>, ApiError> {
+    let select = source::Entity::find()
+        .filter(source::Column::ReleaseId.eq(release))
+        .apply_if(filter.kind, |s, v| {
+            s.filter(source::Column::Kind.eq(v.as_str()))
+        });
+    let (rows, total, next) =
+        fetch_page(db, release, select, source::Column::Position, page_request).await?;
+    let positions = rows.iter().map(|r| r.position).collect();
+    let items = rows
+        .into_iter()
+        .map(Source::from_entity)
+        .collect::<Result<_, _>>()?;
+    Ok(page(items, positions, total, next))
+}
+
+/// One source by id.
+pub async fn get_source(
+    db: &DatabaseConnection,
+    release: &str,
+    id: &str,
+) -> Result<Option<Source>, ApiError> {
+    let row = source::Entity::find_by_id((release.to_owned(), id.to_owned()))
+        .one(db)
+        .await?;
+    Ok(row.map(Source::from_entity).transpose()?)
+}
+
+/// A page of metrics.
+pub async fn list_metrics(
+    db: &DatabaseConnection,
+    release: &str,
+    page_request: PageRequest,
+) -> Result<Page<Metric>, ApiError> {
+    let select = metric::Entity::find().filter(metric::Column::ReleaseId.eq(release));
+    let (rows, total, next) =
+        fetch_page(db, release, select, metric::Column::Position, page_request).await?;
+    let positions = rows.iter().map(|r| r.position).collect();
+    Ok(page(
+        rows.into_iter().map(Metric::from).collect(),
+        positions,
+        total,
+        next,
+    ))
+}
+
+/// Metrics by id (for GraphQL's batched `Statistic.metric`).
+pub async fn metrics_by_id(
+    db: &DatabaseConnection,
+    release: &str,
+    ids: &[String],
+) -> Result<HashMap<String, Metric>, ApiError> {
+    let rows = metric::Entity::find()
+        .filter(metric::Column::ReleaseId.eq(release))
+        .filter(metric::Column::Id.is_in(ids.iter().map(String::as_str)))
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|m| (m.id.clone(), Metric::from(m)))
+        .collect())
+}
+
+fn group_by_program<T>(
+    positions: Vec<i32>,
+    items: Vec<T>,
+    program: fn(&T) -> &String,
+) -> HashMap<String, Vec<(i32, T)>> {
+    let mut grouped: HashMap<String, Vec<(i32, T)>> = HashMap::new();
+    for (position, item) in positions.into_iter().zip(items) {
+        grouped
+            .entry(program(&item).clone())
+            .or_default()
+            .push((position, item));
+    }
+    grouped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_forgeries() {
+        let cursor = Cursor {
+            release: "a".repeat(64),
+            position: 42,
+        };
+        assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
+        assert_eq!(Cursor::decode("not-a-cursor"), None);
+        assert_eq!(Cursor::decode(&URL_SAFE_NO_PAD.encode("v1.short.3")), None);
+        assert_eq!(
+            Cursor::decode(&URL_SAFE_NO_PAD.encode(format!("v1.{}.-1", "a".repeat(64)))),
+            None
+        );
+    }
+
+    #[test]
+    fn search_patterns_treat_wildcards_literally() {
+        assert_eq!(like_pattern("50%_Off").pattern, "%50\\%\\_off%");
+    }
+}

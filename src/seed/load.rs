@@ -1,0 +1,135 @@
+//! Writing a checked bundle as a new release, in one transaction.
+
+use std::path::Path;
+
+use sea_orm::{
+    ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+
+use super::{Bundle, Problems, check_dir};
+use crate::disclosure::Policy;
+use crate::entity::{document, event, metric, program, release, source, statistic};
+
+/// Rows per INSERT statement: well under SQLite's and PostgreSQL's parameter limits.
+const CHUNK: usize = 200;
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportOutcome {
+    /// A new release was created.
+    Created {
+        release: String,
+        seq: i32,
+        summary: String,
+    },
+    /// Identical content is already loaded; nothing was written.
+    AlreadyImported { release: String, seq: i32 },
+}
+
+impl std::fmt::Display for ImportOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ImportOutcome::Created {
+                release,
+                seq,
+                summary,
+            } => {
+                write!(f, "created release {release} (#{seq}): {summary}")
+            }
+            ImportOutcome::AlreadyImported { release, seq } => write!(
+                f,
+                "release {release} (#{seq}) already holds exactly this content; nothing imported"
+            ),
+        }
+    }
+}
+
+/// Why an import failed. Either way, the database is as it was before.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportFailure {
+    #[error("{0}")]
+    Invalid(#[from] Problems),
+    #[error("database error while importing (nothing was imported): {0}")]
+    Database(#[from] sea_orm::DbErr),
+}
+
+/// Check `dir` and load it as a new release, all or nothing.
+pub async fn import_dir(
+    db: &DatabaseConnection,
+    dir: &Path,
+    policy: Policy,
+) -> Result<ImportOutcome, ImportFailure> {
+    let bundle = check_dir(dir, policy)?;
+    Ok(load_bundle(db, bundle).await?)
+}
+
+/// Write a checked bundle in one transaction. Identical content (same release id) is a no-op.
+pub async fn load_bundle(
+    db: &DatabaseConnection,
+    bundle: Bundle,
+) -> Result<ImportOutcome, sea_orm::DbErr> {
+    let txn = db.begin().await?;
+    if let Some(existing) = release::Entity::find_by_id(bundle.id.clone())
+        .one(&txn)
+        .await?
+    {
+        txn.rollback().await?;
+        return Ok(ImportOutcome::AlreadyImported {
+            release: existing.id,
+            seq: existing.seq,
+        });
+    }
+    let last_seq: Option<i32> = release::Entity::find()
+        .select_only()
+        .column(release::Column::Seq)
+        .order_by_desc(release::Column::Seq)
+        .into_tuple()
+        .one(&txn)
+        .await?;
+    let seq = last_seq.unwrap_or(0) + 1;
+    let summary = bundle.summary();
+    release::Model {
+        id: bundle.id.clone(),
+        seq,
+        imported_at: chrono::Utc::now(),
+        min_cell: bundle.min_cell as i32,
+        title: bundle.title.clone(),
+    }
+    .into_active_model()
+    .insert(&txn)
+    .await?;
+
+    insert_all::<source::Entity, _>(&txn, bundle.sources).await?;
+    insert_all::<program::Entity, _>(&txn, bundle.programs).await?;
+    insert_all::<metric::Entity, _>(&txn, bundle.metrics).await?;
+    insert_all::<event::Entity, _>(&txn, bundle.events).await?;
+    insert_all::<document::Entity, _>(&txn, bundle.documents).await?;
+    insert_all::<statistic::Entity, _>(&txn, bundle.statistics).await?;
+    txn.commit().await?;
+    Ok(ImportOutcome::Created {
+        release: bundle.id,
+        seq,
+        summary,
+    })
+}
+
+async fn insert_all<E, M>(
+    txn: &sea_orm::DatabaseTransaction,
+    rows: Vec<M>,
+) -> Result<(), sea_orm::DbErr>
+where
+    E: EntityTrait,
+    M: IntoActiveModel<E::ActiveModel>,
+{
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<E::ActiveModel> = rows
+            .by_ref()
+            .take(CHUNK)
+            .map(IntoActiveModel::into_active_model)
+            .collect();
+        E::insert_many(chunk).exec_without_returning(txn).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,195 @@
+//! The column allow-list: the only tables and columns an import may contain, with the
+//! type of every column. This list, not the descriptor, is the authority: a
+//! datapackage.json that declares any other column is rejected, which is what keeps
+//! person-level fields out.
+
+use crate::vocabulary::{
+    DatePrecision, DocumentKind, EventKind, ProgramStatus, Qualifier, SourceKind, StatisticStatus,
+};
+
+/// How a column's text is checked.
+#[derive(Debug, Clone, Copy)]
+pub enum FieldType {
+    /// Free text (no control characters other than line breaks and tabs).
+    Text,
+    /// A lower-case slug: `^[a-z0-9][a-z0-9-]*$`.
+    Slug,
+    /// A snake_case identifier: `^[a-z][a-z0-9_]*$`.
+    Identifier,
+    /// An absolute http(s) URL.
+    Url,
+    /// A calendar date, `YYYY-MM-DD`.
+    Date,
+    /// A non-negative whole number.
+    Count,
+    /// One of a closed list of values.
+    Enum(&'static [&'static str]),
+    /// The key of a row in another table (checked after every file is read).
+    Reference(&'static str),
+}
+
+impl FieldType {
+    /// The Table Schema type the descriptor must declare for this column.
+    pub fn frictionless_type(self) -> &'static str {
+        match self {
+            FieldType::Date => "date",
+            FieldType::Count => "integer",
+            _ => "string",
+        }
+    }
+}
+
+/// One allowed column.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    pub name: &'static str,
+    pub ty: FieldType,
+    pub required: bool,
+}
+
+/// One allowed table: its resource name, its columns and its key column.
+#[derive(Debug)]
+pub struct Table {
+    pub name: &'static str,
+    pub key: &'static str,
+    pub fields: &'static [Field],
+}
+
+impl Table {
+    pub fn field_index(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+
+    pub fn column_list(&self) -> String {
+        self.fields
+            .iter()
+            .map(|f| f.name)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+const fn req(name: &'static str, ty: FieldType) -> Field {
+    Field {
+        name,
+        ty,
+        required: true,
+    }
+}
+
+const fn opt(name: &'static str, ty: FieldType) -> Field {
+    Field {
+        name,
+        ty,
+        required: false,
+    }
+}
+
+use FieldType::*;
+
+pub const SOURCES: Table = Table {
+    name: "sources",
+    key: "id",
+    fields: &[
+        req("id", Slug),
+        req("title", Text),
+        req("publisher", Text),
+        req("url", Url),
+        opt("published_on", Date),
+        opt("retrieved_on", Date),
+        req("kind", Enum(SourceKind::VALUES)),
+    ],
+};
+
+pub const PROGRAMS: Table = Table {
+    name: "programs",
+    key: "slug",
+    fields: &[
+        req("slug", Slug),
+        req("name", Text),
+        req("jurisdiction", Text),
+        req("administered_by", Text),
+        opt("launched_on", Date),
+        req("status", Enum(ProgramStatus::VALUES)),
+        opt("website", Url),
+        req("description", Text),
+        req("source_id", Reference("sources")),
+    ],
+};
+
+pub const METRICS: Table = Table {
+    name: "metrics",
+    key: "id",
+    fields: &[
+        req("id", Identifier),
+        req("name", Text),
+        req("description", Text),
+        req("unit", Identifier),
+    ],
+};
+
+pub const EVENTS: Table = Table {
+    name: "events",
+    key: "id",
+    fields: &[
+        req("id", Slug),
+        req("program", Reference("programs")),
+        req("date", Date),
+        req("date_precision", Enum(DatePrecision::VALUES)),
+        req("kind", Enum(EventKind::VALUES)),
+        req("title", Text),
+        req("description", Text),
+        req("source_id", Reference("sources")),
+    ],
+};
+
+pub const DOCUMENTS: Table = Table {
+    name: "documents",
+    key: "id",
+    fields: &[
+        req("id", Slug),
+        req("program", Reference("programs")),
+        req("title", Text),
+        req("kind", Enum(DocumentKind::VALUES)),
+        req("issuer", Text),
+        opt("published_on", Date),
+        req("url", Url),
+        req("summary", Text),
+        req("source_id", Reference("sources")),
+    ],
+};
+
+pub const STATISTICS: Table = Table {
+    name: "statistics",
+    key: "id",
+    fields: &[
+        req("id", Slug),
+        req("program", Reference("programs")),
+        req("metric", Reference("metrics")),
+        req("period_start", Date),
+        req("period_end", Date),
+        req("dimension", Identifier),
+        req("category", Text),
+        req("value", Count),
+        req("qualifier", Enum(Qualifier::VALUES)),
+        req("unit", Identifier),
+        req("status", Enum(StatisticStatus::VALUES)),
+        req("source_id", Reference("sources")),
+        opt("note", Text),
+    ],
+};
+
+/// Every table, in load order (referenced tables first).
+pub const TABLES: [&Table; 6] = [
+    &SOURCES,
+    &PROGRAMS,
+    &METRICS,
+    &EVENTS,
+    &DOCUMENTS,
+    &STATISTICS,
+];
+
+/// The longest text accepted in any cell, so a runaway file cannot bloat a release.
+pub const MAX_TEXT_CHARS: usize = 10_000;
+/// The longest key, slug or identifier.
+pub const MAX_KEY_CHARS: usize = 100;

@@ -1,0 +1,345 @@
+//! The importer: every class of bad input gives one exact, located message and leaves the
+//! database as it was; good input becomes a release, once.
+
+use std::fs;
+use std::path::Path;
+
+use sanctuary_data::seed::{self, ImportFailure, ImportOutcome};
+
+use crate::helpers::*;
+
+/// Replace `from` with `to` in one file of a fixture copy.
+fn edit(dir: &Path, file: &str, from: &str, to: &str) {
+    let path = dir.join(file);
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{file} does not contain {from:?}");
+    fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// Import the broken copy into a database that already holds the good fixture; the first
+/// problem must be `expected`, and every table must keep its rows.
+async fn assert_rejected(dir: &Path, expected: &str) {
+    let test_db = fresh_db().await;
+    import(&test_db.db, &fixture("small")).await;
+    let before = counts(&test_db.db).await;
+    let error = seed::import_dir(&test_db.db, dir, policy())
+        .await
+        .expect_err("the import must fail");
+    let ImportFailure::Invalid(problems) = error else {
+        panic!("expected validation problems, got {error}")
+    };
+    assert_eq!(
+        problems.listed.first().map(|p| p.to_string()).as_deref(),
+        Some(expected),
+        "all problems:\n{problems}"
+    );
+    assert_eq!(
+        counts(&test_db.db).await,
+        before,
+        "a failed import must change nothing"
+    );
+    // `check` reports the same thing without a database.
+    let checked = seed::check_dir(dir, policy()).expect_err("check must fail too");
+    assert_eq!(checked.listed[0].to_string(), expected);
+}
+
+#[tokio::test]
+async fn bad_integer_names_file_line_column_and_value() {
+    let dir = fixture_copy("small");
+    edit(dir.path(), "statistics.csv", ",19000,", ",19000.5,");
+    assert_rejected(dir.path(), r#"statistics.csv:2:8 (value): "19000.5" — expected a whole number >= 0 (digits only, no separators)"#).await;
+}
+
+#[tokio::test]
+async fn bad_date_is_rejected() {
+    let dir = fixture_copy("small");
+    edit(dir.path(), "events.csv", "2025-06-13", "2025-06-31");
+    assert_rejected(
+        dir.path(),
+        r#"events.csv:3:3 (date): "2025-06-31" — expected a date as YYYY-MM-DD"#,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn value_outside_its_enum_is_rejected() {
+    let dir = fixture_copy("small");
+    edit(dir.path(), "sources.csv", ",news", ",blog");
+    assert_rejected(dir.path(), r#"sources.csv:3:7 (kind): "blog" — expected one of government, news, court, report, other"#).await;
+}
+
+#[tokio::test]
+async fn unknown_column_is_rejected_so_no_person_level_field_slips_in() {
+    let dir = fixture_copy("small");
+    edit(
+        dir.path(),
+        "statistics.csv",
+        ",note\n",
+        ",note,applicant_name\n",
+    );
+    edit(
+        dir.path(),
+        "statistics.csv",
+        "src-a,\n",
+        "src-a,,Jane Doe\n",
+    );
+    assert_rejected(
+        dir.path(),
+        r#"statistics.csv:1:14 (header): "applicant_name" — expected only the declared columns id,program,metric,period_start,period_end,dimension,category,value,qualifier,unit,status,source_id,note"#,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn unknown_column_in_the_descriptor_is_rejected() {
+    let dir = fixture_copy("small");
+    edit(
+        dir.path(),
+        "datapackage.json",
+        r#""name": "note""#,
+        r#""name": "home_address""#,
+    );
+    let problems = seed::check_dir(dir.path(), policy()).unwrap_err();
+    let first = problems.listed[0].to_string();
+    assert!(first.starts_with("datapackage.json:"), "{first}");
+    assert!(first.contains(r#"(resources[5].schema.fields[12]): "home_address" — expected only the allowed columns of statistics"#), "{first}");
+}
+
+#[tokio::test]
+async fn missing_column_is_rejected() {
+    let dir = fixture_copy("small");
+    let path = dir.path().join("metrics.csv");
+    fs::write(&path, "id,name,unit\ncards_issued,Cards issued,cards\n").unwrap();
+    assert_rejected(
+        dir.path(),
+        r#"metrics.csv:1:4 (header): "" — expected the missing column description"#,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn duplicated_column_is_rejected() {
+    let dir = fixture_copy("small");
+    let path = dir.path().join("metrics.csv");
+    fs::write(
+        &path,
+        "id,name,description,unit,name\ncards_issued,Cards issued,x,cards,Again\n",
+    )
+    .unwrap();
+    assert_rejected(
+        dir.path(),
+        r#"metrics.csv:1:5 (header): "name" — expected each column once"#,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn ragged_row_is_rejected() {
+    let dir = fixture_copy("small");
+    edit(
+        dir.path(),
+        "programs.csv",
+        "Another synthetic program.,src-b",
+        "Another synthetic program.",
+    );
+    assert_rejected(dir.path(), r#"programs.csv:3:9 (row): "Another synthetic program." — expected 9 fields, as in the header (found 8)"#).await;
+}
+
+#[tokio::test]
+async fn unclosed_quote_is_rejected() {
+    let dir = fixture_copy("small");
+    edit(
+        dir.path(),
+        "events.csv",
+        "Beta ordinance,",
+        "\"Beta ordinance,",
+    );
+    assert_rejected(dir.path(), r#"events.csv:4:6 (-): "Beta ordinance,Synthetic event.,src-b\n" — expected a closing quote before the end of the file"#).await;
+}
+
+#[tokio::test]
+async fn invalid_utf8_is_rejected() {
+    let dir = fixture_copy("small");
+    let path = dir.path().join("metrics.csv");
+    let mut bytes = b"id,name,description,unit\ncards_issued,Cards \xff issued,x,cards\n".to_vec();
+    bytes.extend_from_slice(b"");
+    fs::write(&path, bytes).unwrap();
+    assert_rejected(
+        dir.path(),
+        "metrics.csv:2:2 (name): \"Cards \u{FFFD} issued\" — expected valid UTF-8 text",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn empty_file_is_rejected() {
+    let dir = fixture_copy("small");
+    fs::write(dir.path().join("documents.csv"), "").unwrap();
+    assert_rejected(
+        dir.path(),
+        r#"documents.csv:1:1 (header): "" — expected a header row with the columns id,program,title,kind,issuer,published_on,url,summary,source_id"#,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn duplicate_key_names_both_lines() {
+    let dir = fixture_copy("small");
+    edit(dir.path(), "events.csv", "beta-ordinance,", "alpha-launch,");
+    assert_rejected(
+        dir.path(),
+        r#"events.csv:4:1 (id): "alpha-launch" — expected a unique id; line 2 already has it"#,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn dangling_foreign_key_is_rejected() {
+    let dir = fixture_copy("small");
+    edit(
+        dir.path(),
+        "documents.csv",
+        "beta-statement,beta,",
+        "beta-statement,gamma,",
+    );
+    assert_rejected(dir.path(), r#"documents.csv:3:2 (program): "gamma" — expected a key of programs (defined in programs.csv)"#).await;
+}
+
+#[tokio::test]
+async fn many_problems_are_listed_up_to_100_then_counted() {
+    let dir = fixture_copy("small");
+    let mut text = String::from("id,name,description,unit\n");
+    for i in 0..150 {
+        text.push_str(&format!("Bad Id {i},n,d,cards\n"));
+    }
+    fs::write(dir.path().join("metrics.csv"), text).unwrap();
+    let problems = seed::check_dir(dir.path(), policy()).unwrap_err();
+    assert_eq!(problems.listed.len(), 100);
+    assert_eq!(problems.total, 150);
+    assert!(problems.to_string().contains("… and 50 more"), "{problems}");
+}
+
+#[tokio::test]
+async fn a_leading_bom_is_accepted_and_does_not_change_the_release() {
+    let plain = seed::check_dir(&fixture("small"), policy()).unwrap();
+    let dir = fixture_copy("small");
+    let path = dir.path().join("programs.csv");
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend(fs::read(&path).unwrap());
+    fs::write(&path, bytes).unwrap();
+    let with_bom = seed::check_dir(dir.path(), policy()).unwrap();
+    assert_eq!(with_bom.programs.len(), 2);
+    assert_eq!(with_bom.programs[0].slug, "alpha");
+    assert_eq!(with_bom.id, plain.id, "a BOM is not content");
+}
+
+#[tokio::test]
+async fn importing_identical_content_again_creates_nothing() {
+    let test_db = fresh_db().await;
+    let first = import(&test_db.db, &fixture("small")).await;
+    let ImportOutcome::Created {
+        release, seq: 1, ..
+    } = first
+    else {
+        panic!("{first:?}")
+    };
+    let after_first = counts(&test_db.db).await;
+    let second = import(&test_db.db, &fixture("small")).await;
+    assert_eq!(
+        second,
+        ImportOutcome::AlreadyImported {
+            release: release.clone(),
+            seq: 1
+        }
+    );
+    assert!(second.to_string().contains(&release));
+    assert_eq!(counts(&test_db.db).await, after_first);
+}
+
+#[tokio::test]
+async fn a_different_import_becomes_a_second_release_and_the_first_stays_readable() {
+    use sanctuary_data::entity::statistic;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let test_db = fresh_db().await;
+    let ImportOutcome::Created { release: first, .. } =
+        import(&test_db.db, &fixture("small")).await
+    else {
+        panic!()
+    };
+    let dir = fixture_copy("small");
+    edit(dir.path(), "statistics.csv", ",19000,", ",19001,");
+    let ImportOutcome::Created {
+        release: second,
+        seq,
+        ..
+    } = import(&test_db.db, dir.path()).await
+    else {
+        panic!()
+    };
+    assert_ne!(first, second);
+    assert_eq!(seq, 2);
+    let value_in = |release: String| {
+        let db = test_db.db.clone();
+        async move {
+            statistic::Entity::find_by_id((release, "alpha-2022".to_owned()))
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap()
+                .value
+        }
+    };
+    assert_eq!(value_in(first.clone()).await, Some(19000));
+    assert_eq!(value_in(second.clone()).await, Some(19001));
+    let rows_in_first = statistic::Entity::find()
+        .filter(statistic::Column::ReleaseId.eq(first))
+        .all(&test_db.db)
+        .await
+        .unwrap();
+    assert_eq!(rows_in_first.len(), 3);
+}
+
+#[tokio::test]
+async fn the_seed_data_imports_without_errors() {
+    let test_db = fresh_db().await;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seed-data");
+    let outcome = import(&test_db.db, &dir).await;
+    assert!(
+        matches!(outcome, ImportOutcome::Created { seq: 1, .. }),
+        "{outcome:?}"
+    );
+    let [
+        releases,
+        sources,
+        programs,
+        metrics,
+        events,
+        documents,
+        statistics,
+    ] = counts(&test_db.db).await;
+    assert_eq!(releases, 1);
+    assert!(
+        programs >= 8,
+        "CityKey and the comparable programs: {programs}"
+    );
+    assert!(sources >= 20 && metrics >= 1 && events >= 30 && documents >= 15 && statistics >= 15);
+}
+
+#[tokio::test]
+async fn rows_get_positions_in_canonical_order() {
+    let bundle = seed::check_dir(&fixture("small"), policy()).unwrap();
+    let events: Vec<_> = bundle
+        .events
+        .iter()
+        .map(|e| (e.position, e.id.as_str()))
+        .collect();
+    assert_eq!(
+        events,
+        vec![
+            (1, "beta-ordinance"),
+            (2, "alpha-launch"),
+            (3, "alpha-pause")
+        ]
+    );
+}
