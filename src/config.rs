@@ -41,6 +41,12 @@ pub enum Command {
         /// Directory holding datapackage.json and the CSV files it declares.
         dir: PathBuf,
     },
+    /// Write the generated contracts: schema.graphql and openapi/openapi.json.
+    Export {
+        /// Repository root to write into.
+        #[arg(long, env = "SANCTUARY_EXPORT_DIR", default_value = ".")]
+        out_dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, clap::Args)]

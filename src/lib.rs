@@ -10,14 +10,17 @@
 
 pub mod app;
 pub mod config;
+pub mod csv;
 pub mod db;
 pub mod disclosure;
 pub mod entity;
 pub mod error;
+pub mod export;
 pub mod http;
 pub mod migration;
 pub mod model;
 pub mod query;
+pub mod rest;
 pub mod seed;
 pub mod vocabulary;
 

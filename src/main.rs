@@ -46,5 +46,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Export { out_dir } => sanctuary_data::export::write_contracts(&out_dir),
     }
 }

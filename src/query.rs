@@ -403,12 +403,16 @@ fn event_condition(release: &str, f: &EventFilter) -> Condition {
 
 /// `%`, `_` and the escape character itself are literal in a search.
 fn like_pattern(q: &str) -> LikeExpr {
+    LikeExpr::new(like_text(q)).escape('\\')
+}
+
+fn like_text(q: &str) -> String {
     let escaped = q
         .to_lowercase()
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
-    LikeExpr::new(format!("%{escaped}%")).escape('\\')
+    format!("%{escaped}%")
 }
 
 fn document_condition(release: &str, f: &DocumentFilter) -> Condition {
@@ -754,6 +758,6 @@ mod tests {
 
     #[test]
     fn search_patterns_treat_wildcards_literally() {
-        assert_eq!(like_pattern("50%_Off").pattern, "%50\\%\\_off%");
+        assert_eq!(like_text("50%_Off"), "%50\\%\\_off%");
     }
 }

@@ -137,3 +137,102 @@ pub async fn app_with(fixture_name: &str) -> (axum::Router, TestDb) {
     let app = build_app(AppState::new(test_db.db.clone(), policy()));
     (app, test_db)
 }
+
+/// The small fixture with `rows` synthetic daily totals (from 1800-01-01) for program alpha added to
+/// statistics.csv (for pagination walks).
+pub fn synthetic_fixture(rows: usize) -> tempfile::TempDir {
+    let dir = fixture_copy("small");
+    let mut text = std::fs::read_to_string(dir.path().join("statistics.csv")).unwrap();
+    let start = chrono::NaiveDate::from_ymd_opt(1800, 1, 1).unwrap();
+    for i in 0..rows {
+        let day = start + chrono::Days::new(i as u64);
+        text.push_str(&format!(
+            "synthetic-{i:05},alpha,cards_issued,{day},{day},total,all,{},exact,cards,estimated,src-a,Synthetic row\n",
+            100 + i
+        ));
+    }
+    std::fs::write(dir.path().join("statistics.csv"), text).unwrap();
+    dir
+}
+
+/// A response, read whole.
+pub struct Reply {
+    pub status: axum::http::StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: bytes::Bytes,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// Assert a problem+json error with this status and parameter; returns the detail.
+    pub fn assert_problem(&self, status: u16, parameter: Option<&str>) -> String {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text());
+        assert_eq!(self.header("content-type"), "application/problem+json");
+        let body = self.json();
+        assert_eq!(body["status"], status);
+        assert!(
+            body["type"]
+                .as_str()
+                .unwrap()
+                .starts_with("urn:sanctuary-data:problem:")
+        );
+        assert!(!body["title"].as_str().unwrap().is_empty());
+        assert_eq!(body["parameter"].as_str(), parameter, "body: {body}");
+        body["detail"].as_str().unwrap().to_owned()
+    }
+}
+
+/// Send a request through the app (no network).
+pub async fn send(app: &axum::Router, request: axum::http::Request<axum::body::Body>) -> Reply {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// GET `uri` with optional extra headers.
+pub async fn get_with(app: &axum::Router, uri: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut request = axum::http::Request::get(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    send(app, request.body(axum::body::Body::empty()).unwrap()).await
+}
+
+/// GET `uri`.
+pub async fn get(app: &axum::Router, uri: &str) -> Reply {
+    get_with(app, uri, &[]).await
+}
+
+/// Parse CSV text into rows of strings (header included).
+pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}

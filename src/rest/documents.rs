@@ -1,0 +1,119 @@
+//! `/api/v1/documents`: ordinances, statements, subpoenas (as reported), reports, decisions.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::{
+    ApiQuery, ItemParams, ItemResponse, ListParams, ListResponse, item, list, param_names,
+};
+use crate::app::AppState;
+use crate::error::{ApiError, Problem};
+use crate::model::Document;
+use crate::query::{self, DateRange, DocumentFilter, MAX_SEARCH_CHARS};
+use crate::vocabulary::DocumentKind;
+
+/// Filters of the documents collection.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct DocumentListParams {
+    /// Only this program (its slug, e.g. `citykey`).
+    #[param(example = "citykey")]
+    program: Option<String>,
+    /// Only documents of this kind.
+    kind: Option<DocumentKind>,
+    /// Case-insensitive text search over titles and summaries (at most 200 characters).
+    #[param(example = "subpoena")]
+    q: Option<String>,
+    /// Only documents published on or after this date (undated documents are left out).
+    from: Option<NaiveDate>,
+    /// Only documents published on or before this date (undated documents are left out).
+    to: Option<NaiveDate>,
+}
+
+impl DocumentListParams {
+    /// The filter a request asks for; unknown or malformed parameters are errors.
+    pub fn filter(request: &ApiQuery) -> Result<DocumentFilter, ApiError> {
+        let mut allowed = param_names::<ListParams>();
+        allowed.extend(param_names::<DocumentListParams>());
+        request.check_names(&allowed)?;
+        let q = request.text("q");
+        if q.as_ref()
+            .is_some_and(|q| q.chars().count() > MAX_SEARCH_CHARS)
+        {
+            return Err(ApiError::invalid(
+                "q",
+                format!("q must be at most {MAX_SEARCH_CHARS} characters"),
+            ));
+        }
+        Ok(DocumentFilter {
+            program: request.text("program"),
+            kind: request.vocab("kind", DocumentKind::parse, DocumentKind::VALUES)?,
+            q,
+            published: DateRange::new(request.date("from")?, request.date("to")?)?,
+        })
+    }
+}
+
+/// List documents
+///
+/// Policy documents, dated ones first (oldest first), each with its URL and source.
+#[utoipa::path(
+    get,
+    path = "/documents",
+    tag = "documents",
+    params(ListParams, DocumentListParams),
+    responses(
+        (status = 200, description = "A page of documents (JSON, or CSV with `format=csv` / `Accept: text/csv`).",
+            content((ListResponse<Document> = "application/json"), (String = "text/csv")),
+            headers(("ETag" = String), ("Link" = String, description = "RFC 8288 link to the next page"), ("X-Data-Release" = String))),
+        (status = 304, description = "Not modified (If-None-Match matched the ETag)."),
+        (status = 400, description = "A parameter is unknown or malformed.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such release.", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "The Accept header asks for neither JSON nor CSV.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_documents(
+    State(state): State<AppState>,
+    request: ApiQuery,
+) -> Result<Response, ApiError> {
+    let filter = DocumentListParams::filter(&request)?;
+    list(
+        &state,
+        &request,
+        "documents",
+        async |state, release, page| query::list_documents(&state.db, release, &filter, page).await,
+    )
+    .await
+}
+
+/// Get one document
+#[utoipa::path(
+    get,
+    path = "/documents/{id}",
+    tag = "documents",
+    params(("id" = String, Path, description = "The document's id."), ItemParams),
+    responses(
+        (status = 200, description = "The document.", body = ItemResponse<Document>),
+        (status = 304, description = "Not modified."),
+        (status = 400, description = "A parameter is unknown or malformed.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such document or release.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_document(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: ApiQuery,
+) -> Result<Response, ApiError> {
+    item(
+        &state,
+        &request,
+        ("document", "id"),
+        &id,
+        async |state, release| query::get_document(&state.db, release, &id).await,
+    )
+    .await
+}

@@ -1,0 +1,308 @@
+//! `/downloads`: whole tables of a release as CSV, streamed page by page so a large
+//! table never sits in memory.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{ApiQuery, Representation, param_names, render_json, respond};
+use crate::app::AppState;
+use crate::csv::{BOM, CSV_CONTENT_TYPE, CsvOut, CsvRecord};
+use crate::error::{ApiError, Problem};
+use crate::http::{X_DATA_RELEASE, cache_control, etag_for, is_not_modified};
+use crate::model::{Document, Event, Metric, Program, Source, Statistic};
+use crate::query::{self, MAX_LIMIT, PageRequest};
+
+/// The tables that can be downloaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DownloadTable {
+    Programs,
+    Statistics,
+    Events,
+    Documents,
+    Sources,
+    Metrics,
+}
+
+impl DownloadTable {
+    const ALL: [DownloadTable; 6] = [
+        DownloadTable::Programs,
+        DownloadTable::Statistics,
+        DownloadTable::Events,
+        DownloadTable::Documents,
+        DownloadTable::Sources,
+        DownloadTable::Metrics,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            DownloadTable::Programs => "programs",
+            DownloadTable::Statistics => "statistics",
+            DownloadTable::Events => "events",
+            DownloadTable::Documents => "documents",
+            DownloadTable::Sources => "sources",
+            DownloadTable::Metrics => "metrics",
+        }
+    }
+
+    fn header(self) -> &'static [&'static str] {
+        match self {
+            DownloadTable::Programs => Program::HEADER,
+            DownloadTable::Statistics => Statistic::HEADER,
+            DownloadTable::Events => Event::HEADER,
+            DownloadTable::Documents => Document::HEADER,
+            DownloadTable::Sources => Source::HEADER,
+            DownloadTable::Metrics => Metric::HEADER,
+        }
+    }
+
+    /// One chunk of rows after `after`, as CSV lines; and where the next chunk starts.
+    async fn chunk(
+        self,
+        state: &AppState,
+        release: &str,
+        after: i32,
+    ) -> Result<(Vec<u8>, Option<i32>, u64), ApiError> {
+        let page = PageRequest {
+            limit: MAX_LIMIT,
+            after,
+        };
+        let db = &state.db;
+        let mut out = CsvOut::new();
+        macro_rules! write_page {
+            ($page:expr) => {{
+                let page = $page;
+                for row in &page.items {
+                    row.write(&mut out);
+                    out.end_record();
+                }
+                (
+                    out.take(),
+                    page.next.map(|c| c.position),
+                    page.items.len() as u64,
+                )
+            }};
+        }
+        Ok(match self {
+            DownloadTable::Programs => {
+                write_page!(query::list_programs(db, release, &Default::default(), page).await?)
+            }
+            DownloadTable::Statistics => {
+                write_page!(query::list_statistics(db, release, &Default::default(), page).await?)
+            }
+            DownloadTable::Events => {
+                write_page!(query::list_events(db, release, &Default::default(), page).await?)
+            }
+            DownloadTable::Documents => {
+                write_page!(query::list_documents(db, release, &Default::default(), page).await?)
+            }
+            DownloadTable::Sources => {
+                write_page!(query::list_sources(db, release, &Default::default(), page).await?)
+            }
+            DownloadTable::Metrics => write_page!(query::list_metrics(db, release, page).await?),
+        })
+    }
+
+    fn header_bytes(self, bom: bool) -> Vec<u8> {
+        let mut out = CsvOut::new();
+        out.header(self.header());
+        let header = out.take();
+        if bom { [BOM, &header].concat() } else { header }
+    }
+}
+
+/// Parameters of the downloads.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct DownloadParams {
+    /// A release id (see `/api/v1/releases`); default: the latest release.
+    release: Option<String>,
+    /// Prefix a UTF-8 byte order mark so Excel reads accents correctly.
+    bom: Option<bool>,
+}
+
+/// One downloadable table.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Download {
+    /// The table.
+    pub table: DownloadTable,
+    /// Where to download it (pinned to the release).
+    pub url: String,
+    /// The media type of the file.
+    pub media_type: String,
+    /// Data rows in the file (the header row not counted).
+    pub rows: u64,
+    /// Size of the file in bytes, without a BOM.
+    pub bytes: u64,
+}
+
+/// The downloads of a release.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DownloadList {
+    /// One entry per table.
+    pub data: Vec<Download>,
+    /// About the list.
+    pub meta: super::ItemMeta,
+}
+
+/// List downloads
+///
+/// Every table of a release as a CSV file, with its row count and size.
+#[utoipa::path(
+    get,
+    path = "/downloads",
+    tag = "downloads",
+    params(("release" = Option<String>, Query, description = "A release id; default: the latest release.")),
+    responses(
+        (status = 200, description = "The downloadable tables.", body = DownloadList),
+        (status = 304, description = "Not modified."),
+        (status = 400, description = "A parameter is unknown or malformed.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such release.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_downloads(
+    State(state): State<AppState>,
+    request: ApiQuery,
+) -> Result<Response, ApiError> {
+    request.check_names(&["release".to_owned()])?;
+    let release = query::resolve_release(&state.db, request.text("release").as_deref()).await?;
+    respond(
+        &state,
+        &request,
+        &release.id,
+        Representation::Json,
+        async || {
+            let mut data = Vec::new();
+            for table in DownloadTable::ALL {
+                let (mut rows, mut bytes, mut after) =
+                    (0, table.header_bytes(false).len() as u64, Some(0));
+                while let Some(position) = after {
+                    let (chunk, next, count) = table.chunk(&state, &release.id, position).await?;
+                    bytes += chunk.len() as u64;
+                    rows += count;
+                    after = next;
+                }
+                data.push(Download {
+                    table,
+                    url: format!("/downloads/{}.csv?release={}", table.name(), release.id),
+                    media_type: CSV_CONTENT_TYPE.into(),
+                    rows,
+                    bytes,
+                });
+            }
+            render_json(
+                &DownloadList {
+                    data,
+                    meta: super::ItemMeta {
+                        release: release.id.clone(),
+                    },
+                },
+                &release.id,
+            )
+        },
+    )
+    .await
+}
+
+/// Download a table
+///
+/// The whole table of a release as one CSV file, streamed. Same columns as the
+/// collection's CSV; suppressed statistics have an empty `value` and `suppressed=true`.
+#[utoipa::path(
+    get,
+    path = "/downloads/{file}",
+    tag = "downloads",
+    params(("file" = String, Path, description = "`<table>.csv`, e.g. `statistics.csv`.", example = "statistics.csv"), DownloadParams),
+    responses(
+        (status = 200, description = "The table as CSV.", content_type = "text/csv", body = String,
+            headers(("ETag" = String), ("Content-Disposition" = String), ("X-Data-Release" = String))),
+        (status = 304, description = "Not modified."),
+        (status = 400, description = "A parameter is unknown or malformed.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such table or release.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn download_table(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    request: ApiQuery,
+) -> Result<Response, ApiError> {
+    let table = file
+        .strip_suffix(".csv")
+        .and_then(|name| DownloadTable::ALL.into_iter().find(|t| t.name() == name))
+        .ok_or_else(|| ApiError::NotFound {
+            parameter: Some("file".into()),
+            detail: format!(
+                "no download {file:?}; available: {}",
+                DownloadTable::ALL
+                    .map(|t| format!("{}.csv", t.name()))
+                    .join(", ")
+            ),
+        })?;
+    request.check_names(&param_names::<DownloadParams>())?;
+    let bom = request.boolean("bom")?.unwrap_or(false);
+    let release = query::resolve_release(&state.db, request.text("release").as_deref()).await?;
+
+    // The file is a pure function of (release, table, bom), so that is what the ETag digests.
+    let etag = etag_for(
+        CSV_CONTENT_TYPE,
+        format!("{}/{}/{bom}", release.id, table.name()).as_bytes(),
+    );
+    let mut response = if is_not_modified(&request.headers, &etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let first = Bytes::from(table.header_bytes(bom));
+        let release_id = release.id.clone();
+        let rest = futures::stream::unfold(Some(0), move |after| {
+            let state = state.clone();
+            let release_id = release_id.clone();
+            async move {
+                let position = after?;
+                match table.chunk(&state, &release_id, position).await {
+                    Ok((bytes, next, _)) => {
+                        Some((Ok::<_, std::io::Error>(Bytes::from(bytes)), next))
+                    }
+                    Err(error) => {
+                        // Headers are gone already; end the body early so the client sees a truncated download.
+                        tracing::error!(?error, "download stream failed");
+                        Some((Err(std::io::Error::other("download failed")), None))
+                    }
+                }
+            }
+        });
+        let body = futures::StreamExt::chain(futures::stream::once(async move { Ok(first) }), rest);
+        let mut response = Body::from_stream(body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(CSV_CONTENT_TYPE),
+        );
+        headers.insert(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_str(&format!(
+                "attachment; filename=\"{}-{}.csv\"",
+                table.name(),
+                release.id
+            ))
+            .expect("ascii"),
+        );
+        response
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        cache_control(request.text("release").is_some()),
+    );
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    headers.insert(
+        X_DATA_RELEASE,
+        HeaderValue::from_str(&release.id).expect("hex"),
+    );
+    Ok(response)
+}

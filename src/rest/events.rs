@@ -1,0 +1,74 @@
+//! `/api/v1/events`: program timelines.
+
+use axum::extract::State;
+use axum::response::Response;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::{ApiQuery, ListParams, ListResponse, list, param_names};
+use crate::app::AppState;
+use crate::error::{ApiError, Problem};
+use crate::model::Event;
+use crate::query::{self, DateRange, EventFilter};
+use crate::vocabulary::EventKind;
+
+/// Filters of the events collection.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct EventListParams {
+    /// Only this program (its slug, e.g. `citykey`).
+    #[param(example = "citykey")]
+    program: Option<String>,
+    /// Only events of this kind.
+    kind: Option<EventKind>,
+    /// Only events on or after this date.
+    from: Option<NaiveDate>,
+    /// Only events on or before this date.
+    to: Option<NaiveDate>,
+}
+
+impl EventListParams {
+    /// The filter a request asks for; unknown or malformed parameters are errors.
+    pub fn filter(request: &ApiQuery) -> Result<EventFilter, ApiError> {
+        let mut allowed = param_names::<ListParams>();
+        allowed.extend(param_names::<EventListParams>());
+        request.check_names(&allowed)?;
+        Ok(EventFilter {
+            program: request.text("program"),
+            kind: request.vocab("kind", EventKind::parse, EventKind::VALUES)?,
+            date: DateRange::new(request.date("from")?, request.date("to")?)?,
+        })
+    }
+}
+
+/// List events
+///
+/// Program timelines, oldest first. Where sources disagree on a date, the description
+/// says so. Each event carries its source's title and URL.
+#[utoipa::path(
+    get,
+    path = "/events",
+    tag = "events",
+    params(ListParams, EventListParams),
+    responses(
+        (status = 200, description = "A page of events (JSON, or CSV with `format=csv` / `Accept: text/csv`).",
+            content((ListResponse<Event> = "application/json"), (String = "text/csv")),
+            headers(("ETag" = String), ("Link" = String, description = "RFC 8288 link to the next page"), ("X-Data-Release" = String))),
+        (status = 304, description = "Not modified (If-None-Match matched the ETag)."),
+        (status = 400, description = "A parameter is unknown or malformed.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such release.", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "The Accept header asks for neither JSON nor CSV.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_events(
+    State(state): State<AppState>,
+    request: ApiQuery,
+) -> Result<Response, ApiError> {
+    let filter = EventListParams::filter(&request)?;
+    list(&state, &request, "events", async |state, release, page| {
+        query::list_events(&state.db, release, &filter, page).await
+    })
+    .await
+}

@@ -1,0 +1,89 @@
+//! `/api/v1/programs`: municipal ID and sanctuary-policy programs.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::{
+    ApiQuery, ItemParams, ItemResponse, ListParams, ListResponse, item, list, param_names,
+};
+use crate::app::AppState;
+use crate::error::{ApiError, Problem};
+use crate::model::Program;
+use crate::query::{self, ProgramFilter};
+use crate::vocabulary::ProgramStatus;
+
+/// Filters of the programs collection.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ProgramListParams {
+    /// Only programs with this status.
+    status: Option<ProgramStatus>,
+}
+
+/// List programs
+///
+/// Every program, by slug, with its source.
+#[utoipa::path(
+    get,
+    path = "/programs",
+    tag = "programs",
+    params(ListParams, ProgramListParams),
+    responses(
+        (status = 200, description = "A page of programs (JSON, or CSV with `format=csv` / `Accept: text/csv`).",
+            content((ListResponse<Program> = "application/json"), (String = "text/csv")),
+            headers(("ETag" = String), ("Link" = String, description = "RFC 8288 link to the next page"), ("X-Data-Release" = String))),
+        (status = 304, description = "Not modified (If-None-Match matched the ETag)."),
+        (status = 400, description = "A parameter is unknown or malformed.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such release.", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "The Accept header asks for neither JSON nor CSV.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_programs(
+    State(state): State<AppState>,
+    request: ApiQuery,
+) -> Result<Response, ApiError> {
+    let mut allowed = param_names::<ListParams>();
+    allowed.extend(param_names::<ProgramListParams>());
+    request.check_names(&allowed)?;
+    let filter = ProgramFilter {
+        status: request.vocab("status", ProgramStatus::parse, ProgramStatus::VALUES)?,
+    };
+    list(
+        &state,
+        &request,
+        "programs",
+        async |state, release, page| query::list_programs(&state.db, release, &filter, page).await,
+    )
+    .await
+}
+
+/// Get one program
+#[utoipa::path(
+    get,
+    path = "/programs/{slug}",
+    tag = "programs",
+    params(("slug" = String, Path, description = "The program's slug.", example = "citykey"), ItemParams),
+    responses(
+        (status = 200, description = "The program.", body = ItemResponse<Program>),
+        (status = 304, description = "Not modified."),
+        (status = 400, description = "A parameter is unknown or malformed.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such program or release.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_program(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    request: ApiQuery,
+) -> Result<Response, ApiError> {
+    item(
+        &state,
+        &request,
+        ("program", "slug"),
+        &slug,
+        async |state, release| query::get_program(&state.db, release, &slug).await,
+    )
+    .await
+}

@@ -1,0 +1,86 @@
+//! `/api/v1/sources`: where every figure, event and document comes from.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::{
+    ApiQuery, ItemParams, ItemResponse, ListParams, ListResponse, item, list, param_names,
+};
+use crate::app::AppState;
+use crate::error::{ApiError, Problem};
+use crate::model::Source;
+use crate::query::{self, SourceFilter};
+use crate::vocabulary::SourceKind;
+
+/// Filters of the sources collection.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct SourceListParams {
+    /// Only sources of this kind.
+    kind: Option<SourceKind>,
+}
+
+/// List sources
+///
+/// Every cited source, by id, with publisher and URL.
+#[utoipa::path(
+    get,
+    path = "/sources",
+    tag = "sources",
+    params(ListParams, SourceListParams),
+    responses(
+        (status = 200, description = "A page of sources (JSON, or CSV with `format=csv` / `Accept: text/csv`).",
+            content((ListResponse<Source> = "application/json"), (String = "text/csv")),
+            headers(("ETag" = String), ("Link" = String, description = "RFC 8288 link to the next page"), ("X-Data-Release" = String))),
+        (status = 304, description = "Not modified (If-None-Match matched the ETag)."),
+        (status = 400, description = "A parameter is unknown or malformed.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such release.", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "The Accept header asks for neither JSON nor CSV.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_sources(
+    State(state): State<AppState>,
+    request: ApiQuery,
+) -> Result<Response, ApiError> {
+    let mut allowed = param_names::<ListParams>();
+    allowed.extend(param_names::<SourceListParams>());
+    request.check_names(&allowed)?;
+    let filter = SourceFilter {
+        kind: request.vocab("kind", SourceKind::parse, SourceKind::VALUES)?,
+    };
+    list(&state, &request, "sources", async |state, release, page| {
+        query::list_sources(&state.db, release, &filter, page).await
+    })
+    .await
+}
+
+/// Get one source
+#[utoipa::path(
+    get,
+    path = "/sources/{id}",
+    tag = "sources",
+    params(("id" = String, Path, description = "The source's id."), ItemParams),
+    responses(
+        (status = 200, description = "The source.", body = ItemResponse<Source>),
+        (status = 304, description = "Not modified."),
+        (status = 400, description = "A parameter is unknown or malformed.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such source or release.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_source(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: ApiQuery,
+) -> Result<Response, ApiError> {
+    item(
+        &state,
+        &request,
+        ("source", "id"),
+        &id,
+        async |state, release| query::get_source(&state.db, release, &id).await,
+    )
+    .await
+}

@@ -1,0 +1,600 @@
+//! The REST API: content, filters, errors, pagination, CSV and HTTP behaviour.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use crate::helpers::*;
+
+fn ids(body: &Value) -> Vec<String> {
+    body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().or(r["slug"].as_str()).unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn programs_list_with_their_sources() {
+    let (app, _db) = app_with("small").await;
+    let reply = get(&app, "/api/v1/programs").await;
+    assert_eq!(reply.status, 200);
+    let body = reply.json();
+    assert_eq!(ids(&body), ["alpha", "beta"]);
+    let alpha = &body["data"][0];
+    assert_eq!(alpha["name"], "Alpha ID");
+    assert_eq!(alpha["launched_on"], "2018-04-30");
+    assert_eq!(alpha["status"], "active");
+    assert_eq!(alpha["source"]["url"], "https://example.org/a");
+    assert_eq!(alpha["source"]["title"], "Synthetic source A");
+    assert_eq!(body["meta"]["total"], 2);
+    assert_eq!(body["meta"]["limit"], 100);
+    assert_eq!(body["links"]["next"], Value::Null);
+    assert_eq!(
+        ids(&get(&app, "/api/v1/programs?status=unknown").await.json()),
+        ["beta"]
+    );
+}
+
+#[tokio::test]
+async fn a_program_by_slug_and_an_unknown_one() {
+    let (app, _db) = app_with("small").await;
+    let body = get(&app, "/api/v1/programs/beta").await.json();
+    assert_eq!(body["data"]["jurisdiction"], "Beta Town");
+    assert_eq!(body["data"]["website"], Value::Null);
+    let detail = get(&app, "/api/v1/programs/gamma")
+        .await
+        .assert_problem(404, Some("slug"));
+    assert!(detail.contains("no program \"gamma\""), "{detail}");
+    get(&app, "/api/v1/programs?status=closed")
+        .await
+        .assert_problem(400, Some("status"));
+    get(&app, "/api/v1/programs/beta?limit=3")
+        .await
+        .assert_problem(400, Some("limit"));
+}
+
+#[tokio::test]
+async fn statistics_carry_value_qualifier_and_source() {
+    let (app, _db) = app_with("small").await;
+    let body = get(&app, "/api/v1/statistics").await.json();
+    assert_eq!(ids(&body), ["alpha-2022", "alpha-2023", "beta-2016"]);
+    let first = &body["data"][0];
+    assert_eq!(first["value"], 19000);
+    assert_eq!(first["suppressed"], false);
+    assert_eq!(first["suppression_reason"], Value::Null);
+    assert_eq!(first["qualifier"], "exact");
+    assert_eq!(first["metric"], "cards_issued");
+    assert_eq!(first["period_start"], "2022-01-01");
+    assert_eq!(first["source"]["url"], "https://example.org/a");
+    assert_eq!(body["data"][1]["qualifier"], "approximately");
+    assert_eq!(body["data"][2]["qualifier"], "at_least");
+    let one = get(&app, "/api/v1/statistics/beta-2016").await.json();
+    assert_eq!(one["data"]["value"], 9600);
+    assert_eq!(
+        one["data"]["source"]["title"],
+        "Synthetic source B, with a comma"
+    );
+    get(&app, "/api/v1/statistics/nope")
+        .await
+        .assert_problem(404, Some("id"));
+}
+
+#[tokio::test]
+async fn statistics_filters_select_rows_and_periods_overlap() {
+    let (app, _db) = app_with("small").await;
+    let filtered = |q: &'static str| {
+        let app = app.clone();
+        async move { ids(&get(&app, &format!("/api/v1/statistics?{q}")).await.json()) }
+    };
+    assert_eq!(filtered("program=beta").await, ["beta-2016"]);
+    assert_eq!(
+        filtered("metric=cards_issued&program=alpha").await,
+        ["alpha-2022", "alpha-2023"]
+    );
+    assert_eq!(filtered("dimension=total&category=all").await.len(), 3);
+    assert_eq!(filtered("status=reported").await.len(), 3);
+    assert!(filtered("status=revised").await.is_empty());
+    // Overlap: 2016-06-01..2022-06-30 touches beta's 2015-08..2016-09 and alpha's 2022.
+    assert_eq!(
+        filtered("from=2016-06-01&to=2022-06-30").await,
+        ["alpha-2022", "beta-2016"]
+    );
+    assert_eq!(filtered("from=2023-12-31").await, ["alpha-2023"]);
+    assert_eq!(filtered("to=2015-08-01").await, ["beta-2016"]);
+}
+
+#[tokio::test]
+async fn bad_statistics_parameters_are_400_problems_naming_the_parameter() {
+    let (app, _db) = app_with("small").await;
+    let cases = [
+        ("from=2022-02-30", "from"),
+        ("to=yesterday", "to"),
+        ("from=2023-01-01&to=2022-01-01", "from"),
+        ("limit=0", "limit"),
+        ("limit=1001", "limit"),
+        ("limit=ten", "limit"),
+        ("cursor=garbage", "cursor"),
+        ("status=guessed", "status"),
+        ("format=xml", "format"),
+        ("bom=yes&format=csv", "bom"),
+        ("colour=red", "colour"),
+        ("program=alpha&program=beta", "program"),
+        ("program=", "program"),
+        ("release=latest", "release"),
+    ];
+    for (query, parameter) in cases {
+        let reply = get(&app, &format!("/api/v1/statistics?{query}")).await;
+        let detail = reply.assert_problem(400, Some(parameter));
+        assert!(detail.contains(parameter), "{query}: {detail}");
+    }
+    let detail = get(&app, "/api/v1/statistics?limit=5000")
+        .await
+        .assert_problem(400, Some("limit"));
+    assert!(detail.contains("1000"), "names the maximum: {detail}");
+    let unknown = format!("/api/v1/statistics?release={}", "0".repeat(64));
+    get(&app, &unknown)
+        .await
+        .assert_problem(404, Some("release"));
+}
+
+#[tokio::test]
+async fn events_filter_by_program_kind_and_date() {
+    let (app, _db) = app_with("small").await;
+    let body = get(&app, "/api/v1/events").await.json();
+    assert_eq!(
+        ids(&body),
+        ["beta-ordinance", "alpha-launch", "alpha-pause"]
+    );
+    assert_eq!(body["data"][0]["date_precision"], "month");
+    assert_eq!(body["data"][2]["source"]["publisher"], "Test News");
+    assert_eq!(
+        ids(&get(&app, "/api/v1/events?program=alpha&kind=suspension")
+            .await
+            .json()),
+        ["alpha-pause"]
+    );
+    assert_eq!(
+        ids(&get(&app, "/api/v1/events?from=2018-04-30&to=2018-04-30")
+            .await
+            .json()),
+        ["alpha-launch"]
+    );
+    get(&app, "/api/v1/events?kind=party")
+        .await
+        .assert_problem(400, Some("kind"));
+    get(&app, "/api/v1/events?q=x")
+        .await
+        .assert_problem(400, Some("q"));
+}
+
+#[tokio::test]
+async fn documents_search_is_case_insensitive_over_title_and_summary() {
+    let (app, _db) = app_with("small").await;
+    assert_eq!(
+        ids(&get(&app, "/api/v1/documents").await.json()),
+        ["alpha-code", "beta-statement"]
+    );
+    assert_eq!(
+        ids(&get(&app, "/api/v1/documents?q=MUNICIPAL").await.json()),
+        ["alpha-code"]
+    );
+    assert_eq!(
+        ids(&get(&app, "/api/v1/documents?q=about%20records")
+            .await
+            .json()),
+        ["beta-statement"]
+    );
+    assert!(
+        ids(&get(&app, "/api/v1/documents?q=%25").await.json()).is_empty(),
+        "% is literal"
+    );
+    assert_eq!(
+        ids(&get(&app, "/api/v1/documents?kind=statement").await.json()),
+        ["beta-statement"]
+    );
+    assert_eq!(
+        ids(&get(&app, "/api/v1/documents?from=2000-01-01").await.json()),
+        ["alpha-code"],
+        "undated left out"
+    );
+    let one = get(&app, "/api/v1/documents/alpha-code").await.json();
+    assert_eq!(one["data"]["url"], "https://example.org/code");
+    get(&app, "/api/v1/documents/missing")
+        .await
+        .assert_problem(404, Some("id"));
+    let long = "x".repeat(201);
+    get(&app, &format!("/api/v1/documents?q={long}"))
+        .await
+        .assert_problem(400, Some("q"));
+}
+
+#[tokio::test]
+async fn sources_metrics_and_releases() {
+    let (app, _db) = app_with("small").await;
+    let sources = get(&app, "/api/v1/sources").await.json();
+    assert_eq!(ids(&sources), ["src-a", "src-b"]);
+    assert_eq!(
+        ids(&get(&app, "/api/v1/sources?kind=news").await.json()),
+        ["src-b"]
+    );
+    assert_eq!(
+        get(&app, "/api/v1/sources/src-a").await.json()["data"]["published_on"],
+        "2020-01-02"
+    );
+    get(&app, "/api/v1/sources/src-z")
+        .await
+        .assert_problem(404, Some("id"));
+    let metrics = get(&app, "/api/v1/metrics").await.json();
+    assert_eq!(metrics["data"][0]["unit"], "cards");
+    get(&app, "/api/v1/metrics?program=alpha")
+        .await
+        .assert_problem(400, Some("program"));
+
+    let releases = get(&app, "/api/v1/releases").await.json();
+    let release = releases["data"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(releases["data"][0]["seq"], 1);
+    assert_eq!(releases["data"][0]["disclosure"]["min_cell"], 11);
+    assert_eq!(releases["meta"]["release"], release);
+    let one = get(&app, &format!("/api/v1/releases/{release}")).await;
+    assert_eq!(
+        one.json()["data"]["title"],
+        "Synthetic test fixture (not real data)"
+    );
+    assert_eq!(
+        one.header("cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    get(&app, &format!("/api/v1/releases/{}", "f".repeat(64)))
+        .await
+        .assert_problem(404, Some("id"));
+    get(&app, "/api/v1/releases/abc")
+        .await
+        .assert_problem(400, Some("id"));
+}
+
+/// Follow `links.next` from `start` and return every id seen, checking the Link header agrees.
+async fn walk(app: &axum::Router, start: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut next = Some(start.to_owned());
+    while let Some(uri) = next {
+        let reply = get(app, &uri).await;
+        assert_eq!(reply.status, 200, "{uri}: {}", reply.text());
+        let body = reply.json();
+        seen.extend(ids(&body));
+        next = body["links"]["next"].as_str().map(str::to_owned);
+        match &next {
+            Some(n) => assert_eq!(reply.header("link"), format!("<{n}>; rel=\"next\"")),
+            None => assert_eq!(reply.header("link"), ""),
+        }
+    }
+    seen
+}
+
+#[tokio::test]
+async fn a_pagination_walk_returns_every_row_once_in_order_with_any_page_size() {
+    let test_db = fresh_db().await;
+    let dir = synthetic_fixture(2500);
+    import(&test_db.db, dir.path()).await;
+    let app =
+        sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone(), policy()));
+    let everything = ids(&get(&app, "/api/v1/statistics?limit=1000&program=alpha")
+        .await
+        .json());
+    assert_eq!(everything.len(), 1000);
+    for limit in [1000, 333, 97] {
+        let seen = walk(&app, &format!("/api/v1/statistics?limit={limit}")).await;
+        assert_eq!(seen.len(), 2503, "limit {limit}");
+        assert_eq!(
+            seen.iter().collect::<HashSet<_>>().len(),
+            2503,
+            "no repeats at limit {limit}"
+        );
+        let mut expected = vec!["alpha-2022".to_owned(), "alpha-2023".to_owned()];
+        // Canonical order: program, metric, period: the synthetic days of 1800.. come first.
+        let mut synthetic: Vec<String> = (0..2500).map(|i| format!("synthetic-{i:05}")).collect();
+        synthetic.append(&mut expected);
+        synthetic.push("beta-2016".to_owned());
+        assert_eq!(seen, synthetic, "order at limit {limit}");
+    }
+    // A filtered walk keeps its filter on every page.
+    assert_eq!(
+        walk(
+            &app,
+            "/api/v1/statistics?limit=400&from=1801-01-01&program=alpha"
+        )
+        .await
+        .len(),
+        2500 - 365 + 2
+    );
+}
+
+#[tokio::test]
+async fn a_crawl_stays_on_its_release_while_a_new_one_is_imported() {
+    let (app, test_db) = app_with("small").await;
+    let first = get(&app, "/api/v1/events?limit=2").await.json();
+    let next = first["links"]["next"].as_str().unwrap().to_owned();
+    let dir = fixture_copy("small");
+    let text = std::fs::read_to_string(dir.path().join("events.csv")).unwrap();
+    std::fs::write(
+        dir.path().join("events.csv"),
+        text + "alpha-zero,alpha,2000-01-01,day,other,Early,Synthetic.,src-a\n",
+    )
+    .unwrap();
+    import(&test_db.db, dir.path()).await;
+    let rest = get(&app, &next).await.json();
+    assert_eq!(
+        ids(&rest),
+        ["alpha-pause"],
+        "the crawl continues in its own release"
+    );
+    assert_eq!(rest["meta"]["release"], first["meta"]["release"]);
+    let latest = get(&app, "/api/v1/events").await.json();
+    assert_eq!(ids(&latest)[0], "alpha-zero");
+    assert_ne!(latest["meta"]["release"], first["meta"]["release"]);
+    // A cursor of one release cannot be used with another.
+    let cursor = next.split("cursor=").nth(1).unwrap();
+    let other = latest["meta"]["release"].as_str().unwrap();
+    get(
+        &app,
+        &format!("/api/v1/events?release={other}&cursor={cursor}"),
+    )
+    .await
+    .assert_problem(400, Some("cursor"));
+}
+
+#[tokio::test]
+async fn csv_parsed_back_equals_the_json_rows() {
+    let (app, _db) = app_with("small").await;
+    let json = get(&app, "/api/v1/statistics").await.json();
+    let reply = get_with(&app, "/api/v1/statistics", &[("accept", "text/csv")]).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.header("content-type"),
+        "text/csv; charset=utf-8; header=present"
+    );
+    let release = json["meta"]["release"].as_str().unwrap();
+    assert_eq!(
+        reply.header("content-disposition"),
+        format!("attachment; filename=\"statistics-{release}.csv\"")
+    );
+    let rows = parse_csv(&reply.text());
+    let header = &rows[0];
+    assert_eq!(rows.len() - 1, json["data"].as_array().unwrap().len());
+    for (row, item) in rows[1..].iter().zip(json["data"].as_array().unwrap()) {
+        let cell = |name: &str| row[header.iter().position(|h| h == name).unwrap()].clone();
+        assert_eq!(cell("id"), item["id"].as_str().unwrap());
+        assert_eq!(
+            cell("value"),
+            item["value"]
+                .as_i64()
+                .map(|v| v.to_string())
+                .unwrap_or_default()
+        );
+        assert_eq!(
+            cell("suppressed"),
+            item["suppressed"].as_bool().unwrap().to_string()
+        );
+        assert_eq!(cell("qualifier"), item["qualifier"].as_str().unwrap());
+        assert_eq!(cell("period_end"), item["period_end"].as_str().unwrap());
+        assert_eq!(cell("note"), item["note"].as_str().unwrap_or_default());
+        assert_eq!(cell("source_url"), item["source"]["url"].as_str().unwrap());
+    }
+    // format=csv is the same document as Accept: text/csv.
+    assert_eq!(
+        get(&app, "/api/v1/statistics?format=csv").await.body,
+        reply.body
+    );
+    // Filters and pagination apply to CSV as to JSON.
+    let page = get(&app, "/api/v1/statistics?format=csv&limit=1&program=alpha").await;
+    assert_eq!(parse_csv(&page.text()).len(), 2);
+    assert!(page.header("link").contains("rel=\"next\""));
+}
+
+#[tokio::test]
+async fn csv_bom_and_formula_guard() {
+    let test_db = fresh_db().await;
+    let dir = fixture_copy("small");
+    let text = std::fs::read_to_string(dir.path().join("events.csv")).unwrap();
+    std::fs::write(
+        dir.path().join("events.csv"),
+        text.replace("Alpha launches", "\"=HYPERLINK(\"\"http://evil\"\")\"")
+            .replace("Beta ordinance", "@SUM(A1)"),
+    )
+    .unwrap();
+    import(&test_db.db, dir.path()).await;
+    let app =
+        sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone(), policy()));
+    let plain = get(&app, "/api/v1/events?format=csv").await;
+    assert!(!plain.body.starts_with(b"\xEF\xBB\xBF"));
+    let with_bom = get(&app, "/api/v1/events?format=csv&bom=true").await;
+    assert!(with_bom.body.starts_with(b"\xEF\xBB\xBFid,program,date"));
+    assert_eq!(&with_bom.body[3..], &plain.body[..]);
+    let rows = parse_csv(&plain.text());
+    let titles: Vec<&str> = rows[1..].iter().map(|r| r[5].as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "'@SUM(A1)",
+            "'=HYPERLINK(\"http://evil\")",
+            "Alpha pauses online applications"
+        ]
+    );
+    // JSON is not touched by the guard.
+    assert_eq!(
+        get(&app, "/api/v1/events").await.json()["data"][1]["title"],
+        "=HYPERLINK(\"http://evil\")"
+    );
+}
+
+#[tokio::test]
+async fn etag_round_trip_gives_304_and_pinned_urls_are_immutable() {
+    let (app, _db) = app_with("small").await;
+    let first = get(&app, "/api/v1/events").await;
+    let etag = first.header("etag").to_owned();
+    assert!(
+        etag.starts_with('"') && etag.len() > 10,
+        "strong etag: {etag}"
+    );
+    assert_eq!(first.header("cache-control"), "public, max-age=60");
+    assert_eq!(first.header("vary"), "Accept, Accept-Encoding");
+    let release = first.json()["meta"]["release"].as_str().unwrap().to_owned();
+    assert_eq!(first.header("x-data-release"), release);
+    let again = get_with(&app, "/api/v1/events", &[("if-none-match", &etag)]).await;
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+    assert_eq!(again.header("etag"), etag);
+    let csv = get(&app, "/api/v1/events?format=csv").await;
+    assert_ne!(
+        csv.header("etag"),
+        etag,
+        "each representation has its own ETag"
+    );
+    let pinned = get(&app, &format!("/api/v1/events?release={release}")).await;
+    assert_eq!(
+        pinned.header("cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(pinned.body, first.body);
+}
+
+#[tokio::test]
+async fn http_niceties_head_cors_nosniff_compression_and_406() {
+    let (app, _db) = app_with("small").await;
+    let head = send(
+        &app,
+        axum::http::Request::head("/api/v1/programs")
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert!(!head.header("etag").is_empty());
+    let reply = get_with(
+        &app,
+        "/api/v1/programs",
+        &[("origin", "https://portal.example")],
+    )
+    .await;
+    assert_eq!(reply.header("access-control-allow-origin"), "*");
+    let exposed = reply
+        .header("access-control-expose-headers")
+        .to_ascii_lowercase();
+    for header in ["etag", "link", "x-data-release"] {
+        assert!(exposed.contains(header), "{exposed}");
+    }
+    assert_eq!(reply.header("x-content-type-options"), "nosniff");
+    assert!(reply.headers.get("server").is_none());
+    let gzip = get_with(&app, "/api/v1/programs", &[("accept-encoding", "gzip")]).await;
+    assert_eq!(gzip.header("content-encoding"), "gzip");
+    let br = get_with(&app, "/api/v1/programs", &[("accept-encoding", "br")]).await;
+    assert_eq!(br.header("content-encoding"), "br");
+    get_with(&app, "/api/v1/programs", &[("accept", "application/xml")])
+        .await
+        .assert_problem(406, None);
+    let json = get_with(
+        &app,
+        "/api/v1/programs",
+        &[("accept", "text/html;q=0.9, application/json")],
+    )
+    .await;
+    assert_eq!(json.header("content-type"), "application/json");
+    get(&app, "/api/v2/nothing").await.assert_problem(404, None);
+}
+
+#[tokio::test]
+async fn downloads_list_and_stream_whole_tables() {
+    let test_db = fresh_db().await;
+    let dir = synthetic_fixture(1500);
+    import(&test_db.db, dir.path()).await;
+    let app =
+        sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone(), policy()));
+    let list = get(&app, "/downloads").await.json();
+    let statistics = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["table"] == "statistics")
+        .unwrap()
+        .clone();
+    assert_eq!(statistics["rows"], 1503);
+    let file = get(&app, statistics["url"].as_str().unwrap()).await;
+    assert_eq!(file.status, 200);
+    assert_eq!(
+        file.body.len() as u64,
+        statistics["bytes"].as_u64().unwrap()
+    );
+    let rows = parse_csv(&file.text());
+    assert_eq!(rows.len(), 1504);
+    assert_eq!(rows[0][0], "id");
+    assert_eq!(
+        file.header("cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    // The same rows, in the same order, as a crawl of the collection.
+    let crawled = walk(&app, "/api/v1/statistics?limit=1000").await;
+    assert_eq!(
+        rows[1..].iter().map(|r| r[0].clone()).collect::<Vec<_>>(),
+        crawled
+    );
+    let again = get_with(
+        &app,
+        statistics["url"].as_str().unwrap(),
+        &[("if-none-match", file.header("etag"))],
+    )
+    .await;
+    assert_eq!(again.status, 304);
+    get(&app, "/downloads/people.csv")
+        .await
+        .assert_problem(404, Some("file"));
+    get(&app, "/downloads/statistics.csv?limit=3")
+        .await
+        .assert_problem(400, Some("limit"));
+}
+
+#[tokio::test]
+async fn the_committed_openapi_document_matches_the_code() {
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+            .unwrap_or_default();
+    assert!(
+        committed == sanctuary_data::rest::openapi_json(),
+        "openapi/openapi.json is out of date: run `cargo run -- export` and commit the result"
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_served_and_documents_every_route() {
+    let (app, _db) = app_with("small").await;
+    let doc = get(&app, "/openapi.json").await.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in [
+        "/api/v1/programs",
+        "/api/v1/programs/{slug}",
+        "/api/v1/statistics",
+        "/api/v1/statistics/{id}",
+        "/api/v1/events",
+        "/api/v1/documents",
+        "/api/v1/documents/{id}",
+        "/api/v1/sources",
+        "/api/v1/sources/{id}",
+        "/api/v1/metrics",
+        "/api/v1/releases",
+        "/api/v1/releases/{id}",
+        "/downloads",
+        "/downloads/{file}",
+    ] {
+        assert!(
+            doc["paths"][path]["get"]["summary"].is_string(),
+            "{path} documented"
+        );
+    }
+    let docs = get(&app, "/docs/").await;
+    assert_eq!(docs.status, 200);
+    assert!(
+        docs.text().contains("swagger"),
+        "Swagger UI served from the binary"
+    );
+}
