@@ -3,12 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, header};
-use axum::routing::get;
-use axum::{Json, Router};
 use sea_orm::DatabaseConnection;
-use serde::Serialize;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -66,8 +63,6 @@ pub fn build_app(state: AppState) -> Router {
     Router::new()
         .merge(rest_routes)
         .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
         .fallback(not_found)
         .with_state(state)
         .layer(CompressionLayer::new().gzip(true).br(true))
@@ -95,49 +90,6 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
         "no resource at {}; see /openapi.json or /docs",
         uri.path()
     ))
-}
-
-#[derive(Serialize)]
-struct Health {
-    status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    release: Option<String>,
-}
-
-/// Liveness: the process is up.
-async fn healthz() -> Json<Health> {
-    Json(Health {
-        status: "ok",
-        release: None,
-    })
-}
-
-/// Readiness: the database answers, and which release is served by default.
-async fn readyz(State(state): State<AppState>) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    match query::latest_release(&state.db).await {
-        Ok(Some(release)) => Json(Health {
-            status: "ready",
-            release: Some(release.id),
-        })
-        .into_response(),
-        Ok(None) => (
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            Json(Health {
-                status: "no release imported",
-                release: None,
-            }),
-        )
-            .into_response(),
-        Err(_) => (
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            Json(Health {
-                status: "database unavailable",
-                release: None,
-            }),
-        )
-            .into_response(),
-    }
 }
 
 /// `sanctuary-data serve`: migrate, import the seed directory when the database holds no

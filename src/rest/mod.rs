@@ -8,6 +8,7 @@
 mod documents;
 mod downloads;
 mod events;
+mod health;
 mod metrics;
 mod programs;
 mod releases;
@@ -56,6 +57,7 @@ filters are plain query parameters, `release` pins an immutable release, and `fo
         (name = "metrics", description = "The dictionary of metric names."),
         (name = "releases", description = "Immutable snapshots of the data."),
         (name = "downloads", description = "Whole tables as CSV."),
+        (name = "health", description = "Liveness and readiness."),
     ),
     components(schemas(Problem))
 )]
@@ -80,6 +82,8 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .nest("/api/v1", api)
         .routes(routes!(downloads::list_downloads))
         .routes(routes!(downloads::download_table))
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
         .split_for_parts()
 }
 

@@ -598,3 +598,43 @@ async fn the_openapi_document_is_served_and_documents_every_route() {
         "Swagger UI served from the binary"
     );
 }
+
+#[tokio::test]
+async fn readyz_names_the_release_and_healthz_needs_no_database() {
+    let test_db = fresh_db().await;
+    let app =
+        sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone(), policy()));
+    assert_eq!(get(&app, "/healthz").await.json()["status"], "ok");
+    let empty = get(&app, "/readyz").await;
+    assert_eq!(empty.status, 503);
+    assert_eq!(empty.json()["status"], "no release imported");
+    let sanctuary_data::seed::ImportOutcome::Created { release, .. } =
+        import(&test_db.db, &fixture("small")).await
+    else {
+        panic!()
+    };
+    let ready = get(&app, "/readyz").await.json();
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["release"], release);
+}
+
+#[tokio::test]
+async fn smoke_test_on_a_real_port() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (app, _db) = app_with("small").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(
+            b"GET /api/v1/programs/alpha HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+    assert!(response.contains("\"slug\":\"alpha\""), "{response}");
+    server.abort();
+}
