@@ -61,6 +61,7 @@ pub fn build_app(state: AppState) -> Router {
         ])
         .max_age(Duration::from_secs(86_400));
     Router::new()
+        .route("/", axum::routing::get(crate::web::home))
         .merge(rest_routes)
         .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(not_found)

@@ -23,5 +23,6 @@ pub mod query;
 pub mod rest;
 pub mod seed;
 pub mod vocabulary;
+pub mod web;
 
 pub use app::{AppState, build_app};

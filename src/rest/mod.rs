@@ -439,7 +439,7 @@ impl ResponseCache {
 }
 
 /// Serve a representation from the cache, or render it once and keep it.
-async fn respond<F>(
+pub(crate) async fn respond<F>(
     state: &AppState,
     request: &ApiQuery,
     release: &str,
@@ -513,6 +513,11 @@ fn rendered(body: Vec<u8>, content_type: &'static str, release: &str) -> Rendere
         link: None,
         disposition: None,
     }
+}
+
+/// An HTML page as a cacheable representation.
+pub(crate) fn rendered_html(body: Vec<u8>, release: &str) -> Rendered {
+    rendered(body, "text/html; charset=utf-8", release)
 }
 
 fn render_json<T: Serialize>(value: &T, release: &str) -> Result<Rendered, ApiError> {

@@ -4,3 +4,4 @@
 mod helpers;
 mod import;
 mod rest;
+mod web;
