@@ -281,9 +281,9 @@ svg text{{font:12px system-ui,sans-serif}}
             id = esc(&release.id)
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         html,
-        "</div><h2>About</h2><p>Disclosure control: {}</p><p>Data compilation CC-BY-4.0; each source keeps its own terms. APIs: <a href=\"/docs\">REST (OpenAPI)</a>, <a href=\"/graphql\">GraphQL</a>, <a href=\"/downloads\">downloads</a>.</p></body></html>\n",
+        "</div><h2>About</h2><p>Disclosure control: {}</p><p>Data compilation CC-BY-4.0; each source keeps its own terms. APIs: <a href=\"/docs\">REST (OpenAPI)</a>, <a href=\"/graphql\">GraphQL</a>, <a href=\"/downloads\">downloads</a>.</p></body></html>",
         esc(&release.disclosure.method)
     );
     html
