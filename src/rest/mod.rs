@@ -5,6 +5,7 @@
 //! keeps rendered representations in memory: a release never changes, so the bytes and
 //! the ETag of (release, path, normalised query, media type) never change either.
 
+mod catalog;
 mod documents;
 mod downloads;
 mod events;
@@ -57,6 +58,7 @@ filters are plain query parameters, `release` pins an immutable release, and `fo
         (name = "metrics", description = "The dictionary of metric names."),
         (name = "releases", description = "Immutable snapshots of the data."),
         (name = "downloads", description = "Whole tables as CSV."),
+        (name = "catalog", description = "Catalogs for data portals: Frictionless datapackage.json and DCAT-US data.json."),
         (name = "health", description = "Liveness and readiness."),
     ),
     components(schemas(Problem))
@@ -82,6 +84,8 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .nest("/api/v1", api)
         .routes(routes!(downloads::list_downloads))
         .routes(routes!(downloads::download_table))
+        .routes(routes!(catalog::datapackage))
+        .routes(routes!(catalog::data_json))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .split_for_parts()

@@ -638,3 +638,68 @@ async fn smoke_test_on_a_real_port() {
     assert!(response.contains("\"slug\":\"alpha\""), "{response}");
     server.abort();
 }
+
+#[tokio::test]
+async fn catalogs_describe_the_downloads_of_a_release() {
+    let (app, _db) = app_with("small").await;
+    let package = get_with(&app, "/datapackage.json", &[("host", "data.example")])
+        .await
+        .json();
+    let release = get(&app, "/api/v1/releases").await.json()["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let resources = package["resources"].as_array().unwrap();
+    assert_eq!(resources.len(), 6);
+    let statistics = resources
+        .iter()
+        .find(|r| r["name"] == "statistics")
+        .unwrap();
+    assert_eq!(
+        statistics["path"],
+        format!("http://data.example/downloads/statistics.csv?release={release}")
+    );
+    let fields = statistics["schema"]["fields"].as_array().unwrap();
+    assert!(fields.contains(&serde_json::json!({"name": "value", "type": "integer"})));
+    assert!(fields.contains(&serde_json::json!({"name": "suppressed", "type": "boolean"})));
+    assert_eq!(package["sanctuary:disclosure"]["min_cell"], 11);
+    // The CSV the descriptor points at has exactly the declared columns.
+    let csv = get(
+        &app,
+        &format!("/downloads/statistics.csv?release={release}"),
+    )
+    .await;
+    let header = parse_csv(&csv.text())[0].clone();
+    assert_eq!(
+        header,
+        fields
+            .iter()
+            .map(|f| f["name"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    );
+
+    let catalog = get(&app, "/data.json").await.json();
+    assert_eq!(
+        catalog["conformsTo"],
+        "https://project-open-data.cio.gov/v1.1/schema"
+    );
+    let datasets = catalog["dataset"].as_array().unwrap();
+    assert_eq!(datasets.len(), 6);
+    for dataset in datasets {
+        for field in [
+            "title",
+            "description",
+            "keyword",
+            "modified",
+            "publisher",
+            "identifier",
+            "accessLevel",
+        ] {
+            assert!(!dataset[field].is_null(), "{field} in {dataset}");
+        }
+        assert_eq!(dataset["distribution"][0]["mediaType"], "text/csv");
+    }
+    get(&app, "/data.json?format=xml")
+        .await
+        .assert_problem(400, Some("format"));
+}

@@ -1,0 +1,216 @@
+//! Catalogs for data portals: `/datapackage.json` (Frictionless Data Package v2) and
+//! `/data.json` (DCAT-US 1.1), both describing the CSV downloads of a release.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::ApiQuery;
+use crate::app::AppState;
+use crate::csv::CsvRecord;
+use crate::entity::release;
+use crate::error::{ApiError, Problem};
+use crate::http::{X_DATA_RELEASE, cache_control, etag_for, is_not_modified};
+use crate::model::{Document, Event, Metric, Program, Release, Source, Statistic};
+use crate::query;
+
+/// The tables, their CSV columns, key and description.
+fn tables() -> [(
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+); 6] {
+    [
+        (
+            "statistics",
+            Statistic::HEADER,
+            "id",
+            "Published figures, one row per program, metric, period, dimension and category. A suppressed figure has an empty value and suppressed=true.",
+        ),
+        ("events", Event::HEADER, "id", "Program timelines."),
+        (
+            "documents",
+            Document::HEADER,
+            "id",
+            "Ordinances, statements, subpoenas as reported, reports and court decisions.",
+        ),
+        (
+            "programs",
+            Program::HEADER,
+            "slug",
+            "Municipal ID and sanctuary-policy programs.",
+        ),
+        ("sources", Source::HEADER, "id", "Every publication cited."),
+        ("metrics", Metric::HEADER, "id", "What each metric counts."),
+    ]
+}
+
+/// The Table Schema type of a CSV column.
+fn field_type(column: &str) -> &'static str {
+    match column {
+        "value" | "seq" | "min_cell" => "integer",
+        "suppressed" => "boolean",
+        "date" | "period_start" | "period_end" | "published_on" | "retrieved_on"
+        | "launched_on" => "date",
+        _ => "string",
+    }
+}
+
+/// `scheme://host` of the request, for the absolute URLs catalogs require.
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1:8080");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|p| *p == "https")
+        .unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
+fn send_json(request: &ApiQuery, value: &Value, release: &str) -> Response {
+    let body = serde_json::to_vec_pretty(value).unwrap_or_default();
+    let etag = etag_for("application/json", &body);
+    let mut headers = HeaderMap::new();
+    headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        cache_control(request.text("release").is_some()),
+    );
+    headers.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept-Encoding, Host"),
+    );
+    headers.insert(X_DATA_RELEASE, HeaderValue::from_str(release).expect("hex"));
+    if is_not_modified(&request.headers, &etag) {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    }
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    (StatusCode::OK, headers, body).into_response()
+}
+
+async fn release_of(state: &AppState, request: &ApiQuery) -> Result<release::Model, ApiError> {
+    request.check_names(&["release".to_owned()])?;
+    query::resolve_release(&state.db, request.text("release").as_deref()).await
+}
+
+/// Data package
+///
+/// A Frictionless Data Package (v2) descriptor of a release: one resource per CSV
+/// download with its Table Schema, the licence, and the disclosure-control policy.
+#[utoipa::path(
+    get,
+    path = "/datapackage.json",
+    tag = "catalog",
+    params(("release" = Option<String>, Query, description = "A release id; default: the latest release.")),
+    responses(
+        (status = 200, description = "The descriptor.", body = Object),
+        (status = 304, description = "Not modified."),
+        (status = 400, description = "A parameter is unknown or malformed.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such release.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn datapackage(
+    State(state): State<AppState>,
+    request: ApiQuery,
+) -> Result<Response, ApiError> {
+    let release = Release::from(release_of(&state, &request).await?);
+    let base = base_url(&request.headers);
+    let resources: Vec<Value> = tables()
+        .iter()
+        .map(|(name, columns, key, description)| {
+            json!({
+                "name": name,
+                "path": format!("{base}/downloads/{name}.csv?release={}", release.id),
+                "type": "table",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "description": description,
+                "schema": {
+                    "fields": columns.iter().map(|c| json!({"name": c, "type": field_type(c)})).collect::<Vec<_>>(),
+                    "primaryKey": [key],
+                    "missingValues": [""],
+                }
+            })
+        })
+        .collect();
+    let descriptor = json!({
+        "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
+        "name": "sanctuary-data",
+        "id": format!("{base}/api/v1/releases/{}", release.id),
+        "title": release.title,
+        "description": "Aggregate statistics, timelines and policy documents about municipal ID and sanctuary-policy programs. No individual records.",
+        "version": format!("{}", release.seq),
+        "created": release.imported_at.to_rfc3339(),
+        "licenses": [{"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/", "title": "Creative Commons Attribution 4.0"}],
+        "sources": [{"title": "Every row's source is in the sources resource", "path": format!("{base}/downloads/sources.csv?release={}", release.id)}],
+        "sanctuary:disclosure": release.disclosure,
+        "resources": resources,
+    });
+    Ok(send_json(&request, &descriptor, &release.id))
+}
+
+/// DCAT-US catalog
+///
+/// A DCAT-US 1.1 (Project Open Data) catalog with one dataset per table of a release
+/// and its CSV distribution, for data portals that harvest `data.json`.
+#[utoipa::path(
+    get,
+    path = "/data.json",
+    tag = "catalog",
+    params(("release" = Option<String>, Query, description = "A release id; default: the latest release.")),
+    responses(
+        (status = 200, description = "The catalog.", body = Object),
+        (status = 304, description = "Not modified."),
+        (status = 400, description = "A parameter is unknown or malformed.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such release.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn data_json(
+    State(state): State<AppState>,
+    request: ApiQuery,
+) -> Result<Response, ApiError> {
+    let release = Release::from(release_of(&state, &request).await?);
+    let base = base_url(&request.headers);
+    let modified = release.imported_at.format("%Y-%m-%d").to_string();
+    let datasets: Vec<Value> = tables()
+        .iter()
+        .map(|(name, _, _, description)| {
+            json!({
+                "@type": "dcat:Dataset",
+                "identifier": format!("{base}/api/v1/{name}?release={}", release.id),
+                "title": format!("sanctuary-data: {name}"),
+                "description": format!("{description} Release {} (#{}); disclosure control: the rule of {}.", release.id, release.seq, release.disclosure.min_cell),
+                "keyword": ["municipal ID", "CityKey", "sanctuary policy", "immigration", name],
+                "modified": modified,
+                "publisher": {"@type": "org:Organization", "name": "sanctuary-data"},
+                "contactPoint": {"@type": "vcard:Contact", "fn": "sanctuary-data maintainers"},
+                "accessLevel": "public",
+                "license": "https://creativecommons.org/licenses/by/4.0/",
+                "describedBy": format!("{base}/datapackage.json?release={}", release.id),
+                "describedByType": "application/json",
+                "distribution": [
+                    {"@type": "dcat:Distribution", "downloadURL": format!("{base}/downloads/{name}.csv?release={}", release.id), "mediaType": "text/csv", "format": "CSV", "title": format!("{name}.csv")},
+                    {"@type": "dcat:Distribution", "accessURL": format!("{base}/api/v1/{name}?release={}", release.id), "format": "API", "title": "REST API (JSON)", "conformsTo": format!("{base}/openapi.json")}
+                ]
+            })
+        })
+        .collect();
+    let catalog = json!({
+        "@context": "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld",
+        "@id": format!("{base}/data.json"),
+        "@type": "dcat:Catalog",
+        "conformsTo": "https://project-open-data.cio.gov/v1.1/schema",
+        "describedBy": "https://project-open-data.cio.gov/v1.1/schema/catalog.json",
+        "dataset": datasets,
+    });
+    Ok(send_json(&request, &catalog, &release.id))
+}
