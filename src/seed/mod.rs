@@ -14,7 +14,7 @@ use std::fmt;
 use std::path::Path;
 
 use chrono::NaiveDate;
-use sha2::{Digest, Sha256};
+use sha2::{Digest as _, Sha256};
 
 use crate::disclosure::{self, Family, Policy};
 use crate::entity::{document, event, metric, program, source, statistic};
@@ -104,6 +104,119 @@ pub struct Bundle {
 }
 
 impl Bundle {
+    /// Name the release by the SHA-256 of what it publishes: the title, k and every
+    /// protected row in canonical order. Not of the input files: their raw suppressed
+    /// values would make the id a checksum an attacker could brute-force them against.
+    /// Identical published content therefore gets the same id, and a re-import is a no-op.
+    fn assign_release_id(&mut self) {
+        let mut digest = ReleaseDigest(Sha256::new());
+        digest.field(&"sanctuary-data release v1");
+        digest.field(&self.title);
+        digest.field(&self.min_cell);
+        digest.table("sources");
+        for m in &self.sources {
+            digest.row(&[
+                &m.id,
+                &m.position,
+                &m.title,
+                &m.publisher,
+                &m.url,
+                &m.published_on,
+                &m.retrieved_on,
+                &m.kind,
+            ]);
+        }
+        digest.table("programs");
+        for m in &self.programs {
+            digest.row(&[
+                &m.slug,
+                &m.position,
+                &m.name,
+                &m.jurisdiction,
+                &m.administered_by,
+                &m.launched_on,
+                &m.status,
+                &m.website,
+                &m.description,
+                &m.source_id,
+            ]);
+        }
+        digest.table("metrics");
+        for m in &self.metrics {
+            digest.row(&[&m.id, &m.position, &m.name, &m.description, &m.unit]);
+        }
+        digest.table("events");
+        for m in &self.events {
+            digest.row(&[
+                &m.id,
+                &m.position,
+                &m.program,
+                &m.date,
+                &m.date_precision,
+                &m.kind,
+                &m.title,
+                &m.description,
+                &m.source_id,
+            ]);
+        }
+        digest.table("documents");
+        for m in &self.documents {
+            digest.row(&[
+                &m.id,
+                &m.position,
+                &m.program,
+                &m.title,
+                &m.kind,
+                &m.issuer,
+                &m.published_on,
+                &m.url,
+                &m.summary,
+                &m.source_id,
+            ]);
+        }
+        digest.table("statistics");
+        for m in &self.statistics {
+            digest.row(&[
+                &m.id,
+                &m.position,
+                &m.program,
+                &m.metric,
+                &m.period_start,
+                &m.period_end,
+                &m.dimension,
+                &m.category,
+                &m.value,
+                &m.suppressed,
+                &m.suppression_reason,
+                &m.qualifier,
+                &m.unit,
+                &m.status,
+                &m.source_id,
+                &m.note,
+            ]);
+        }
+        let id = hex::encode(digest.0.finalize());
+        self.sources
+            .iter_mut()
+            .for_each(|m| m.release_id = id.clone());
+        self.programs
+            .iter_mut()
+            .for_each(|m| m.release_id = id.clone());
+        self.metrics
+            .iter_mut()
+            .for_each(|m| m.release_id = id.clone());
+        self.events
+            .iter_mut()
+            .for_each(|m| m.release_id = id.clone());
+        self.documents
+            .iter_mut()
+            .for_each(|m| m.release_id = id.clone());
+        self.statistics
+            .iter_mut()
+            .for_each(|m| m.release_id = id.clone());
+        self.id = id;
+    }
+
     /// Rows per table, for messages.
     pub fn summary(&self) -> String {
         let suppressed = self.statistics.iter().filter(|s| s.suppressed).count();
@@ -120,6 +233,61 @@ impl Bundle {
         )
     }
 }
+
+/// An unambiguous serialisation for the release digest: every field is length-prefixed,
+/// and absent values differ from empty ones.
+struct ReleaseDigest(Sha256);
+
+impl ReleaseDigest {
+    fn field(&mut self, value: &dyn fmt::Display) {
+        let text = value.to_string();
+        self.0.update((text.len() as u64).to_le_bytes());
+        self.0.update(text.as_bytes());
+    }
+
+    fn opt(&mut self, value: Option<&dyn fmt::Display>) {
+        match value {
+            Some(v) => {
+                self.0.update([1]);
+                self.field(v);
+            }
+            None => self.0.update([0]),
+        }
+    }
+
+    fn table(&mut self, name: &str) {
+        self.0.update([0xff]);
+        self.field(&name);
+    }
+
+    fn row(&mut self, fields: &[&dyn DigestField]) {
+        self.0.update((fields.len() as u64).to_le_bytes());
+        for field in fields {
+            field.feed(self);
+        }
+    }
+}
+
+/// A value that can be fed to the release digest.
+trait DigestField {
+    fn feed(&self, digest: &mut ReleaseDigest);
+}
+
+macro_rules! digest_field {
+    ($($t:ty),*) => {$(
+        impl DigestField for $t {
+            fn feed(&self, digest: &mut ReleaseDigest) {
+                digest.opt(Some(self));
+            }
+        }
+        impl DigestField for Option<$t> {
+            fn feed(&self, digest: &mut ReleaseDigest) {
+                digest.opt(self.as_ref().map(|v| v as &dyn fmt::Display));
+            }
+        }
+    )*};
+}
+digest_field!(String, NaiveDate, i64, i32, bool);
 
 /// A checked cell.
 #[derive(Debug, Clone)]
@@ -186,11 +354,6 @@ struct Resource {
 /// Validate `dir` and apply disclosure control, without touching any database.
 pub fn check_dir(dir: &Path, policy: Policy) -> Result<Bundle, Problems> {
     let mut problems = Problems::default();
-    let mut hasher = Sha256::new();
-    hasher.update(format!(
-        "sanctuary-data bundle v1\nmin_cell={}\n",
-        policy.k()
-    ));
 
     let descriptor_bytes = match std::fs::read(dir.join(DESCRIPTOR)) {
         Ok(bytes) => bytes,
@@ -211,10 +374,6 @@ pub fn check_dir(dir: &Path, policy: Policy) -> Result<Bundle, Problems> {
         None => return Err(problems),
     };
 
-    // Hash the files in name order, so the release id depends on content, not on the
-    // order of resources in the descriptor.
-    let mut files: Vec<(String, Vec<u8>)> =
-        vec![(DESCRIPTOR.into(), strip_bom(&descriptor_bytes).to_vec())];
     let mut read_tables = Vec::new();
     for table in TABLES {
         let resource = &resources[table.name];
@@ -240,12 +399,6 @@ pub fn check_dir(dir: &Path, policy: Policy) -> Result<Bundle, Problems> {
             resource.delimiter,
             &mut problems,
         ));
-        files.push((resource.path.clone(), body));
-    }
-    files.sort();
-    for (name, body) in &files {
-        hasher.update(format!("{}\n{}\n", name, body.len()));
-        hasher.update(body);
     }
     if !problems.is_empty() {
         return Err(problems);
@@ -256,13 +409,12 @@ pub fn check_dir(dir: &Path, policy: Policy) -> Result<Bundle, Problems> {
         return Err(problems);
     }
 
-    let id = hex::encode(hasher.finalize());
-    let bundle = build_bundle(id, title, policy, read_tables, &mut problems);
-    if problems.is_empty() {
-        Ok(bundle)
-    } else {
-        Err(problems)
+    let mut bundle = build_bundle(title, policy, read_tables, &mut problems);
+    if !problems.is_empty() {
+        return Err(problems);
     }
+    bundle.assign_release_id();
+    Ok(bundle)
 }
 
 /// Locate the first occurrence of `needle` in the descriptor for a line and column.
@@ -799,7 +951,6 @@ fn check_keys_and_references(tables: &[ReadTable], problems: &mut Problems) {
 /// Turn checked rows into entity models in canonical order, applying disclosure control
 /// to statistics. Raw values of suppressed cells are dropped here and go no further.
 fn build_bundle(
-    id: String,
     title: String,
     policy: Policy,
     tables: Vec<ReadTable>,
@@ -808,7 +959,8 @@ fn build_bundle(
     let mut by_name: HashMap<&str, ReadTable> =
         tables.into_iter().map(|t| (t.table.name, t)).collect();
     let mut take = |name: &str| by_name.remove(name).expect("every table was read");
-    let release_id = id.clone();
+    // The release id is only known once the published content is; see `assign_release_id`.
+    let release_id = String::new();
 
     let t = take("sources");
     let mut sources: Vec<source::Model> = t
@@ -937,7 +1089,7 @@ fn build_bundle(
     let statistics = protect_statistics(&release_id, policy, &t, &units, problems);
 
     Bundle {
-        id,
+        id: String::new(),
         title,
         min_cell: policy.k(),
         sources,

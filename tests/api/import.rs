@@ -343,3 +343,27 @@ async fn rows_get_positions_in_canonical_order() {
         ]
     );
 }
+
+#[tokio::test]
+async fn the_release_id_depends_on_published_content_not_on_file_layout() {
+    let plain = seed::check_dir(&fixture("small"), policy()).unwrap();
+    // Same rows in another order, with CRLF line endings and needless quotes.
+    let dir = fixture_copy("small");
+    let text = fs::read_to_string(dir.path().join("events.csv")).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[1..].reverse();
+    let shuffled = lines
+        .join("\r\n")
+        .replace("alpha-launch,", "\"alpha-launch\",")
+        + "\r\n";
+    fs::write(dir.path().join("events.csv"), shuffled).unwrap();
+    assert_eq!(seed::check_dir(dir.path(), policy()).unwrap().id, plain.id);
+    // A published value changes the id; so does k.
+    edit(dir.path(), "statistics.csv", ",24000,", ",24001,");
+    assert_ne!(seed::check_dir(dir.path(), policy()).unwrap().id, plain.id);
+    let k12 = sanctuary_data::disclosure::Policy::new(12).unwrap();
+    assert_ne!(
+        seed::check_dir(&fixture("small"), k12).unwrap().id,
+        plain.id
+    );
+}
