@@ -25,6 +25,7 @@ impl AppState {
 /// Build the whole HTTP application.
 pub fn build_app(state: AppState) -> Router {
     Router::new()
+        .merge(crate::graphql::routes(&state))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)

@@ -14,6 +14,7 @@ pub mod db;
 pub mod disclosure;
 pub mod entity;
 pub mod error;
+pub mod graphql;
 pub mod http;
 pub mod migration;
 pub mod model;
