@@ -63,6 +63,7 @@ pub fn build_app(state: AppState) -> Router {
     Router::new()
         .route("/", axum::routing::get(crate::web::home))
         .merge(rest_routes)
+        .merge(crate::graphql::routes(&state))
         .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(not_found)
         .with_state(state)

@@ -5,8 +5,14 @@ use std::path::Path;
 /// Where the OpenAPI document is committed, relative to the repository root.
 pub const OPENAPI_PATH: &str = "openapi/openapi.json";
 
-/// Write `openapi/openapi.json` under `root`.
+/// Where the GraphQL SDL is committed, relative to the repository root.
+pub const SCHEMA_PATH: &str = "schema.graphql";
+
+/// Write `openapi/openapi.json` and `schema.graphql` under `root`.
 pub fn write_contracts(root: &Path) -> anyhow::Result<()> {
+    let schema = root.join(SCHEMA_PATH);
+    std::fs::write(&schema, crate::graphql::sdl())?;
+    println!("wrote {}", schema.display());
     let openapi = root.join(OPENAPI_PATH);
     if let Some(dir) = openapi.parent() {
         std::fs::create_dir_all(dir)?;

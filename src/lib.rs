@@ -16,6 +16,7 @@ pub mod disclosure;
 pub mod entity;
 pub mod error;
 pub mod export;
+pub mod graphql;
 pub mod http;
 pub mod migration;
 pub mod model;

@@ -92,6 +92,7 @@ pub struct Source {
 
 /// A municipal ID or sanctuary-policy program.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, SimpleObject)]
+#[graphql(complex)]
 pub struct Program {
     /// Stable identifier, used in URLs and filters.
     #[schema(example = "citykey")]
@@ -177,6 +178,7 @@ pub struct Document {
 /// One published figure (long form: one row per program, metric, period, dimension and
 /// category). A suppressed figure has `value: null` and `suppressed: true`; it is never 0.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, SimpleObject)]
+#[graphql(complex)]
 pub struct Statistic {
     /// Stable identifier.
     #[schema(example = "citykey-cards-issued-2022")]

@@ -96,6 +96,21 @@ pub async fn resolve_page(
     limit: Option<i64>,
     names: (&str, &str),
 ) -> Result<(release::Model, PageRequest), ApiError> {
+    let (limit, cursor) = page_args(limit, cursor, names)?;
+    let requested = release.or(cursor.as_ref().map(|c| c.release.as_str()));
+    let release = resolve_release(db, requested).await?;
+    let page = page_in_release(&release.id, limit, cursor.as_ref(), names.1)?;
+    Ok((release, page))
+}
+
+/// The checks `resolve_page` makes before it looks up a release, without the database:
+/// the page size (default and range) and the cursor's form. For pages of rows already
+/// loaded, such as GraphQL's batched nested fields.
+pub fn page_args(
+    limit: Option<i64>,
+    cursor: Option<&str>,
+    names: (&str, &str),
+) -> Result<(u64, Option<Cursor>), ApiError> {
     let (limit_name, cursor_name) = names;
     let limit = match limit {
         None => DEFAULT_LIMIT,
@@ -116,26 +131,54 @@ pub async fn resolve_page(
             )
         })?),
     };
-    let requested = release.or(cursor.as_ref().map(|c| c.release.as_str()));
-    let release = resolve_release(db, requested).await?;
-    if let Some(cursor) = &cursor
-        && cursor.release != release.id
+    Ok((limit, cursor))
+}
+
+/// The page of `release` that starts after `cursor`; a cursor of another release is an
+/// error naming `cursor_name`.
+pub fn page_in_release(
+    release: &str,
+    limit: u64,
+    cursor: Option<&Cursor>,
+    cursor_name: &str,
+) -> Result<PageRequest, ApiError> {
+    if let Some(cursor) = cursor
+        && cursor.release != release
     {
         return Err(ApiError::invalid(
             cursor_name,
             format!(
-                "{cursor_name} belongs to release {}, not {}",
-                cursor.release, release.id
+                "{cursor_name} belongs to release {}, not {release}",
+                cursor.release
             ),
         ));
     }
-    Ok((
-        release,
-        PageRequest {
-            limit,
-            after: cursor.map(|c| c.position).unwrap_or(0),
-        },
-    ))
+    Ok(PageRequest {
+        limit,
+        after: cursor.map(|c| c.position).unwrap_or(0),
+    })
+}
+
+/// A page of rows already loaded in canonical order (as the `*_of_programs` functions
+/// return them), with the same keyset rules as the paged queries: rows after
+/// `page.after`, at most `page.limit`, and a next cursor when more follow.
+pub fn page_of_loaded<T: Clone>(release: &str, rows: &[(i32, T)], page: PageRequest) -> Page<T> {
+    let start = rows.partition_point(|(position, _)| *position <= page.after);
+    let rest = &rows[start..];
+    let taken = &rest[..rest.len().min(page.limit as usize)];
+    let next = (rest.len() > taken.len())
+        .then(|| taken.last())
+        .flatten()
+        .map(|(position, _)| Cursor {
+            release: release.to_owned(),
+            position: *position,
+        });
+    Page {
+        items: taken.iter().map(|(_, item)| item.clone()).collect(),
+        total: rows.len() as u64,
+        next,
+        positions: taken.iter().map(|(position, _)| *position).collect(),
+    }
 }
 
 /// The release named by `requested`, or the latest.
@@ -754,6 +797,23 @@ mod tests {
             Cursor::decode(&URL_SAFE_NO_PAD.encode(format!("v1.{}.-1", "a".repeat(64)))),
             None
         );
+    }
+
+    #[test]
+    fn loaded_rows_page_like_the_database() {
+        let release = "b".repeat(64);
+        let rows: Vec<(i32, &str)> = vec![(2, "a"), (5, "b"), (9, "c")];
+        let first = page_of_loaded(&release, &rows, PageRequest { limit: 2, after: 0 });
+        assert_eq!(first.items, vec!["a", "b"]);
+        assert_eq!(first.positions, vec![2, 5]);
+        assert_eq!(first.total, 3);
+        let next = first.next.expect("a third row follows");
+        assert_eq!(next.position, 5);
+        let second = page_of_loaded(&release, &rows, PageRequest { limit: 2, after: 5 });
+        assert_eq!(second.items, vec!["c"]);
+        assert_eq!(second.next, None);
+        let exact = page_of_loaded(&release, &rows, PageRequest { limit: 3, after: 0 });
+        assert_eq!(exact.next, None, "no next cursor when nothing follows");
     }
 
     #[test]

@@ -1,0 +1,413 @@
+//! GraphQL over HTTP: `POST /graphql` with a JSON body, `GET /graphql?query=…` (cacheable:
+//! strong ETag, `If-None-Match` → 304), GraphiQL for browsers at `GET /graphql`, and its
+//! vendored assets at `/graphql/assets/{file}`, compiled into the binary.
+//!
+//! Responses are `application/graphql-response+json` when the `Accept` header prefers it,
+//! else `application/json`. With the former, a rejected request (syntax, validation or a
+//! limit: nothing was executed) is a 400; with the latter it is a 200, as the GraphQL over
+//! HTTP specification asks. Errors in resolvers are always 200 with an `errors` entry.
+
+use std::sync::LazyLock;
+
+use axum::body::Body;
+use axum::extract::Path;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+
+use super::limits::{self, MAX_BODY_BYTES};
+use super::{AppSchema, build_schema};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::http::{CACHE_IMMUTABLE, CACHE_LATEST, etag_for, is_not_modified};
+
+/// The GraphQL response media type of the GraphQL over HTTP specification.
+pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+/// The code of requests that are not GraphQL over HTTP requests at all.
+const BAD_REQUEST: &str = "BAD_REQUEST";
+
+/// `/graphql` (GET and POST) and `/graphql/assets/{file}`, over a schema built once.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/graphql", get(get_graphql).post(post_graphql))
+        .route("/graphql/assets/{file}", get(asset))
+        .layer(Extension(build_schema(state)))
+}
+
+/// Which JSON media type the client prefers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Media {
+    GraphqlResponse,
+    Json,
+}
+
+impl Media {
+    fn as_str(self) -> &'static str {
+        match self {
+            Media::GraphqlResponse => GRAPHQL_RESPONSE_JSON,
+            Media::Json => JSON,
+        }
+    }
+}
+
+/// Each media range of the `Accept` header with its quality.
+fn accept_ranges(headers: &HeaderMap) -> Vec<(String, f32)> {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|range| {
+            let mut parts = range.split(';');
+            let media = parts.next()?.trim().to_ascii_lowercase();
+            let quality = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (!media.is_empty()).then_some((media, quality))
+        })
+        .collect()
+}
+
+/// `application/graphql-response+json` when asked for at least as strongly as
+/// `application/json`; otherwise (no `Accept`, wildcards, anything else) `application/json`.
+fn negotiate(headers: &HeaderMap) -> Media {
+    let ranges = accept_ranges(headers);
+    let quality = |name: &str| {
+        ranges
+            .iter()
+            .filter(|(media, _)| media == name)
+            .map(|(_, q)| *q)
+            .fold(None, |best: Option<f32>, q| {
+                Some(best.map_or(q, |b| b.max(q)))
+            })
+    };
+    match (quality(GRAPHQL_RESPONSE_JSON), quality(JSON)) {
+        (Some(gql), json) if gql > 0.0 && gql >= json.unwrap_or(0.0) => Media::GraphqlResponse,
+        _ => Media::Json,
+    }
+}
+
+/// Whether a browser is asking for a page.
+fn wants_html(headers: &HeaderMap) -> bool {
+    accept_ranges(headers)
+        .iter()
+        .any(|(media, q)| media == "text/html" && *q > 0.0)
+}
+
+/// A response with GraphQL `errors` for a request that could not even be read.
+fn http_error(status: StatusCode, message: impl Into<String>, media: Media) -> Response {
+    let body = serde_json::json!({
+        "errors": [{ "message": message.into(), "extensions": { "code": BAD_REQUEST } }]
+    });
+    let mut response = (status, body.to_string()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media.as_str()),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// `GET /graphql`: GraphiQL for a browser (no `query` parameter, `Accept: text/html`), or
+/// a query from the URL.
+async fn get_graphql(
+    Extension(schema): Extension<AppSchema>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let media = negotiate(&headers);
+    let query_string = uri.query().unwrap_or_default();
+    let mut response = if query_string.len() > MAX_BODY_BYTES {
+        http_error(
+            StatusCode::URI_TOO_LONG,
+            format!(
+                "the query string is longer than {MAX_BODY_BYTES} bytes; send the query with POST"
+            ),
+            media,
+        )
+    } else if !has_query_parameter(query_string) {
+        if wants_html(&headers) {
+            graphiql(&headers)
+        } else {
+            http_error(
+                StatusCode::BAD_REQUEST,
+                "GET /graphql needs a `query` parameter (the URL-encoded GraphQL query), \
+                 or send the query with POST as JSON",
+                media,
+            )
+        }
+    } else {
+        match parse_get(query_string) {
+            Ok(request) => execute(&schema, request, &headers, media, true).await,
+            Err(message) => http_error(StatusCode::BAD_REQUEST, message, media),
+        }
+    };
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept"));
+    response
+}
+
+/// The GraphQL request in a URL: `query`, `operationName`, `variables` (JSON) and
+/// `extensions` (JSON); other parameters are ignored, repeated ones are errors.
+fn parse_get(query_string: &str) -> Result<async_graphql::Request, String> {
+    let mut request = serde_json::Map::new();
+    for (name, value) in url::form_urlencoded::parse(query_string.as_bytes()) {
+        let value = match &*name {
+            "query" | "operationName" => serde_json::Value::String(value.into_owned()),
+            "variables" | "extensions" => {
+                serde_json::from_str(&value).map_err(|e| format!("`{name}` is not JSON: {e}"))?
+            }
+            _ => continue,
+        };
+        if request.insert(name.clone().into_owned(), value).is_some() {
+            return Err(format!("`{name}` is given more than once"));
+        }
+    }
+    serde_json::from_value(serde_json::Value::Object(request))
+        .map_err(|e| format!("the URL is not a GraphQL request: {e}"))
+}
+
+fn has_query_parameter(query_string: &str) -> bool {
+    url::form_urlencoded::parse(query_string.as_bytes()).any(|(name, _)| name == "query")
+}
+
+/// `POST /graphql` with `Content-Type: application/json`; one operation per request
+/// (batches are refused).
+async fn post_graphql(
+    Extension(schema): Extension<AppSchema>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let media = negotiate(&headers);
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    if content_type.as_deref() != Some(JSON) {
+        return http_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "POST /graphql takes a JSON body with `Content-Type: application/json`",
+            media,
+        );
+    }
+    let too_large = || {
+        http_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+            media,
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return too_large();
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return too_large();
+    };
+    if bytes.trim_ascii_start().starts_with(b"[") {
+        return http_error(
+            StatusCode::BAD_REQUEST,
+            "batched requests are not supported: send one operation per request",
+            media,
+        );
+    }
+    match serde_json::from_slice::<async_graphql::Request>(&bytes) {
+        Ok(request) => execute(&schema, request, &headers, media, false).await,
+        Err(error) => http_error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "the body is not a GraphQL request (a JSON object with `query` and optional \
+                 `operationName` and `variables`): {error}"
+            ),
+            media,
+        ),
+    }
+}
+
+/// Execute a request that was read correctly (a missing `query` is not one).
+async fn execute(
+    schema: &AppSchema,
+    request: async_graphql::Request,
+    headers: &HeaderMap,
+    media: Media,
+    cacheable: bool,
+) -> Response {
+    if request.query.trim().is_empty() {
+        return http_error(
+            StatusCode::BAD_REQUEST,
+            "the request has no `query` (the GraphQL document to execute)",
+            media,
+        );
+    }
+    render(schema.execute(request).await, headers, media, cacheable)
+}
+
+/// The HTTP response for a GraphQL response. GET responses without errors get a strong
+/// ETag and a cache lifetime: immutable when every root field named its release.
+fn render(
+    response: async_graphql::Response,
+    request: &HeaderMap,
+    media: Media,
+    cacheable: bool,
+) -> Response {
+    let request_error = limits::is_request_error(&response);
+    let status = if request_error && media == Media::GraphqlResponse {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let mut value = serde_json::to_value(&response).unwrap_or_default();
+    if request_error && let Some(object) = value.as_object_mut() {
+        // Nothing was executed: a request error has no `data` entry at all.
+        object.remove("data");
+    }
+    let body = serde_json::to_vec(&value).unwrap_or_default();
+    let content_type = media.as_str();
+    let cache = (cacheable && response.is_ok()).then(|| {
+        let lifetime = response
+            .http_headers
+            .get(header::CACHE_CONTROL)
+            .cloned()
+            .unwrap_or(HeaderValue::from_static(CACHE_LATEST));
+        (etag_for(content_type, &body), lifetime)
+    });
+    let mut http = match &cache {
+        Some((etag, _)) if is_not_modified(request, etag) => {
+            StatusCode::NOT_MODIFIED.into_response()
+        }
+        _ => (status, body).into_response(),
+    };
+    let headers = http.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    match cache {
+        Some((etag, lifetime)) => {
+            if let Ok(etag) = HeaderValue::from_str(&etag) {
+                headers.insert(header::ETAG, etag);
+            }
+            headers.insert(header::CACHE_CONTROL, lifetime);
+        }
+        None => {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+    }
+    http
+}
+
+/// A file of the vendored GraphiQL, compiled into the binary.
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    bytes: &'static [u8],
+}
+
+const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
+
+static ASSETS: &[Asset] = &[
+    Asset {
+        name: "graphiql.min.js",
+        content_type: JAVASCRIPT,
+        bytes: include_bytes!("../../assets/graphiql/graphiql.min.js"),
+    },
+    Asset {
+        name: "graphiql.min.css",
+        content_type: "text/css; charset=utf-8",
+        bytes: include_bytes!("../../assets/graphiql/graphiql.min.css"),
+    },
+    Asset {
+        name: "react.production.min.js",
+        content_type: JAVASCRIPT,
+        bytes: include_bytes!("../../assets/graphiql/react.production.min.js"),
+    },
+    Asset {
+        name: "react-dom.production.min.js",
+        content_type: JAVASCRIPT,
+        bytes: include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
+    },
+    Asset {
+        name: "graphiql-init.js",
+        content_type: JAVASCRIPT,
+        bytes: include_bytes!("../../assets/graphiql/graphiql-init.js"),
+    },
+];
+
+const INDEX_HTML: &str = include_str!("../../assets/graphiql/index.html");
+const HTML: &str = "text/html; charset=utf-8";
+
+/// The ETag of each asset, computed once.
+static ASSET_ETAGS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    ASSETS
+        .iter()
+        .map(|asset| etag_for(asset.content_type, asset.bytes))
+        .collect()
+});
+
+/// The GraphiQL page, with every asset URL carrying a digest of the assets
+/// (`?v=…`), so the assets can be cached for a year and still change with a release of
+/// this service.
+static INDEX: LazyLock<(String, String)> = LazyLock::new(|| {
+    let digest: String = ASSET_ETAGS.iter().map(|e| e.trim_matches('"')).collect();
+    let version = &etag_for("", digest.as_bytes())[1..13];
+    let mut page = INDEX_HTML.to_owned();
+    for asset in ASSETS {
+        let path = format!("/graphql/assets/{}", asset.name);
+        page = page.replace(&format!("\"{path}\""), &format!("\"{path}?v={version}\""));
+    }
+    let etag = etag_for(HTML, page.as_bytes());
+    (page, etag)
+});
+
+/// The GraphiQL page. Revalidated on every visit (it names the current asset versions).
+fn graphiql(request: &HeaderMap) -> Response {
+    let (page, etag) = &*INDEX;
+    let mut response = if is_not_modified(request, etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        page.clone().into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(HTML));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(etag) = HeaderValue::from_str(etag) {
+        headers.insert(header::ETAG, etag);
+    }
+    response
+}
+
+/// `GET /graphql/assets/{file}`: a GraphiQL script or stylesheet.
+async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
+    let Some(index) = ASSETS.iter().position(|asset| asset.name == file) else {
+        return ApiError::not_found(format!(
+            "no GraphiQL asset {file:?}; the page at /graphql names the ones there are"
+        ))
+        .into_response();
+    };
+    let asset = &ASSETS[index];
+    let etag = &ASSET_ETAGS[index];
+    let mut response = if is_not_modified(&headers, etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        asset.bytes.into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.content_type),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(CACHE_IMMUTABLE),
+    );
+    if let Ok(etag) = HeaderValue::from_str(etag) {
+        headers.insert(header::ETAG, etag);
+    }
+    response
+}

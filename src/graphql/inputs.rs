@@ -1,0 +1,131 @@
+//! Filter arguments, mapped onto the query layer's filters so every check (dates in
+//! order, search length) gives the same error as REST, naming the same argument.
+
+use async_graphql::InputObject;
+use chrono::NaiveDate;
+
+use crate::error::ApiError;
+use crate::query::{self, DateRange, MAX_SEARCH_CHARS};
+use crate::vocabulary::{DocumentKind, EventKind, ProgramStatus, SourceKind, StatisticStatus};
+
+/// Which statistics to return. Every field is optional; the rows match all that are given.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct StatisticFilter {
+    /// Only this program (its slug, e.g. `citykey`).
+    pub program: Option<String>,
+    /// Only this metric (its id, e.g. `cards_issued`; see `metrics`).
+    pub metric: Option<String>,
+    /// Only this dimension: `total`, or a breakdown such as `channel` or `age_group`.
+    pub dimension: Option<String>,
+    /// Only this category of the dimension (`all` for totals).
+    pub category: Option<String>,
+    /// Only figures with this standing.
+    pub status: Option<StatisticStatus>,
+    /// Only figures whose period ends on or after this date.
+    pub from: Option<NaiveDate>,
+    /// Only figures whose period starts on or before this date.
+    pub to: Option<NaiveDate>,
+}
+
+impl StatisticFilter {
+    pub fn to_query(&self) -> Result<query::StatisticFilter, ApiError> {
+        Ok(query::StatisticFilter {
+            program: self.program.clone(),
+            metric: self.metric.clone(),
+            dimension: self.dimension.clone(),
+            category: self.category.clone(),
+            status: self.status,
+            period: DateRange::new(self.from, self.to)?,
+        })
+    }
+}
+
+/// Which events to return. Every field is optional; the rows match all that are given.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct EventFilter {
+    /// Only this program (its slug, e.g. `citykey`).
+    pub program: Option<String>,
+    /// Only events of this kind.
+    pub kind: Option<EventKind>,
+    /// Only events dated on or after this date.
+    pub from: Option<NaiveDate>,
+    /// Only events dated on or before this date.
+    pub to: Option<NaiveDate>,
+}
+
+impl EventFilter {
+    pub fn to_query(&self) -> Result<query::EventFilter, ApiError> {
+        Ok(query::EventFilter {
+            program: self.program.clone(),
+            kind: self.kind,
+            date: DateRange::new(self.from, self.to)?,
+        })
+    }
+}
+
+/// Which documents to return. Every field is optional; the rows match all that are given.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct DocumentFilter {
+    /// Only this program (its slug, e.g. `citykey`).
+    pub program: Option<String>,
+    /// Only documents of this kind.
+    pub kind: Option<DocumentKind>,
+    /// Only documents published on or after this date (undated documents are left out).
+    pub from: Option<NaiveDate>,
+    /// Only documents published on or before this date (undated documents are left out).
+    pub to: Option<NaiveDate>,
+}
+
+impl DocumentFilter {
+    /// The query filter, with `search` as its text search.
+    pub fn to_query(&self, search: Option<String>) -> Result<query::DocumentFilter, ApiError> {
+        if let Some(search) = &search {
+            if search.is_empty() {
+                return Err(ApiError::invalid(
+                    "search",
+                    "search must not be empty; leave it out to match every document",
+                ));
+            }
+            if search.chars().count() > MAX_SEARCH_CHARS {
+                return Err(ApiError::invalid(
+                    "search",
+                    format!("search must be at most {MAX_SEARCH_CHARS} characters"),
+                ));
+            }
+        }
+        Ok(query::DocumentFilter {
+            program: self.program.clone(),
+            kind: self.kind,
+            q: search,
+            published: DateRange::new(self.from, self.to)?,
+        })
+    }
+}
+
+/// Which programs to return.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct ProgramFilter {
+    /// Only programs with this status.
+    pub status: Option<ProgramStatus>,
+}
+
+impl ProgramFilter {
+    pub fn to_query(&self) -> query::ProgramFilter {
+        query::ProgramFilter {
+            status: self.status,
+        }
+    }
+}
+
+/// Which sources to return.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct SourceFilter {
+    /// Only sources of this kind of publisher.
+    pub kind: Option<SourceKind>,
+}
+
+impl SourceFilter {
+    pub fn to_query(&self) -> query::SourceFilter {
+        query::SourceFilter { kind: self.kind }
+    }
+}

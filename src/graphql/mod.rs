@@ -1,0 +1,53 @@
+//! The GraphQL interface at `/graphql`: a read-only schema over the same query layer as
+//! REST and CSV ([`crate::query`]), so the same filter returns the same rows and numbers.
+//!
+//! - [`root`]: the root fields (`programs`, `statistics`, …), each taking an optional
+//!   `release`, paged as Relay connections ([`connection`]) with the REST keyset cursors.
+//! - [`nested`]: `Program.statistics / events / documents` and `Statistic.metric`, loaded
+//!   through one [`DataLoader`] so a query costs a constant number of database queries.
+//! - [`limits`]: depth, complexity, size and directive limits, checked before any
+//!   resolver runs, and the per-request bookkeeping (release of each root field, caching).
+//! - [`http`]: GraphQL over HTTP (GET and POST), GraphiQL and its vendored assets.
+
+mod connection;
+mod http;
+mod inputs;
+mod limits;
+mod nested;
+mod root;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+
+use crate::app::AppState;
+
+pub use http::routes;
+pub use limits::{
+    MAX_BODY_BYTES, MAX_COMPLEXITY, MAX_DEPTH, MAX_DIRECTIVES, MAX_FIELDS, MAX_INTROSPECTION_DEPTH,
+    MAX_RECURSION,
+};
+pub use root::QueryRoot;
+
+/// The schema served at `/graphql`: queries only.
+pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+
+/// The schema with its limits, but no database (enough to render the SDL).
+fn builder() -> SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
+    limits::apply(Schema::build(QueryRoot, EmptyMutation, EmptySubscription))
+}
+
+/// The schema over the application's database, limits included.
+pub fn build_schema(state: &AppState) -> AppSchema {
+    builder()
+        .data(state.clone())
+        .data(DataLoader::new(
+            nested::QueryLoader::new(state.clone()),
+            tokio::spawn,
+        ))
+        .finish()
+}
+
+/// The schema in GraphQL SDL, as committed at `schema.graphql`.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}

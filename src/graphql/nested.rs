@@ -1,0 +1,303 @@
+//! Nested fields, batched: `Program.statistics / events / documents` and
+//! `Statistic.metric`. Each resolver asks one [`DataLoader`] for its key; the loader
+//! gathers the keys of every sibling and answers them with one query per
+//! (release, filter) through the `*_of_programs` and `metrics_by_id` functions of the
+//! query layer. A query for every program with its statistics, events and documents
+//! therefore costs the same number of database queries for 2 programs as for 1 000.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{ComplexObject, Context, ErrorExtensions, Result};
+
+use super::connection::{DocumentConnection, EventConnection, StatisticConnection};
+use super::inputs::{DocumentFilter, EventFilter, StatisticFilter};
+use super::limits::{self, page_cost};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::model::{Document, Event, Metric, Program, Statistic};
+use crate::query;
+
+/// Rows of one program, in one release, matching one filter.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ProgramRows<F> {
+    release: String,
+    filter: F,
+    program: String,
+}
+
+/// One metric of one release.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MetricKey {
+    release: String,
+    id: String,
+}
+
+/// Answers the batched keys through the query layer.
+pub struct QueryLoader {
+    state: AppState,
+}
+
+impl QueryLoader {
+    pub fn new(state: AppState) -> Self {
+        QueryLoader { state }
+    }
+}
+
+/// Rows of a program in canonical order, with their positions (for cursors).
+type Rows<T> = Arc<Vec<(i32, T)>>;
+
+/// Group the keys by (release, filter) and run `fetch` once per group.
+async fn load_grouped<F, T, Fut>(
+    keys: &[ProgramRows<F>],
+    fetch: impl Fn(String, F, Vec<String>) -> Fut,
+) -> Result<HashMap<ProgramRows<F>, Rows<T>>, async_graphql::Error>
+where
+    F: Clone + Eq + Hash,
+    Fut: Future<Output = Result<HashMap<String, Vec<(i32, T)>>, ApiError>>,
+{
+    let mut groups: HashMap<(String, F), Vec<String>> = HashMap::new();
+    for key in keys {
+        groups
+            .entry((key.release.clone(), key.filter.clone()))
+            .or_default()
+            .push(key.program.clone());
+    }
+    let mut found = HashMap::with_capacity(keys.len());
+    for ((release, filter), programs) in groups {
+        let mut rows = fetch(release.clone(), filter.clone(), programs.clone())
+            .await
+            .map_err(|e| e.extend())?;
+        for program in programs {
+            let value = Arc::new(rows.remove(&program).unwrap_or_default());
+            found.insert(
+                ProgramRows {
+                    release: release.clone(),
+                    filter: filter.clone(),
+                    program,
+                },
+                value,
+            );
+        }
+    }
+    Ok(found)
+}
+
+impl Loader<ProgramRows<query::StatisticFilter>> for QueryLoader {
+    type Value = Rows<Statistic>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[ProgramRows<query::StatisticFilter>],
+    ) -> Result<HashMap<ProgramRows<query::StatisticFilter>, Self::Value>, Self::Error> {
+        load_grouped(keys, |release, filter, programs| async move {
+            query::statistics_of_programs(&self.state.db, &release, &programs, &filter).await
+        })
+        .await
+    }
+}
+
+impl Loader<ProgramRows<query::EventFilter>> for QueryLoader {
+    type Value = Rows<Event>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[ProgramRows<query::EventFilter>],
+    ) -> Result<HashMap<ProgramRows<query::EventFilter>, Self::Value>, Self::Error> {
+        load_grouped(keys, |release, filter, programs| async move {
+            query::events_of_programs(&self.state.db, &release, &programs, &filter).await
+        })
+        .await
+    }
+}
+
+impl Loader<ProgramRows<query::DocumentFilter>> for QueryLoader {
+    type Value = Rows<Document>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[ProgramRows<query::DocumentFilter>],
+    ) -> Result<HashMap<ProgramRows<query::DocumentFilter>, Self::Value>, Self::Error> {
+        load_grouped(keys, |release, filter, programs| async move {
+            query::documents_of_programs(&self.state.db, &release, &programs, &filter).await
+        })
+        .await
+    }
+}
+
+impl Loader<MetricKey> for QueryLoader {
+    type Value = Metric;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[MetricKey]) -> Result<HashMap<MetricKey, Metric>, Self::Error> {
+        let mut by_release: HashMap<&str, Vec<String>> = HashMap::new();
+        for key in keys {
+            by_release
+                .entry(&key.release)
+                .or_default()
+                .push(key.id.clone());
+        }
+        let mut found = HashMap::with_capacity(keys.len());
+        for (release, ids) in by_release {
+            let metrics = query::metrics_by_id(&self.state.db, release, &ids)
+                .await
+                .map_err(|e| e.extend())?;
+            found.extend(metrics.into_iter().map(|(id, metric)| {
+                (
+                    MetricKey {
+                        release: release.to_owned(),
+                        id,
+                    },
+                    metric,
+                )
+            }));
+        }
+        Ok(found)
+    }
+}
+
+fn loader<'a>(ctx: &'a Context<'_>) -> Result<&'a DataLoader<QueryLoader>> {
+    ctx.data::<DataLoader<QueryLoader>>()
+}
+
+/// The page of a nested field: the same checks and messages as a root field, without
+/// a database round trip (the release is the parent's).
+fn nested_page(
+    release: &str,
+    first: Option<i32>,
+    after: Option<&str>,
+) -> Result<query::PageRequest, ApiError> {
+    let (limit, cursor) = query::page_args(first.map(i64::from), after, ("first", "after"))?;
+    query::page_in_release(release, limit, cursor.as_ref(), "after")
+}
+
+/// The rows of `program` for `filter`, loaded in a batch with its siblings.
+async fn rows_of<F, T>(
+    ctx: &Context<'_>,
+    release: &str,
+    program: &str,
+    filter: F,
+) -> Result<Rows<T>>
+where
+    F: Clone + Eq + Hash + Send + Sync + 'static,
+    QueryLoader: Loader<ProgramRows<F>, Value = Rows<T>, Error = async_graphql::Error>,
+{
+    let key = ProgramRows {
+        release: release.to_owned(),
+        filter,
+        program: program.to_owned(),
+    };
+    Ok(loader(ctx)?.load_one(key).await?.unwrap_or_default())
+}
+
+/// Nested collections of a program, in the release of the root field they are under.
+#[ComplexObject]
+impl Program {
+    /// The program's statistics, in canonical order.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn statistics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which statistics to return (within this program).")] filter: Option<
+            StatisticFilter,
+        >,
+        #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
+        after: Option<String>,
+    ) -> Result<StatisticConnection> {
+        let filter = filter
+            .unwrap_or_default()
+            .to_query()
+            .map_err(|e| e.extend())?;
+        let release = limits::release_of(ctx).map_err(|e| e.extend())?;
+        let page = nested_page(&release, first, after.as_deref()).map_err(|e| e.extend())?;
+        let rows = rows_of(ctx, &release, &self.slug, filter).await?;
+        Ok(StatisticConnection::new(
+            &release,
+            query::page_of_loaded(&release, &rows, page),
+            after.is_some(),
+        ))
+    }
+
+    /// The program's timeline: events in canonical order (by date).
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which events to return (within this program).")] filter: Option<
+            EventFilter,
+        >,
+        #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
+        after: Option<String>,
+    ) -> Result<EventConnection> {
+        let filter = filter
+            .unwrap_or_default()
+            .to_query()
+            .map_err(|e| e.extend())?;
+        let release = limits::release_of(ctx).map_err(|e| e.extend())?;
+        let page = nested_page(&release, first, after.as_deref()).map_err(|e| e.extend())?;
+        let rows = rows_of(ctx, &release, &self.slug, filter).await?;
+        Ok(EventConnection::new(
+            &release,
+            query::page_of_loaded(&release, &rows, page),
+            after.is_some(),
+        ))
+    }
+
+    /// The program's policy documents, in canonical order.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn documents(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which documents to return (within this program).")] filter: Option<
+            DocumentFilter,
+        >,
+        #[graphql(
+            desc = "Case-insensitive text search over titles and summaries (1 to 200 characters)."
+        )]
+        search: Option<String>,
+        #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
+        after: Option<String>,
+    ) -> Result<DocumentConnection> {
+        let filter = filter
+            .unwrap_or_default()
+            .to_query(search)
+            .map_err(|e| e.extend())?;
+        let release = limits::release_of(ctx).map_err(|e| e.extend())?;
+        let page = nested_page(&release, first, after.as_deref()).map_err(|e| e.extend())?;
+        let rows = rows_of(ctx, &release, &self.slug, filter).await?;
+        Ok(DocumentConnection::new(
+            &release,
+            query::page_of_loaded(&release, &rows, page),
+            after.is_some(),
+        ))
+    }
+}
+
+/// The metric of a statistic, in the release of the root field it is under.
+#[ComplexObject]
+impl Statistic {
+    /// What is counted: the metric's name, definition and unit.
+    async fn metric(&self, ctx: &Context<'_>) -> Result<Metric> {
+        let release = limits::release_of(ctx).map_err(|e| e.extend())?;
+        let key = MetricKey {
+            release,
+            id: self.metric.clone(),
+        };
+        loader(ctx)?.load_one(key).await?.ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!(
+                "metric {} missing from its release",
+                self.metric
+            ))
+            .extend()
+        })
+    }
+}

@@ -1,0 +1,239 @@
+//! The root fields. Each reads one release (the `release` argument, else the release of
+//! the `after` cursor, else the latest) through the query layer, exactly as REST does.
+
+use async_graphql::{Context, ErrorExtensions, Object, Result};
+
+use super::connection::{
+    DocumentConnection, EventConnection, MetricConnection, ProgramConnection, SourceConnection,
+    StatisticConnection,
+};
+use super::inputs::{DocumentFilter, EventFilter, ProgramFilter, SourceFilter, StatisticFilter};
+use super::limits::{self, page_cost};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::model::{Program, Release, Source};
+use crate::query::{self, PageRequest};
+
+/// The root of the schema (`Query` in GraphQL).
+pub struct QueryRoot;
+
+fn state<'a>(ctx: &'a Context<'_>) -> Result<&'a AppState> {
+    ctx.data::<AppState>()
+}
+
+/// Resolve the release and page of a paged root field, and record the release for the
+/// field's nested fields. The release is pinned when named, or carried by a cursor.
+async fn paged(
+    ctx: &Context<'_>,
+    release: Option<&str>,
+    first: Option<i32>,
+    after: Option<&str>,
+) -> Result<(String, PageRequest)> {
+    let (model, page) = query::resolve_page(
+        &state(ctx)?.db,
+        release,
+        after,
+        first.map(i64::from),
+        ("first", "after"),
+    )
+    .await
+    .map_err(|e| e.extend())?;
+    limits::enter_release(ctx, &model.id, release.is_some() || after.is_some())
+        .map_err(|e| e.extend())?;
+    Ok((model.id, page))
+}
+
+/// Resolve the release of an item root field.
+async fn item_release(ctx: &Context<'_>, release: Option<&str>) -> Result<String> {
+    let model = query::resolve_release(&state(ctx)?.db, release)
+        .await
+        .map_err(|e| e.extend())?;
+    limits::enter_release(ctx, &model.id, release.is_some()).map_err(|e| e.extend())?;
+    Ok(model.id)
+}
+
+fn extend<T>(result: Result<T, ApiError>) -> Result<T> {
+    result.map_err(|e| e.extend())
+}
+
+/// Aggregate statistics, timelines and policy documents of municipal ID and
+/// sanctuary-policy programs, each figure with its source; never individual records.
+/// Every field reads one immutable release: the latest unless `release` names another.
+#[Object(name = "Query")]
+impl QueryRoot {
+    /// Municipal ID and sanctuary-policy programs, in canonical order.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn programs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which programs to return.")] filter: Option<ProgramFilter>,
+        #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
+        after: Option<String>,
+        #[graphql(
+            desc = "The release to read (its id; see `releases`). Default: the release of `after`, else the latest."
+        )]
+        release: Option<String>,
+    ) -> Result<ProgramConnection> {
+        let filter = filter.unwrap_or_default().to_query();
+        let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
+        let rows = extend(query::list_programs(&state(ctx)?.db, &release, &filter, page).await)?;
+        Ok(ProgramConnection::new(&release, rows, after.is_some()))
+    }
+
+    /// One program by its slug, or null if the release has no such program.
+    async fn program(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The program's slug, e.g. `citykey`.")] slug: String,
+        #[graphql(desc = "The release to read (its id; see `releases`). Default: the latest.")]
+        release: Option<String>,
+    ) -> Result<Option<Program>> {
+        let release = item_release(ctx, release.as_deref()).await?;
+        extend(query::get_program(&state(ctx)?.db, &release, &slug).await)
+    }
+
+    /// Published figures (one row per program, metric, period, dimension and category),
+    /// in canonical order. A suppressed figure has `value: null` and `suppressed: true`.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn statistics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which statistics to return.")] filter: Option<StatisticFilter>,
+        #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
+        after: Option<String>,
+        #[graphql(
+            desc = "The release to read (its id; see `releases`). Default: the release of `after`, else the latest."
+        )]
+        release: Option<String>,
+    ) -> Result<StatisticConnection> {
+        let filter = extend(filter.unwrap_or_default().to_query())?;
+        let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
+        let rows = extend(query::list_statistics(&state(ctx)?.db, &release, &filter, page).await)?;
+        Ok(StatisticConnection::new(&release, rows, after.is_some()))
+    }
+
+    /// Events of the programs' timelines, in canonical order (by date).
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which events to return.")] filter: Option<EventFilter>,
+        #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
+        after: Option<String>,
+        #[graphql(
+            desc = "The release to read (its id; see `releases`). Default: the release of `after`, else the latest."
+        )]
+        release: Option<String>,
+    ) -> Result<EventConnection> {
+        let filter = extend(filter.unwrap_or_default().to_query())?;
+        let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
+        let rows = extend(query::list_events(&state(ctx)?.db, &release, &filter, page).await)?;
+        Ok(EventConnection::new(&release, rows, after.is_some()))
+    }
+
+    /// Policy documents (ordinances, statements, subpoenas as reported, reports,
+    /// decisions), in canonical order.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn documents(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which documents to return.")] filter: Option<DocumentFilter>,
+        #[graphql(
+            desc = "Case-insensitive text search over titles and summaries (1 to 200 characters)."
+        )]
+        search: Option<String>,
+        #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
+        after: Option<String>,
+        #[graphql(
+            desc = "The release to read (its id; see `releases`). Default: the release of `after`, else the latest."
+        )]
+        release: Option<String>,
+    ) -> Result<DocumentConnection> {
+        let filter = extend(filter.unwrap_or_default().to_query(search))?;
+        let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
+        let rows = extend(query::list_documents(&state(ctx)?.db, &release, &filter, page).await)?;
+        Ok(DocumentConnection::new(&release, rows, after.is_some()))
+    }
+
+    /// The publications that figures, events, documents and programs cite.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn sources(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which sources to return.")] filter: Option<SourceFilter>,
+        #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
+        after: Option<String>,
+        #[graphql(
+            desc = "The release to read (its id; see `releases`). Default: the release of `after`, else the latest."
+        )]
+        release: Option<String>,
+    ) -> Result<SourceConnection> {
+        let filter = filter.unwrap_or_default().to_query();
+        let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
+        let rows = extend(query::list_sources(&state(ctx)?.db, &release, &filter, page).await)?;
+        Ok(SourceConnection::new(&release, rows, after.is_some()))
+    }
+
+    /// One source by its id, or null if the release has no such source.
+    async fn source(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The source's id.")] id: String,
+        #[graphql(desc = "The release to read (its id; see `releases`). Default: the latest.")]
+        release: Option<String>,
+    ) -> Result<Option<Source>> {
+        let release = item_release(ctx, release.as_deref()).await?;
+        extend(query::get_source(&state(ctx)?.db, &release, &id).await)
+    }
+
+    /// The dictionary of metrics: what each statistic counts.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn metrics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
+        after: Option<String>,
+        #[graphql(
+            desc = "The release to read (its id; see `releases`). Default: the release of `after`, else the latest."
+        )]
+        release: Option<String>,
+    ) -> Result<MetricConnection> {
+        let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
+        let rows = extend(query::list_metrics(&state(ctx)?.db, &release, page).await)?;
+        Ok(MetricConnection::new(&release, rows, after.is_some()))
+    }
+
+    /// Every release, newest first. Pass a release's `id` as `release` to any other
+    /// field to read that release instead of the latest.
+    async fn releases(&self, ctx: &Context<'_>) -> Result<Vec<Release>> {
+        extend(limits::mark_pinned(ctx, false))?;
+        extend(query::list_releases(&state(ctx)?.db).await)
+    }
+
+    /// One release by its id (the latest when `id` is left out), or null if there is no
+    /// such release.
+    async fn release(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The release's id (64 hex digits). Default: the latest release.")]
+        id: Option<String>,
+    ) -> Result<Option<Release>> {
+        extend(limits::mark_pinned(ctx, id.is_some()))?;
+        if let Some(id) = &id
+            && !query::is_release_id(id)
+        {
+            return Ok(None);
+        }
+        match query::resolve_release(&state(ctx)?.db, id.as_deref()).await {
+            Ok(model) => Ok(Some(Release::from(model))),
+            Err(ApiError::NotFound { .. }) if id.is_some() => Ok(None),
+            Err(error) => Err(error.extend()),
+        }
+    }
+}
