@@ -4,5 +4,6 @@
 mod graphql;
 mod helpers;
 mod import;
+mod parity;
 mod rest;
 mod web;
