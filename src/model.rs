@@ -45,7 +45,8 @@ impl Disclosure {
 /// will have the same value forever.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, SimpleObject)]
 pub struct Release {
-    /// SHA-256 of the imported bundle (file names and contents).
+    /// SHA-256 of what the release publishes: its title, the threshold k and every row as
+    /// published (suppressed values are not part of it). The same content always gets the same id.
     #[schema(example = "3f1c0a9be2d14c6f8a7b5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a09")]
     pub id: String,
     /// 1 for the first release, then 2, 3, …; the highest is the latest.

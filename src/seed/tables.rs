@@ -193,3 +193,83 @@ pub const TABLES: [&Table; 6] = [
 pub const MAX_TEXT_CHARS: usize = 10_000;
 /// The longest key, slug or identifier.
 pub const MAX_KEY_CHARS: usize = 100;
+
+impl Field {
+    /// This column's Table Schema field descriptor: type, format and the constraints the
+    /// importer enforces, so a data portal can validate a file before sending it.
+    pub fn table_schema(&self) -> serde_json::Value {
+        let max_length = match self.ty {
+            Slug | Identifier | Reference(_) => MAX_KEY_CHARS,
+            _ => MAX_TEXT_CHARS,
+        };
+        let mut constraints = serde_json::Map::new();
+        if self.required {
+            constraints.insert("required".into(), true.into());
+        }
+        match self.ty {
+            Slug => {
+                constraints.insert("pattern".into(), SLUG_PATTERN.into());
+            }
+            Identifier => {
+                constraints.insert("pattern".into(), IDENTIFIER_PATTERN.into());
+            }
+            Count => {
+                constraints.insert("minimum".into(), 0.into());
+            }
+            Enum(values) => {
+                constraints.insert("enum".into(), values.to_vec().into());
+            }
+            Date => {}
+            Text | Url | Reference(_) => {}
+        }
+        if !matches!(self.ty, Date | Count | Enum(_)) {
+            constraints.insert("maxLength".into(), max_length.into());
+        }
+        let mut field = serde_json::json!({
+            "name": self.name,
+            "type": self.ty.frictionless_type(),
+        });
+        if matches!(self.ty, Url) {
+            field["format"] = "uri".into();
+        }
+        if !constraints.is_empty() {
+            field["constraints"] = constraints.into();
+        }
+        field
+    }
+}
+
+/// The pattern every slug key matches.
+pub const SLUG_PATTERN: &str = "^[a-z0-9][a-z0-9-]*$";
+/// The pattern every snake_case identifier matches.
+pub const IDENTIFIER_PATTERN: &str = "^[a-z][a-z0-9_]*$";
+
+impl Table {
+    /// The Frictionless Table Schema of this table's CSV file: every allowed column with
+    /// its constraints, the primary key, the foreign keys and the missing-value marker.
+    /// `seed-data/datapackage.json` declares exactly this (a test checks it).
+    pub fn table_schema(&self) -> serde_json::Value {
+        let foreign_keys: Vec<serde_json::Value> = self
+            .fields
+            .iter()
+            .filter_map(|f| match f.ty {
+                Reference(target) => TABLES.iter().find(|t| t.name == target).map(|t| {
+                    serde_json::json!({
+                        "fields": [f.name],
+                        "reference": {"resource": t.name, "fields": [t.key]},
+                    })
+                }),
+                _ => None,
+            })
+            .collect();
+        let mut schema = serde_json::json!({
+            "fields": self.fields.iter().map(Field::table_schema).collect::<Vec<_>>(),
+            "primaryKey": [self.key],
+            "missingValues": [""],
+        });
+        if !foreign_keys.is_empty() {
+            schema["foreignKeys"] = foreign_keys.into();
+        }
+        schema
+    }
+}

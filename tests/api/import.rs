@@ -326,6 +326,47 @@ async fn the_seed_data_imports_without_errors() {
     assert!(sources >= 20 && metrics >= 1 && events >= 30 && documents >= 15 && statistics >= 15);
 }
 
+#[test]
+fn the_seed_descriptor_declares_the_importers_table_schemas() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(sanctuary_data::export::SEED_DESCRIPTOR_PATH);
+    let committed = fs::read_to_string(&path).unwrap();
+    let expected = sanctuary_data::export::seed_descriptor(&committed).unwrap();
+    assert!(
+        committed == expected,
+        "seed-data/datapackage.json declares Table Schemas that differ from the importer's \
+         allow-list: run `cargo run -- export` and commit the result"
+    );
+    let json: serde_json::Value = serde_json::from_str(&committed).unwrap();
+    assert_eq!(json["licenses"][0]["name"], "CC-BY-4.0");
+    assert_eq!(json["sanctuary:disclosure"]["min_cell"], 11);
+    let statistics = json["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "statistics")
+        .unwrap();
+    assert_eq!(
+        statistics["schema"]["foreignKeys"][0]["reference"]["resource"],
+        "programs"
+    );
+    assert_eq!(statistics["schema"]["primaryKey"][0], "id");
+}
+
+#[tokio::test]
+async fn the_seed_data_records_the_june_13_and_14_conflict_instead_of_picking_one() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seed-data");
+    let events = fs::read_to_string(dir.join("events.csv")).unwrap();
+    let suspension = events
+        .lines()
+        .find(|l| l.starts_with("citykey-2025-online-portal-suspended,"))
+        .expect("the June 2025 suspension is in the CityKey timeline");
+    assert!(
+        suspension.contains("13 June 2025") && suspension.contains("14 June 2025"),
+        "{suspension}"
+    );
+}
+
 #[tokio::test]
 async fn rows_get_positions_in_canonical_order() {
     let bundle = seed::check_dir(&fixture("small"), policy()).unwrap();
