@@ -1251,7 +1251,7 @@ fn protect_statistics(
                 let (breakdown, why) = match error {
                     disclosure::DisclosureError::NotAdditive { breakdown } => (
                         Some(breakdown),
-                        "breakdown cells that add up to the group's total (values not shown: disclosure control)",
+                        "breakdown cells that add up to the group's total (values are not shown: disclosure control)",
                     ),
                     disclosure::DisclosureError::AuditFailed { breakdown } => (
                         breakdown,
@@ -1271,7 +1271,15 @@ fn protect_statistics(
                     })
                     .or(family.total)
                     .expect("a family has at least one row");
-                problem(row, "dimension", group(breakdown), why.into());
+                let dimension = breakdown
+                    .map(|b| dimensions[b].clone())
+                    .unwrap_or_else(|| "total".to_owned());
+                problem(
+                    row,
+                    "dimension",
+                    dimension,
+                    format!("{why}; group: {}", group(breakdown)),
+                );
             }
         }
     }
