@@ -3,8 +3,8 @@
 //! CSV, and a whole-table download, on a fresh SQLite database holding the seed data plus
 //! synthetic rows.
 //!
-//! Run: `cargo bench --bench throughput` (optionally `BENCH_SECONDS=5`). Over a socket,
-//! with a real client, use `scripts/bench-http.sh`.
+//! Run: `cargo bench --bench throughput` (optionally `BENCH_SECONDS=5`). It measures the
+//! handlers in process; it does not include sockets or an HTTP client.
 
 use std::time::{Duration, Instant};
 
