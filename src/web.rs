@@ -204,8 +204,8 @@ svg text{{font:12px system-ui,sans-serif}}
             let _ = write!(
                 html,
                 "<p class=\"note\">{} ({})</p>",
-                esc(metric),
-                esc(&of_metric[0].unit)
+                esc(&metric.replace('_', " ")),
+                esc(&of_metric[0].unit.replace('_', " "))
             );
             html.push_str(&chart(&of_metric));
         }
