@@ -14,6 +14,7 @@ use crate::error::{ApiError, Problem};
 use crate::http::{X_DATA_RELEASE, cache_control, etag_for, is_not_modified};
 use crate::model::{Document, Event, Metric, Program, Release, Source, Statistic};
 use crate::query;
+use crate::seed::tables::TABLES;
 
 /// The tables, their CSV columns, key and description.
 fn tables() -> [(
@@ -45,6 +46,48 @@ fn tables() -> [(
         ("sources", Source::HEADER, "id", "Every publication cited."),
         ("metrics", Metric::HEADER, "id", "What each metric counts."),
     ]
+}
+
+/// The Table Schema of a download: the import schema's constraints and foreign keys for
+/// the columns it shares with the imported table, plus the columns downloads add.
+fn download_schema(table: &str, columns: &[&str], key: &str) -> Value {
+    let imported = TABLES.iter().find(|t| t.name == table);
+    let fields: Vec<Value> = columns
+        .iter()
+        .map(|&column| {
+            let field = imported.and_then(|t| t.fields.iter().find(|f| f.name == column));
+            match (column, field) {
+                ("suppressed", _) => json!({
+                    "name": column, "type": "boolean",
+                    "description": "true when the value is withheld by disclosure control",
+                    "constraints": {"required": true},
+                }),
+                ("suppression_reason", _) => json!({
+                    "name": column, "type": "string",
+                    "description": "Why the value is withheld; empty when it is published",
+                    "constraints": {"enum": [crate::disclosure::SUPPRESSION_REASON]},
+                }),
+                ("source_url", _) => json!({"name": column, "type": "string", "format": "uri"}),
+                ("value", Some(field)) => {
+                    let mut schema = field.table_schema();
+                    if let Some(constraints) = schema["constraints"].as_object_mut() {
+                        constraints.remove("required");
+                    }
+                    schema["description"] = "Empty when suppressed (never 0)".into();
+                    schema
+                }
+                (_, Some(field)) => field.table_schema(),
+                (_, None) => json!({"name": column, "type": field_type(column)}),
+            }
+        })
+        .collect();
+    let mut schema = json!({"fields": fields, "primaryKey": [key], "missingValues": [""]});
+    if let Some(foreign_keys) = imported.map(|t| t.table_schema()["foreignKeys"].clone())
+        && !foreign_keys.is_null()
+    {
+        schema["foreignKeys"] = foreign_keys;
+    }
+    schema
 }
 
 /// The Table Schema type of a CSV column.
@@ -134,11 +177,7 @@ pub async fn datapackage(
                 "mediatype": "text/csv",
                 "encoding": "utf-8",
                 "description": description,
-                "schema": {
-                    "fields": columns.iter().map(|c| json!({"name": c, "type": field_type(c)})).collect::<Vec<_>>(),
-                    "primaryKey": [key],
-                    "missingValues": [""],
-                }
+                "schema": download_schema(name, columns, key),
             })
         })
         .collect();

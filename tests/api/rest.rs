@@ -660,9 +660,45 @@ async fn catalogs_describe_the_downloads_of_a_release() {
         format!("http://data.example/downloads/statistics.csv?release={release}")
     );
     let fields = statistics["schema"]["fields"].as_array().unwrap();
-    assert!(fields.contains(&serde_json::json!({"name": "value", "type": "integer"})));
-    assert!(fields.contains(&serde_json::json!({"name": "suppressed", "type": "boolean"})));
+    let field = |name: &str| fields.iter().find(|f| f["name"] == name).unwrap().clone();
+    assert_eq!(field("value")["type"], "integer");
+    assert_eq!(field("value")["constraints"]["minimum"], 0);
+    assert!(
+        field("value")["constraints"].get("required").is_none(),
+        "a suppressed value is empty"
+    );
+    assert_eq!(field("suppressed")["type"], "boolean");
+    assert_eq!(field("qualifier")["constraints"]["enum"][0], "exact");
+    assert_eq!(field("source_url")["format"], "uri");
+    assert_eq!(
+        statistics["schema"]["foreignKeys"][0],
+        serde_json::json!({"fields": ["program"], "reference": {"resource": "programs", "fields": ["slug"]}})
+    );
     assert_eq!(package["sanctuary:disclosure"]["min_cell"], 11);
+    for resource in resources {
+        let names: Vec<&Value> = resource["schema"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| &f["name"])
+            .collect();
+        for key in resource["schema"]["foreignKeys"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            assert!(
+                names.contains(&&key["fields"][0]),
+                "{}: {key}",
+                resource["name"]
+            );
+            assert!(
+                resources
+                    .iter()
+                    .any(|r| r["name"] == key["reference"]["resource"])
+            );
+        }
+    }
     // The CSV the descriptor points at has exactly the declared columns.
     let csv = get(
         &app,
