@@ -82,10 +82,9 @@ fn download_schema(table: &str, columns: &[&str], key: &str) -> Value {
         })
         .collect();
     let mut schema = json!({"fields": fields, "primaryKey": [key], "missingValues": [""]});
-    if let Some(foreign_keys) = imported.map(|t| t.table_schema()["foreignKeys"].clone())
-        && !foreign_keys.is_null()
-    {
-        schema["foreignKeys"] = foreign_keys;
+    let foreign_keys = imported.map(|t| t.foreign_keys()).unwrap_or_default();
+    if !foreign_keys.is_empty() {
+        schema["foreignKeys"] = foreign_keys.into();
     }
     schema
 }

@@ -19,7 +19,7 @@ use sha2::{Digest as _, Sha256};
 use crate::disclosure::{self, Family, Policy};
 use crate::entity::{document, event, metric, program, source, statistic};
 use csv_reader::{RawRecord, read_records, strip_bom};
-use tables::{Field, FieldType, MAX_KEY_CHARS, MAX_TEXT_CHARS, TABLES, Table};
+use tables::{Field, FieldType, MAX_KEY_CHARS, MAX_TEXT_CHARS, MAX_URL_CHARS, TABLES, Table};
 
 pub use load::{ImportFailure, ImportOutcome, import_dir};
 
@@ -873,7 +873,7 @@ fn check_value(field: &Field, text: &str) -> Result<Value, String> {
             }
         }
         FieldType::Url => match url::Url::parse(text) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && text.len() <= 2000 => {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && text.len() <= MAX_URL_CHARS => {
                 Ok(Value::Text(text.into()))
             }
             _ => Err("an absolute http:// or https:// URL".into()),

@@ -193,37 +193,39 @@ pub const TABLES: [&Table; 6] = [
 pub const MAX_TEXT_CHARS: usize = 10_000;
 /// The longest key, slug or identifier.
 pub const MAX_KEY_CHARS: usize = 100;
+/// The longest URL.
+pub const MAX_URL_CHARS: usize = 2_000;
 
 impl Field {
     /// This column's Table Schema field descriptor: type, format and the constraints the
     /// importer enforces, so a data portal can validate a file before sending it.
     pub fn table_schema(&self) -> serde_json::Value {
-        let max_length = match self.ty {
-            Slug | Identifier | Reference(_) => MAX_KEY_CHARS,
-            _ => MAX_TEXT_CHARS,
-        };
         let mut constraints = serde_json::Map::new();
         if self.required {
             constraints.insert("required".into(), true.into());
         }
+        let (pattern, max_length) = match self.ty {
+            Slug => (Some(SLUG_PATTERN), Some(MAX_KEY_CHARS)),
+            Identifier => (Some(IDENTIFIER_PATTERN), Some(MAX_KEY_CHARS)),
+            Reference(_) => (None, Some(MAX_KEY_CHARS)),
+            Url => (None, Some(MAX_URL_CHARS)),
+            Text => (None, Some(MAX_TEXT_CHARS)),
+            Count | Enum(_) | Date => (None, None),
+        };
+        if let Some(pattern) = pattern {
+            constraints.insert("pattern".into(), pattern.into());
+        }
+        if let Some(max_length) = max_length {
+            constraints.insert("maxLength".into(), max_length.into());
+        }
         match self.ty {
-            Slug => {
-                constraints.insert("pattern".into(), SLUG_PATTERN.into());
-            }
-            Identifier => {
-                constraints.insert("pattern".into(), IDENTIFIER_PATTERN.into());
-            }
             Count => {
                 constraints.insert("minimum".into(), 0.into());
             }
             Enum(values) => {
                 constraints.insert("enum".into(), values.to_vec().into());
             }
-            Date => {}
-            Text | Url | Reference(_) => {}
-        }
-        if !matches!(self.ty, Date | Count | Enum(_)) {
-            constraints.insert("maxLength".into(), max_length.into());
+            _ => {}
         }
         let mut field = serde_json::json!({
             "name": self.name,
@@ -245,12 +247,9 @@ pub const SLUG_PATTERN: &str = "^[a-z0-9][a-z0-9-]*$";
 pub const IDENTIFIER_PATTERN: &str = "^[a-z][a-z0-9_]*$";
 
 impl Table {
-    /// The Frictionless Table Schema of this table's CSV file: every allowed column with
-    /// its constraints, the primary key, the foreign keys and the missing-value marker.
-    /// `seed-data/datapackage.json` declares exactly this (a test checks it).
-    pub fn table_schema(&self) -> serde_json::Value {
-        let foreign_keys: Vec<serde_json::Value> = self
-            .fields
+    /// The Table Schema foreign keys: one per column that references another table's key.
+    pub fn foreign_keys(&self) -> Vec<serde_json::Value> {
+        self.fields
             .iter()
             .filter_map(|f| match f.ty {
                 Reference(target) => TABLES.iter().find(|t| t.name == target).map(|t| {
@@ -261,7 +260,14 @@ impl Table {
                 }),
                 _ => None,
             })
-            .collect();
+            .collect()
+    }
+
+    /// The Frictionless Table Schema of this table's CSV file: every allowed column with
+    /// its constraints, the primary key, the foreign keys and the missing-value marker.
+    /// `seed-data/datapackage.json` declares exactly this (a test checks it).
+    pub fn table_schema(&self) -> serde_json::Value {
+        let foreign_keys = self.foreign_keys();
         let mut schema = serde_json::json!({
             "fields": self.fields.iter().map(Field::table_schema).collect::<Vec<_>>(),
             "primaryKey": [self.key],
