@@ -166,7 +166,7 @@ fn synthetic_bundle(work: &std::path::Path) -> std::path::PathBuf {
     for i in 0..SYNTHETIC_ROWS {
         let day = start + chrono::Days::new(i as u64);
         text.push_str(&format!(
-            "bench-{i:06},citykey,cards_issued,{day},{day},total,all,{},exact,cards,estimated,{source_id},SYNTHETIC benchmark row\n",
+            "bench-{i:06},citykey,cards_issued,{day},{day},none,in_period,total,all,{},exact,,cards,estimated,{source_id},SYNTHETIC benchmark row\n",
             100 + i
         ));
     }

@@ -148,12 +148,15 @@ impl CsvRecord for Statistic {
         "metric",
         "period_start",
         "period_end",
+        "period_inferred",
+        "basis",
         "dimension",
         "category",
         "value",
         "suppressed",
         "suppression_reason",
         "qualifier",
+        "source_wording",
         "unit",
         "status",
         "note",
@@ -167,12 +170,15 @@ impl CsvRecord for Statistic {
         out.text(&self.metric);
         out.date(Some(self.period_start));
         out.date(Some(self.period_end));
+        out.opt_text(self.period_inferred.map(|p| p.as_str()));
+        out.opt_text(self.basis.map(|b| b.as_str()));
         out.text(&self.dimension);
         out.text(&self.category);
         out.number(self.value);
         out.boolean(self.suppressed);
         out.opt_text(self.suppression_reason.as_deref());
         out.text(self.qualifier.as_str());
+        out.opt_text(self.source_wording.as_deref());
         out.text(&self.unit);
         out.text(self.status.as_str());
         out.opt_text(self.note.as_deref());

@@ -9,7 +9,8 @@ use utoipa::ToSchema;
 
 use crate::entity;
 use crate::vocabulary::{
-    DatePrecision, DocumentKind, EventKind, ProgramStatus, Qualifier, SourceKind, StatisticStatus,
+    Basis, DatePrecision, DocumentKind, EventKind, PeriodInferred, ProgramStatus, Qualifier,
+    SourceKind, StatisticStatus,
 };
 
 /// How suppression is described wherever the policy is published.
@@ -194,6 +195,14 @@ pub struct Statistic {
     pub period_start: NaiveDate,
     /// Last day of the period counted (inclusive).
     pub period_end: NaiveDate,
+    /// Which ends of the period the source does not state (they were inferred; `note`
+    /// says how). Null only in releases imported before this field existed.
+    pub period_inferred: Option<PeriodInferred>,
+    /// What the figure counts over its period: only within it (`in_period`), everything
+    /// since launch (`cumulative`), or a level at its end (`point_in_time`). Compare
+    /// figures only when their metric and basis agree. Null only in releases imported
+    /// before this field existed.
+    pub basis: Option<Basis>,
     /// `total`, or the breakdown (such as `channel`, `age_group`, `ward`).
     pub dimension: String,
     /// `all` for totals, else the breakdown's category.
@@ -205,8 +214,13 @@ pub struct Statistic {
     pub suppressed: bool,
     /// Why the value is withheld (one reason for every suppressed cell), or null.
     pub suppression_reason: Option<String>,
-    /// How the figure relates to the true count, in the source's words.
+    /// How the figure relates to the true count: the source's wording in a common form
+    /// ("over" is `at_least`, "nearly" is `approximately`); see `source_wording`.
     pub qualifier: Qualifier,
+    /// The figure as the source words it (such as "more than 1.3 million New Yorkers"),
+    /// copied from the compiled facts; null when no wording was recorded.
+    #[schema(example = "19,000 for all of 2022")]
+    pub source_wording: Option<String>,
     /// The unit counted.
     pub unit: String,
     /// The figure's standing.
@@ -305,6 +319,17 @@ impl Statistic {
         Ok(Statistic {
             qualifier: vocab(Qualifier::parse, &m.qualifier, "qualifier")?,
             status: vocab(StatisticStatus::parse, &m.status, "statistic status")?,
+            basis: m
+                .basis
+                .as_deref()
+                .map(|b| vocab(Basis::parse, b, "basis"))
+                .transpose()?,
+            period_inferred: m
+                .period_inferred
+                .as_deref()
+                .map(|p| vocab(PeriodInferred::parse, p, "period_inferred"))
+                .transpose()?,
+            source_wording: m.source_wording,
             id: m.id,
             program: m.program,
             metric: m.metric,

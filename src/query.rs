@@ -19,7 +19,9 @@ use sea_orm::{
 use crate::entity::{document, event, metric, program, release, source, statistic};
 use crate::error::ApiError;
 use crate::model::{Document, Event, Metric, Program, Release, Source, Statistic};
-use crate::vocabulary::{DocumentKind, EventKind, ProgramStatus, SourceKind, StatisticStatus};
+use crate::vocabulary::{
+    Basis, DocumentKind, EventKind, ProgramStatus, SourceKind, StatisticStatus,
+};
 
 /// Page size when none is asked for.
 pub const DEFAULT_LIMIT: u64 = 100;
@@ -259,6 +261,7 @@ pub struct StatisticFilter {
     pub dimension: Option<String>,
     pub category: Option<String>,
     pub status: Option<StatisticStatus>,
+    pub basis: Option<Basis>,
     /// Statistics whose period overlaps this window.
     pub period: DateRange,
 }
@@ -432,6 +435,7 @@ fn statistic_condition(release: &str, f: &StatisticFilter) -> Condition {
         .add_option(f.dimension.as_ref().map(|v| C::Dimension.eq(v.as_str())))
         .add_option(f.category.as_ref().map(|v| C::Category.eq(v.as_str())))
         .add_option(f.status.map(|v| C::Status.eq(v.as_str())))
+        .add_option(f.basis.map(|v| C::Basis.eq(v.as_str())))
         .add(overlap_condition(C::PeriodStart, C::PeriodEnd, f.period))
 }
 

@@ -148,3 +148,34 @@ vocabulary! {
         Revised = "revised",
     }
 }
+
+vocabulary! {
+    /// What a figure counts over its period, so figures counted differently never share
+    /// a scale by accident: "about 24,000 in 2023" is not "more than 1.3 million since 2015".
+    Basis {
+        /// Only what happened within the period (a day, a week, a year, a budget year).
+        InPeriod = "in_period",
+        /// Everything since the program (or the channel counted) started, up to the end of
+        /// the period; the period starts at that launch.
+        Cumulative = "cumulative",
+        /// A level at the end of the period, not a count of what happened within it: a
+        /// backlog, a capacity, an agency's estimate of records held, or an amount
+        /// allocated as of that date.
+        PointInTime = "point_in_time",
+    }
+}
+
+vocabulary! {
+    /// Which ends of a figure's period a source does not state: they were inferred by
+    /// the compilers, and the figure's note says how.
+    PeriodInferred {
+        /// Both ends are stated by the source (or are the source's publication date).
+        None = "none",
+        /// The first day is inferred.
+        Start = "start",
+        /// The last day is inferred.
+        End = "end",
+        /// Both ends are inferred.
+        Both = "both",
+    }
+}

@@ -24,6 +24,11 @@ pub struct Model {
     pub status: String,
     pub source_id: String,
     pub note: Option<String>,
+    /// `None` only in releases imported before the column existed.
+    pub basis: Option<String>,
+    /// `None` only in releases imported before the column existed.
+    pub period_inferred: Option<String>,
+    pub source_wording: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,7 +6,9 @@ use chrono::NaiveDate;
 
 use crate::error::ApiError;
 use crate::query::{self, DateRange, MAX_SEARCH_CHARS};
-use crate::vocabulary::{DocumentKind, EventKind, ProgramStatus, SourceKind, StatisticStatus};
+use crate::vocabulary::{
+    Basis, DocumentKind, EventKind, ProgramStatus, SourceKind, StatisticStatus,
+};
 
 /// Which statistics to return. Every field is optional; the rows match all that are given.
 #[derive(Debug, Clone, Default, InputObject)]
@@ -21,6 +23,9 @@ pub struct StatisticFilter {
     pub category: Option<String>,
     /// Only figures with this standing.
     pub status: Option<StatisticStatus>,
+    /// Only figures counted this way: within their period, cumulatively since launch, or
+    /// as a level at the period's end. Figures of one metric compare only within one basis.
+    pub basis: Option<Basis>,
     /// Only figures whose period ends on or after this date.
     pub from: Option<NaiveDate>,
     /// Only figures whose period starts on or before this date.
@@ -35,6 +40,7 @@ impl StatisticFilter {
             dimension: self.dimension.clone(),
             category: self.category.clone(),
             status: self.status,
+            basis: self.basis,
             period: DateRange::new(self.from, self.to)?,
         })
     }

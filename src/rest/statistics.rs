@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::model::Statistic;
 use crate::query::{self, DateRange, StatisticFilter};
-use crate::vocabulary::StatisticStatus;
+use crate::vocabulary::{Basis, StatisticStatus};
 
 /// Filters of the statistics collection.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -32,6 +32,9 @@ pub struct StatisticListParams {
     category: Option<String>,
     /// Only figures with this status.
     status: Option<StatisticStatus>,
+    /// Only figures counted this way: `in_period`, `cumulative` (since launch) or
+    /// `point_in_time`. Figures of one metric are comparable only within one basis.
+    basis: Option<Basis>,
     /// Only figures whose period ends on or after this date.
     from: Option<NaiveDate>,
     /// Only figures whose period starts on or before this date.
@@ -50,6 +53,7 @@ impl StatisticListParams {
             dimension: request.text("dimension"),
             category: request.text("category"),
             status: request.vocab("status", StatisticStatus::parse, StatisticStatus::VALUES)?,
+            basis: request.vocab("basis", Basis::parse, Basis::VALUES)?,
             period: DateRange::new(request.date("from")?, request.date("to")?)?,
         })
     }

@@ -193,6 +193,9 @@ impl Bundle {
                 &m.status,
                 &m.source_id,
                 &m.note,
+                &m.basis,
+                &m.period_inferred,
+                &m.source_wording,
             ]);
         }
         let id = hex::encode(digest.0.finalize());
@@ -1210,6 +1213,9 @@ fn protect_statistics(
         status: row.text(table, "status"),
         source_id: row.text(table, "source_id"),
         note: row.opt_text(table, "note"),
+        basis: Some(row.text(table, "basis")),
+        period_inferred: Some(row.text(table, "period_inferred")),
+        source_wording: row.opt_text(table, "source_wording"),
     };
     for ((program, metric, start, end), family) in &families {
         let dimensions: Vec<&String> = family.breakdowns.keys().collect();

@@ -4,7 +4,8 @@
 //! person-level fields out.
 
 use crate::vocabulary::{
-    DatePrecision, DocumentKind, EventKind, ProgramStatus, Qualifier, SourceKind, StatisticStatus,
+    Basis, DatePrecision, DocumentKind, EventKind, PeriodInferred, ProgramStatus, Qualifier,
+    SourceKind, StatisticStatus,
 };
 
 /// How a column's text is checked.
@@ -168,10 +169,13 @@ pub const STATISTICS: Table = Table {
         req("metric", Reference("metrics")),
         req("period_start", Date),
         req("period_end", Date),
+        req("period_inferred", Enum(PeriodInferred::VALUES)),
+        req("basis", Enum(Basis::VALUES)),
         req("dimension", Identifier),
         req("category", Text),
         req("value", Count),
         req("qualifier", Enum(Qualifier::VALUES)),
+        opt("source_wording", Text),
         req("unit", Identifier),
         req("status", Enum(StatisticStatus::VALUES)),
         req("source_id", Reference("sources")),

@@ -208,7 +208,7 @@ fn fixture_with_distinctive_suppressed_value() -> tempfile::TempDir {
         ("alpha-2021-mail", "channel", "mail", big_b),
     ] {
         text.push_str(&format!(
-            "{id},alpha,cards_issued,2021-01-01,2021-12-31,{dimension},{category},{value},exact,cards,reported,src-a,\n"
+            "{id},alpha,cards_issued,2021-01-01,2021-12-31,{dimension},{category},{value},exact,cards,reported,src-a,,in_period,none,\n"
         ));
     }
     std::fs::write(&path, text).unwrap();

@@ -817,7 +817,7 @@ fn five_programs() -> tempfile::TempDir {
             dir.path(),
             "statistics.csv",
             &format!(
-                "{name}-2022,{name},cards_issued,2022-01-01,2022-12-31,total,all,500,exact,cards,reported,src-a,\n"
+                "{name}-2022,{name},cards_issued,2022-01-01,2022-12-31,total,all,500,exact,cards,reported,src-a,,in_period,none,\n"
             ),
         );
         append(

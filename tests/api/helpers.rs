@@ -147,7 +147,7 @@ pub fn synthetic_fixture(rows: usize) -> tempfile::TempDir {
     for i in 0..rows {
         let day = start + chrono::Days::new(i as u64);
         text.push_str(&format!(
-            "synthetic-{i:05},alpha,cards_issued,{day},{day},total,all,{},exact,cards,estimated,src-a,Synthetic row\n",
+            "synthetic-{i:05},alpha,cards_issued,{day},{day},total,all,{},exact,cards,estimated,src-a,Synthetic row,in_period,none,\n",
             100 + i
         ));
     }

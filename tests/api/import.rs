@@ -74,18 +74,18 @@ async fn unknown_column_is_rejected_so_no_person_level_field_slips_in() {
     edit(
         dir.path(),
         "statistics.csv",
-        ",note\n",
-        ",note,applicant_name\n",
+        ",source_wording\n",
+        ",source_wording,applicant_name\n",
     );
     edit(
         dir.path(),
         "statistics.csv",
-        "src-a,\n",
-        "src-a,,Jane Doe\n",
+        "src-a,,in_period,none,\"19,000 for all of 2022\"\n",
+        "src-a,,in_period,none,\"19,000 for all of 2022\",Jane Doe\n",
     );
     assert_rejected(
         dir.path(),
-        r#"statistics.csv:1:14 (header): "applicant_name" — expected only the declared columns id,program,metric,period_start,period_end,dimension,category,value,qualifier,unit,status,source_id,note"#,
+        r#"statistics.csv:1:17 (header): "applicant_name" — expected only the declared columns id,program,metric,period_start,period_end,period_inferred,basis,dimension,category,value,qualifier,source_wording,unit,status,source_id,note"#,
     )
     .await;
 }
