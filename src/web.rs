@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::model::{Document, Event, Program, Release, Statistic};
 use crate::query::{self, MAX_LIMIT, PageRequest};
 use crate::rest::{ApiQuery, Representation, rendered_html, respond};
-use crate::vocabulary::{DatePrecision, Qualifier};
+use crate::vocabulary::{Basis, DatePrecision, PeriodInferred, Qualifier, StatisticStatus};
 
 /// The page's Content-Security-Policy: it needs nothing but its own inline styles.
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
@@ -54,6 +54,61 @@ pub fn figure(statistic: &Statistic) -> String {
         Qualifier::AtLeast => format!("more than {grouped}"),
         Qualifier::AtMost => format!("fewer than {grouped}"),
         Qualifier::Approximately => format!("about {grouped}"),
+    }
+}
+
+/// What a figure counts over its period, as a reader says it.
+fn basis_text(basis: Option<Basis>) -> &'static str {
+    match basis {
+        Some(Basis::InPeriod) => "within the period",
+        Some(Basis::Cumulative) => "since launch",
+        Some(Basis::PointInTime) => "a level at the end of the period",
+        None => "not recorded",
+    }
+}
+
+/// The standing of a figure when it is not simply as reported.
+fn status_text(status: StatisticStatus) -> Option<&'static str> {
+    match status {
+        StatisticStatus::Reported | StatisticStatus::Final => None,
+        StatisticStatus::Estimated => Some("an estimate"),
+        StatisticStatus::Preliminary => Some("preliminary (proposed when reported)"),
+        StatisticStatus::Revised => Some("revised"),
+    }
+}
+
+/// "30 Apr 2018 – 6 May 2018 (7 days)": both ends to the day, with the span, so periods
+/// of different lengths are never mistaken for one another.
+fn period_text(s: &Statistic) -> String {
+    let days = (s.period_end - s.period_start).num_days() + 1;
+    let span = match days {
+        1 => "1 day".to_owned(),
+        d if d < 60 => format!("{d} days"),
+        d if d < 730 => format!("{} months", (d as f64 / 30.44).round()),
+        d => format!("{:.1} years", d as f64 / 365.25),
+    };
+    let inferred = match s.period_inferred {
+        Some(PeriodInferred::Start) => ", start inferred",
+        Some(PeriodInferred::End) => ", end inferred",
+        Some(PeriodInferred::Both) => ", both ends inferred",
+        Some(PeriodInferred::None) | None => "",
+    };
+    let end = s.period_end.format("%-d %b %Y");
+    if s.period_start == s.period_end && s.basis == Some(Basis::PointInTime) {
+        let inferred = inferred.trim_start_matches(", ");
+        let inferred = if inferred.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", inferred.replace("both ends", "date"))
+        };
+        format!("as of {end}{inferred}")
+    } else if s.period_start == s.period_end {
+        format!("{end} ({span}{inferred})")
+    } else {
+        format!(
+            "{} – {end} ({span}{inferred})",
+            s.period_start.format("%-d %b %Y")
+        )
     }
 }
 
@@ -175,7 +230,7 @@ svg text{{font:12px system-ui,sans-serif}}
     }
     html.push_str("</table>");
 
-    html.push_str("<h2 id=\"figures\">Figures</h2><p class=\"note\">Totals as the sources state them; bars are to scale within each chart. “More than”, “fewer than” and “about” are the sources' own words.</p>");
+    html.push_str("<h2 id=\"figures\">Figures</h2><p class=\"note\">Totals as the sources state them; bars are to scale within each chart. A chart holds one metric counted one way (within its period, since launch, or at the end of its period); figures counted differently are never drawn on one scale. “More than”, “fewer than” and “about” give each source's meaning in a common form (“over” becomes “more than”, “nearly” becomes “about”); the source's own words are quoted beside each figure in the table.</p>");
     if statistics_total > statistics.len() as u64 {
         let _ = write!(
             html,
@@ -192,34 +247,47 @@ svg text{{font:12px system-ui,sans-serif}}
             continue;
         };
         let _ = write!(html, "<h3>{}</h3>", esc(&p.name));
-        // One chart per metric: different units never share a scale.
-        let mut metrics: Vec<&str> = rows.iter().map(|s| s.metric.as_str()).collect();
-        metrics.dedup();
-        for metric in metrics {
-            let of_metric: Vec<&Statistic> = rows
+        // One chart per metric and basis: different units, and counts within a period
+        // versus since launch, never share a scale.
+        let mut charts: Vec<(&str, Option<Basis>)> = Vec::new();
+        for s in rows {
+            if !charts.contains(&(s.metric.as_str(), s.basis)) {
+                charts.push((s.metric.as_str(), s.basis));
+            }
+        }
+        for (metric, basis) in charts {
+            let of_chart: Vec<&Statistic> = rows
                 .iter()
                 .copied()
-                .filter(|s| s.metric == metric)
+                .filter(|s| s.metric == metric && s.basis == basis)
                 .collect();
             let _ = write!(
                 html,
-                "<p class=\"note\">{} ({})</p>",
+                "<p class=\"note\">{} ({}): {}</p>",
                 esc(&metric.replace('_', " ")),
-                esc(&of_metric[0].unit.replace('_', " "))
+                esc(&of_chart[0].unit.replace('_', " ")),
+                basis_text(basis)
             );
-            html.push_str(&chart(&of_metric));
+            html.push_str(&chart(&of_chart));
         }
         html.push_str(
-            "<table><tr><th>Period</th><th>Metric</th><th>Figure</th><th>Source</th></tr>",
+            "<table><tr><th>Period</th><th>Metric</th><th>Counted</th><th>Figure</th><th>Source</th></tr>",
         );
         for s in rows {
             let _ = write!(
                 html,
-                "<tr><td>{} – {}</td><td>{}</td><td><strong>{}</strong>{}</td><td>{}</td></tr>",
-                s.period_start,
-                s.period_end,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td><strong>{}</strong>{}{}{}</td><td>{}</td></tr>",
+                esc(&period_text(s)),
                 esc(&s.metric),
+                basis_text(s.basis),
                 esc(&figure(s)),
+                s.source_wording
+                    .as_deref()
+                    .map(|w| format!(" <span class=\"note\">(source: “{}”)</span>", esc(w)))
+                    .unwrap_or_default(),
+                status_text(s.status)
+                    .map(|t| format!(" <span class=\"kind\">{t}</span>"))
+                    .unwrap_or_default(),
                 s.note
                     .as_deref()
                     .map(|n| format!("<br><span class=\"note\">{}</span>", esc(n)))
@@ -298,20 +366,19 @@ fn chart(rows: &[&Statistic]) -> String {
         .max()
         .unwrap_or(0)
         .max(1) as f64;
-    let (label_width, bar_width, row_height) = (190.0, 420.0, 22.0);
+    let (label_width, bar_width, row_height) = (330.0, 330.0, 22.0);
     let height = row_height * rows.len() as f64 + 4.0;
     let mut svg = format!(
         "<svg role=\"img\" aria-label=\"bar chart of the figures below\" width=\"100%\" viewBox=\"0 0 {} {height}\" xmlns=\"http://www.w3.org/2000/svg\">",
-        label_width + bar_width + 160.0
+        label_width + bar_width + 190.0
     );
     for (i, s) in rows.iter().enumerate() {
         let y = i as f64 * row_height + 2.0;
         let _ = write!(
             svg,
-            "<text x=\"0\" y=\"{:.1}\">{} – {}</text>",
+            "<text x=\"0\" y=\"{:.1}\">{}</text>",
             y + 15.0,
-            s.period_start.format("%b %Y"),
-            s.period_end.format("%b %Y")
+            esc(&period_text(s))
         );
         match s.value {
             Some(v) => {
