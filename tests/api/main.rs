@@ -7,4 +7,5 @@ mod helpers;
 mod import;
 mod parity;
 mod rest;
+mod seed_data;
 mod web;
