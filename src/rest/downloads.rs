@@ -275,7 +275,12 @@ pub async fn download_table(
                 }
             }
         });
-        let body = futures::StreamExt::chain(futures::stream::once(async move { Ok(first) }), rest);
+        // Fused: the compression layer polls the body once more after its end, looking for
+        // trailers, and a bare `unfold` panics when polled after it has finished.
+        let body = futures::StreamExt::fuse(futures::StreamExt::chain(
+            futures::stream::once(async move { Ok(first) }),
+            rest,
+        ));
         let mut response = Body::from_stream(body).into_response();
         let headers = response.headers_mut();
         headers.insert(
