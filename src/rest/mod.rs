@@ -36,6 +36,8 @@ use crate::error::{ApiError, Problem};
 use crate::http::{X_DATA_RELEASE, cache_control, etag_for, is_not_modified};
 use crate::query::{self, Page, PageRequest};
 
+pub use downloads::measure_missing_sizes;
+
 /// The OpenAPI document's fixed parts; paths are added by the routes themselves.
 #[derive(OpenApi)]
 #[openapi(

@@ -111,18 +111,13 @@ async fn every_table_downloads_whole_plain_gzip_and_brotli() {
     }
 }
 
-#[tokio::test]
-async fn the_listing_gives_each_files_exact_size_and_row_count() {
-    let test_db = fresh_db().await;
-    let dir = synthetic_fixture(1500);
-    import(&test_db.db, dir.path()).await;
-    let app =
-        sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone(), policy()));
-    let list = get(&app, "/downloads").await.json();
+/// Check every entry of `/downloads` against the file it points to.
+async fn assert_listing_matches_files(app: &axum::Router) {
+    let list = get(app, "/downloads").await.json();
     let data: &Vec<Value> = list["data"].as_array().unwrap();
     assert_eq!(data.len(), TABLES.len());
     for entry in data {
-        let file = get(&app, entry["url"].as_str().unwrap()).await;
+        let file = get(app, entry["url"].as_str().unwrap()).await;
         assert_eq!(file.status, 200);
         assert_eq!(
             entry["bytes"].as_u64().unwrap(),
@@ -136,4 +131,99 @@ async fn the_listing_gives_each_files_exact_size_and_row_count() {
             "{entry}"
         );
     }
+}
+
+#[tokio::test]
+async fn the_listing_gives_each_files_exact_size_and_row_count() {
+    let seed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed-data");
+    let synthetic = synthetic_fixture(1500);
+    for dir in [seed.as_path(), synthetic.path()] {
+        let test_db = fresh_db().await;
+        import(&test_db.db, dir).await;
+        let app =
+            sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone(), policy()));
+        assert_listing_matches_files(&app).await;
+    }
+}
+
+#[tokio::test]
+async fn the_import_stores_download_sizes_and_the_listing_reads_them_without_rendering() {
+    use sanctuary_data::entity::release_download;
+    use sea_orm::{ActiveModelTrait, ActiveValue, EntityTrait, IntoActiveModel};
+    let test_db = fresh_db().await;
+    import(&test_db.db, &fixture("small")).await;
+    let stored = release_download::Entity::find()
+        .all(&test_db.db)
+        .await
+        .unwrap();
+    let mut names: Vec<&str> = stored.iter().map(|r| r.table_name.as_str()).collect();
+    names.sort_unstable();
+    let mut expected = TABLES.to_vec();
+    expected.sort_unstable();
+    assert_eq!(names, expected, "the import stores one size per table");
+    // The listing shows what is stored: it does not count rows or bytes itself.
+    let statistics = stored
+        .into_iter()
+        .find(|r| r.table_name == "statistics")
+        .unwrap();
+    let mut forged = statistics.into_active_model();
+    forged.row_count = ActiveValue::Set(123_456_789);
+    forged.update(&test_db.db).await.unwrap();
+    let app =
+        sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone(), policy()));
+    let list = get(&app, "/downloads").await.json();
+    let entry = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["table"] == "statistics")
+        .unwrap()
+        .clone();
+    assert_eq!(entry["rows"], 123_456_789);
+}
+
+#[tokio::test]
+async fn a_release_imported_before_sizes_were_stored_is_measured_once_and_stored() {
+    use sanctuary_data::entity::release_download;
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let test_db = fresh_db().await;
+    let dir = synthetic_fixture(1200);
+    import(&test_db.db, dir.path()).await;
+    // What a database from before the sizes table looks like after the migration.
+    release_download::Entity::delete_many()
+        .exec(&test_db.db)
+        .await
+        .unwrap();
+    let app =
+        sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone(), policy()));
+    assert_listing_matches_files(&app).await;
+    assert_eq!(
+        release_download::Entity::find()
+            .count(&test_db.db)
+            .await
+            .unwrap(),
+        TABLES.len() as u64,
+        "the measured sizes are stored"
+    );
+    // Start-up measures every release still missing them (`serve` calls this).
+    release_download::Entity::delete_many()
+        .exec(&test_db.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        sanctuary_data::rest::measure_missing_sizes(&test_db.db)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        release_download::Entity::find()
+            .count(&test_db.db)
+            .await
+            .unwrap(),
+        TABLES.len() as u64
+    );
+    let fresh =
+        sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone(), policy()));
+    assert_listing_matches_files(&fresh).await;
 }
