@@ -287,6 +287,7 @@ pub async fn download_table(
     Path(file): Path<String>,
     request: ApiQuery,
 ) -> Result<Response, ApiError> {
+    query::check_text("file", &file)?;
     let table = file
         .strip_suffix(".csv")
         .and_then(|name| DownloadTable::ALL.into_iter().find(|t| t.name() == name))

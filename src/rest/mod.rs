@@ -121,9 +121,14 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiQuery {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let pairs = url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
+        let pairs: Vec<(String, String)> =
+            url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+        for (name, value) in &pairs {
+            query::check_text(name, name)?;
+            query::check_text(name, value)?;
+        }
         // Nested routers see a shortened path; links and cache keys need the one the client used.
         let path = match parts.extensions.get::<axum::extract::OriginalUri>() {
             Some(original) => original.path().to_owned(),
@@ -628,6 +633,7 @@ where
     T: Serialize,
     F: AsyncFnOnce(&AppState, &str) -> Result<Option<T>, ApiError>,
 {
+    query::check_text(what.1, id)?;
     request.check_names(&param_names::<ItemParams>())?;
     let representation = request.representation(false)?;
     let release: release::Model =

@@ -102,6 +102,7 @@ pub async fn get_release(
     Path(id): Path<String>,
     request: ApiQuery,
 ) -> Result<Response, ApiError> {
+    query::check_text("id", &id)?;
     request.check_names(&[])?;
     let _ = param_names::<ItemParams>;
     let representation = request.representation(false)?;

@@ -8,4 +8,5 @@ mod helpers;
 mod import;
 mod parity;
 mod rest;
+mod text_inputs;
 mod web;
