@@ -122,7 +122,8 @@ impl DownloadTable {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct DownloadParams {
-    /// A release id (see `/api/v1/releases`); default: the latest release.
+    /// A release id (64 hex digits, see `/api/v1/releases`); default: the latest release.
+    #[param(pattern = "^[0-9a-f]{64}$")]
     release: Option<String>,
     /// Prefix a UTF-8 byte order mark so Excel reads accents correctly.
     bom: Option<bool>,
@@ -159,7 +160,7 @@ pub struct DownloadList {
     get,
     path = "/downloads",
     tag = "downloads",
-    params(("release" = Option<String>, Query, description = "A release id; default: the latest release.")),
+    params(("release" = Option<String>, Query, description = "A release id (64 hex digits); default: the latest release.", pattern = "^[0-9a-f]{64}$")),
     responses(
         (status = 200, description = "The downloadable tables.", body = DownloadList),
         (status = 304, description = "Not modified."),
@@ -273,7 +274,7 @@ pub async fn measure_missing_sizes(db: &DatabaseConnection) -> Result<usize, Api
     get,
     path = "/downloads/{file}",
     tag = "downloads",
-    params(("file" = String, Path, description = "`<table>.csv`, e.g. `statistics.csv`.", example = "statistics.csv"), DownloadParams),
+    params(("file" = String, Path, description = "`<table>.csv`, e.g. `statistics.csv`.", example = "statistics.csv", pattern = "^(programs|statistics|events|documents|sources|metrics)\\.csv$"), DownloadParams),
     responses(
         (status = 200, description = "The table as CSV.", content_type = "text/csv", body = String,
             headers(("ETag" = String), ("Content-Disposition" = String), ("X-Data-Release" = String))),

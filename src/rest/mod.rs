@@ -257,13 +257,13 @@ impl ApiQuery {
     }
 
     /// JSON or CSV, from `format` (which wins) or the `Accept` header.
+    /// `bom` is checked whatever the representation, and ignored for JSON.
     fn representation(&self, csv_allowed: bool) -> Result<Representation, ApiError> {
+        let bom = self.boolean("bom")?.unwrap_or(false);
         if let Some(format) = self.text("format") {
             return match format.as_str() {
                 "json" => Ok(Representation::Json),
-                "csv" if csv_allowed => Ok(Representation::Csv {
-                    bom: self.boolean("bom")?.unwrap_or(false),
-                }),
+                "csv" if csv_allowed => Ok(Representation::Csv { bom }),
                 _ => Err(ApiError::invalid(
                     "format",
                     format!("format must be json or csv, got {format:?}"),
@@ -278,9 +278,7 @@ impl ApiQuery {
             .collect::<Vec<_>>()
             .join(",");
         match negotiate(&accept, csv_allowed) {
-            Some(Representation::Csv { .. }) => Ok(Representation::Csv {
-                bom: self.boolean("bom")?.unwrap_or(false),
-            }),
+            Some(Representation::Csv { .. }) => Ok(Representation::Csv { bom }),
             Some(json) => Ok(json),
             None => Err(ApiError::NotAcceptable {
                 detail: format!(
@@ -345,14 +343,18 @@ pub struct ListParams {
     /// Rows per page, 1 to 1000.
     #[param(minimum = 1, maximum = 1000, default = 100, example = 100)]
     limit: Option<i64>,
-    /// Opaque cursor from `links.next` or the `Link` header; it pins the release.
+    /// Opaque cursor from `links.next` or the `Link` header; it pins the release. Only
+    /// cursors this service issued are accepted.
+    #[param(pattern = "^[A-Za-z0-9_-]+$")]
     cursor: Option<String>,
-    /// A release id (see `/api/v1/releases`); default: the latest release.
+    /// A release id (64 hex digits, see `/api/v1/releases`); default: the latest release.
+    #[param(pattern = "^[0-9a-f]{64}$")]
     release: Option<String>,
     /// `json` (default) or `csv`; overrides the `Accept` header.
     #[param(pattern = "^(json|csv)$")]
     format: Option<String>,
-    /// With CSV: prefix a UTF-8 byte order mark so Excel reads accents correctly.
+    /// With CSV: prefix a UTF-8 byte order mark so Excel reads accents correctly
+    /// (ignored for JSON).
     bom: Option<bool>,
 }
 
@@ -361,7 +363,8 @@ pub struct ListParams {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct ItemParams {
-    /// A release id (see `/api/v1/releases`); default: the latest release.
+    /// A release id (64 hex digits, see `/api/v1/releases`); default: the latest release.
+    #[param(pattern = "^[0-9a-f]{64}$")]
     release: Option<String>,
 }
 

@@ -6,6 +6,7 @@ mod downloads;
 mod graphql;
 mod helpers;
 mod import;
+mod openapi_contract;
 mod parity;
 mod rest;
 mod text_inputs;
