@@ -1,7 +1,9 @@
 use sea_orm::entity::prelude::*;
 
 /// The size of one download of a release: measured once, so listing downloads never
-/// renders a table.
+/// renders a table. A change to the CSV a download renders (a column, a cell format)
+/// changes every size: such a change needs a migration that empties this table, and the
+/// sizes are then measured again at start-up.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "release_downloads")]
 pub struct Model {
