@@ -110,6 +110,8 @@ pub async fn serve(
             .map_err(|e| anyhow::anyhow!("importing {}: {e}", args.seed_dir.display()))?;
         tracing::info!("{outcome}");
     }
+    // Releases imported by an older version have no stored download sizes yet.
+    rest::measure_missing_sizes(&db).await?;
     let app = build_app(AppState::new(db, policy));
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await

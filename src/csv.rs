@@ -123,6 +123,42 @@ pub trait CsvRecord {
     fn write(&self, out: &mut CsvOut);
 }
 
+/// The row count and byte length of a CSV document (header included, no BOM), counted
+/// as the rows are written and never kept: what a download of those rows will weigh.
+pub struct CsvSize {
+    out: CsvOut,
+    rows: u64,
+    bytes: u64,
+}
+
+impl CsvSize {
+    /// A document with this header row and no data rows yet.
+    pub fn new(header: &[&str]) -> Self {
+        let mut out = CsvOut::new();
+        out.header(header);
+        CsvSize {
+            out,
+            rows: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Count one more row.
+    pub fn add<T: CsvRecord>(&mut self, row: &T) {
+        row.write(&mut self.out);
+        self.out.end_record();
+        self.rows += 1;
+        if self.rows.is_multiple_of(1000) {
+            self.bytes += self.out.take().len() as u64;
+        }
+    }
+
+    /// (data rows, bytes).
+    pub fn finish(mut self) -> (u64, u64) {
+        (self.rows, self.bytes + self.out.take().len() as u64)
+    }
+}
+
 /// A whole CSV document: optional BOM, header, rows.
 pub fn render<T: CsvRecord>(rows: &[T], bom: bool) -> Vec<u8> {
     let mut out = CsvOut::new();
@@ -341,6 +377,22 @@ mod tests {
         out.date(None);
         out.end_record();
         assert_eq!(out.take(), b"2025-06-03,\r\n");
+    }
+
+    #[test]
+    fn sizes_are_the_length_of_the_rendered_document() {
+        let metric = |i: usize| Metric {
+            id: format!("m{i}"),
+            name: "=quoted, \"name\"".into(),
+            description: "ünïcode".into(),
+            unit: "people".into(),
+        };
+        let rows: Vec<Metric> = (0..2500).map(metric).collect();
+        let mut size = CsvSize::new(Metric::HEADER);
+        for row in &rows {
+            size.add(row);
+        }
+        assert_eq!(size.finish(), (2500, render(&rows, false).len() as u64));
     }
 
     #[test]

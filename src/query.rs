@@ -30,6 +30,24 @@ pub const MAX_LIMIT: u64 = 1000;
 /// The longest text search accepted.
 pub const MAX_SEARCH_CHARS: usize = 200;
 
+/// Reject text that holds a control character (C0 controls such as NUL, DEL, and C1
+/// controls): no identifier, filter or search contains one, PostgreSQL cannot store NUL
+/// in text, and SQLite compares around it. Every text input of REST (query parameters,
+/// path segments) and GraphQL (arguments, filter fields) passes through here, so all
+/// answer the same 400 naming `parameter`.
+pub fn check_text(parameter: &str, value: &str) -> Result<(), ApiError> {
+    match value.char_indices().find(|(_, c)| c.is_control()) {
+        None => Ok(()),
+        Some((at, c)) => Err(ApiError::invalid(
+            parameter,
+            format!(
+                "{parameter} must not contain control characters; found U+{:04X} at byte {at}",
+                u32::from(c)
+            ),
+        )),
+    }
+}
+
 /// An opaque position in a collection of one release.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Cursor {
@@ -127,6 +145,9 @@ pub fn page_args(
     let cursor = match cursor {
         None => None,
         Some(text) => Some(Cursor::decode(text).ok_or_else(|| {
+            if let Err(control) = check_text(cursor_name, text) {
+                return control;
+            }
             ApiError::invalid(
                 cursor_name,
                 format!("{cursor_name} is not a cursor issued by this service"),
@@ -190,6 +211,7 @@ pub async fn resolve_release(
 ) -> Result<release::Model, ApiError> {
     match requested {
         Some(id) => {
+            check_text("release", id)?;
             if !is_release_id(id) {
                 return Err(ApiError::invalid(
                     "release",
@@ -818,6 +840,26 @@ mod tests {
         assert_eq!(second.next, None);
         let exact = page_of_loaded(&release, &rows, PageRequest { limit: 3, after: 0 });
         assert_eq!(exact.next, None, "no next cursor when nothing follows");
+    }
+
+    #[test]
+    fn control_characters_are_refused_and_other_text_is_not() {
+        for bad in [
+            "\0",
+            "a\0b",
+            "\u{1b}[31m",
+            "tab\there",
+            "line\n",
+            "\u{7f}",
+            "\u{85}",
+        ] {
+            let error = check_text("program", bad).unwrap_err();
+            assert_eq!(error.parameter(), Some("program"), "{bad:?}");
+            assert_eq!(error.status(), 400);
+        }
+        for good in ["citykey", "Ñuñoa – “quoted”", "50% off", "", "日本語 🌍"] {
+            assert!(check_text("q", good).is_ok(), "{good:?}");
+        }
     }
 
     #[test]

@@ -5,10 +5,18 @@ use async_graphql::InputObject;
 use chrono::NaiveDate;
 
 use crate::error::ApiError;
-use crate::query::{self, DateRange, MAX_SEARCH_CHARS};
+use crate::query::{self, DateRange, MAX_SEARCH_CHARS, check_text};
 use crate::vocabulary::{
     Basis, DocumentKind, EventKind, ProgramStatus, SourceKind, StatisticStatus,
 };
+
+/// A text field of a filter, refused when it holds a control character.
+fn text(name: &str, value: &Option<String>) -> Result<Option<String>, ApiError> {
+    if let Some(value) = value {
+        check_text(name, value)?;
+    }
+    Ok(value.clone())
+}
 
 /// Which statistics to return. Every field is optional; the rows match all that are given.
 #[derive(Debug, Clone, Default, InputObject)]
@@ -35,10 +43,10 @@ pub struct StatisticFilter {
 impl StatisticFilter {
     pub fn to_query(&self) -> Result<query::StatisticFilter, ApiError> {
         Ok(query::StatisticFilter {
-            program: self.program.clone(),
-            metric: self.metric.clone(),
-            dimension: self.dimension.clone(),
-            category: self.category.clone(),
+            program: text("program", &self.program)?,
+            metric: text("metric", &self.metric)?,
+            dimension: text("dimension", &self.dimension)?,
+            category: text("category", &self.category)?,
             status: self.status,
             basis: self.basis,
             period: DateRange::new(self.from, self.to)?,
@@ -62,7 +70,7 @@ pub struct EventFilter {
 impl EventFilter {
     pub fn to_query(&self) -> Result<query::EventFilter, ApiError> {
         Ok(query::EventFilter {
-            program: self.program.clone(),
+            program: text("program", &self.program)?,
             kind: self.kind,
             date: DateRange::new(self.from, self.to)?,
         })
@@ -86,6 +94,7 @@ impl DocumentFilter {
     /// The query filter, with `search` as its text search.
     pub fn to_query(&self, search: Option<String>) -> Result<query::DocumentFilter, ApiError> {
         if let Some(search) = &search {
+            check_text("search", search)?;
             if search.is_empty() {
                 return Err(ApiError::invalid(
                     "search",
@@ -100,7 +109,7 @@ impl DocumentFilter {
             }
         }
         Ok(query::DocumentFilter {
-            program: self.program.clone(),
+            program: text("program", &self.program)?,
             kind: self.kind,
             q: search,
             published: DateRange::new(self.from, self.to)?,

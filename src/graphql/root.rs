@@ -89,6 +89,7 @@ impl QueryRoot {
         #[graphql(desc = "The release to read (its id; see `releases`). Default: the latest.")]
         release: Option<String>,
     ) -> Result<Option<Program>> {
+        extend(query::check_text("slug", &slug))?;
         let release = item_release(ctx, release.as_deref()).await?;
         extend(query::get_program(&state(ctx)?.db, &release, &slug).await)
     }
@@ -187,6 +188,7 @@ impl QueryRoot {
         #[graphql(desc = "The release to read (its id; see `releases`). Default: the latest.")]
         release: Option<String>,
     ) -> Result<Option<Source>> {
+        extend(query::check_text("id", &id))?;
         let release = item_release(ctx, release.as_deref()).await?;
         extend(query::get_source(&state(ctx)?.db, &release, &id).await)
     }
@@ -225,10 +227,11 @@ impl QueryRoot {
         id: Option<String>,
     ) -> Result<Option<Release>> {
         extend(limits::mark_pinned(ctx, id.is_some()))?;
-        if let Some(id) = &id
-            && !query::is_release_id(id)
-        {
-            return Ok(None);
+        if let Some(id) = &id {
+            extend(query::check_text("id", id))?;
+            if !query::is_release_id(id) {
+                return Ok(None);
+            }
         }
         match query::resolve_release(&state(ctx)?.db, id.as_deref()).await {
             Ok(model) => Ok(Some(Release::from(model))),

@@ -4,6 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_tables;
 mod m20261129_000001_statistic_basis;
+mod m20261129_000002_release_downloads;
 
 /// Every migration, in order. Run at start-up by [`crate::db::connect`].
 pub struct Migrator;
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_create_tables::Migration),
             Box::new(m20261129_000001_statistic_basis::Migration),
+            Box::new(m20261129_000002_release_downloads::Migration),
         ]
     }
 }

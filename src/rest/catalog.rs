@@ -151,7 +151,7 @@ async fn release_of(state: &AppState, request: &ApiQuery) -> Result<release::Mod
     get,
     path = "/datapackage.json",
     tag = "catalog",
-    params(("release" = Option<String>, Query, description = "A release id; default: the latest release.")),
+    params(("release" = Option<String>, Query, description = "A release id (64 hex digits); default: the latest release.", pattern = "^[0-9a-f]{64}$")),
     responses(
         (status = 200, description = "The descriptor.", body = Object),
         (status = 304, description = "Not modified."),
@@ -204,7 +204,7 @@ pub async fn datapackage(
     get,
     path = "/data.json",
     tag = "catalog",
-    params(("release" = Option<String>, Query, description = "A release id; default: the latest release.")),
+    params(("release" = Option<String>, Query, description = "A release id (64 hex digits); default: the latest release.", pattern = "^[0-9a-f]{64}$")),
     responses(
         (status = 200, description = "The catalog.", body = Object),
         (status = 304, description = "Not modified."),

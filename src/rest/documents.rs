@@ -21,14 +21,19 @@ use crate::vocabulary::DocumentKind;
 #[allow(dead_code)]
 pub struct DocumentListParams {
     /// Only this program (its slug, e.g. `citykey`).
-    #[param(example = "citykey")]
+    #[param(example = "citykey", pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
     program: Option<String>,
     /// Only documents of this kind.
     kind: Option<DocumentKind>,
     /// Case-insensitive text search over titles and summaries (at most 200 characters).
-    #[param(example = "subpoena")]
+    #[param(
+        example = "subpoena",
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"
+    )]
     q: Option<String>,
-    /// Only documents published on or after this date (undated documents are left out).
+    /// Only documents published on or after this date (undated documents are left out);
+    /// not after `to`.
     from: Option<NaiveDate>,
     /// Only documents published on or before this date (undated documents are left out).
     to: Option<NaiveDate>,
@@ -95,7 +100,7 @@ pub async fn list_documents(
     get,
     path = "/documents/{id}",
     tag = "documents",
-    params(("id" = String, Path, description = "The document's id."), ItemParams),
+    params(("id" = String, Path, description = "The document's id.", pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"), ItemParams),
     responses(
         (status = 200, description = "The document.", body = ItemResponse<Document>),
         (status = 304, description = "Not modified."),

@@ -6,12 +6,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{ApiQuery, Representation, param_names, render_json, respond};
 use crate::app::AppState;
 use crate::csv::{BOM, CSV_CONTENT_TYPE, CsvOut, CsvRecord};
+use crate::entity::release_download;
 use crate::error::{ApiError, Problem};
 use crate::http::{X_DATA_RELEASE, cache_control, etag_for, is_not_modified};
 use crate::model::{Document, Event, Metric, Program, Source, Statistic};
@@ -64,7 +66,7 @@ impl DownloadTable {
     /// One chunk of rows after `after`, as CSV lines; and where the next chunk starts.
     async fn chunk(
         self,
-        state: &AppState,
+        db: &DatabaseConnection,
         release: &str,
         after: i32,
     ) -> Result<(Vec<u8>, Option<i32>, u64), ApiError> {
@@ -72,7 +74,6 @@ impl DownloadTable {
             limit: MAX_LIMIT,
             after,
         };
-        let db = &state.db;
         let mut out = CsvOut::new();
         macro_rules! write_page {
             ($page:expr) => {{
@@ -121,7 +122,8 @@ impl DownloadTable {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct DownloadParams {
-    /// A release id (see `/api/v1/releases`); default: the latest release.
+    /// A release id (64 hex digits, see `/api/v1/releases`); default: the latest release.
+    #[param(pattern = "^[0-9a-f]{64}$")]
     release: Option<String>,
     /// Prefix a UTF-8 byte order mark so Excel reads accents correctly.
     bom: Option<bool>,
@@ -158,7 +160,7 @@ pub struct DownloadList {
     get,
     path = "/downloads",
     tag = "downloads",
-    params(("release" = Option<String>, Query, description = "A release id; default: the latest release.")),
+    params(("release" = Option<String>, Query, description = "A release id (64 hex digits); default: the latest release.", pattern = "^[0-9a-f]{64}$")),
     responses(
         (status = 200, description = "The downloadable tables.", body = DownloadList),
         (status = 304, description = "Not modified."),
@@ -178,24 +180,18 @@ pub async fn list_downloads(
         &release.id,
         Representation::Json,
         async || {
-            let mut data = Vec::new();
-            for table in DownloadTable::ALL {
-                let (mut rows, mut bytes, mut after) =
-                    (0, table.header_bytes(false).len() as u64, Some(0));
-                while let Some(position) = after {
-                    let (chunk, next, count) = table.chunk(&state, &release.id, position).await?;
-                    bytes += chunk.len() as u64;
-                    rows += count;
-                    after = next;
-                }
-                data.push(Download {
+            let sizes = sizes(&state.db, &release.id).await?;
+            let data = DownloadTable::ALL
+                .into_iter()
+                .zip(sizes)
+                .map(|(table, (rows, bytes))| Download {
                     table,
                     url: format!("/downloads/{}.csv?release={}", table.name(), release.id),
                     media_type: CSV_CONTENT_TYPE.into(),
                     rows,
                     bytes,
-                });
-            }
+                })
+                .collect();
             render_json(
                 &DownloadList {
                     data,
@@ -210,6 +206,66 @@ pub async fn list_downloads(
     .await
 }
 
+/// The (rows, bytes) of every download of a release, in [`DownloadTable::ALL`] order:
+/// as the importer stored them, or, for a release imported before sizes were stored,
+/// measured once by rendering the table as the download does, and stored.
+async fn sizes(db: &DatabaseConnection, release: &str) -> Result<Vec<(u64, u64)>, ApiError> {
+    let stored = release_download::Entity::find()
+        .filter(release_download::Column::ReleaseId.eq(release))
+        .all(db)
+        .await?;
+    let mut sizes = Vec::with_capacity(DownloadTable::ALL.len());
+    let mut measured = Vec::new();
+    for table in DownloadTable::ALL {
+        if let Some(row) = stored.iter().find(|r| r.table_name == table.name()) {
+            sizes.push((row.row_count as u64, row.byte_count as u64));
+            continue;
+        }
+        let (mut rows, mut bytes, mut after) = (0, table.header_bytes(false).len() as u64, Some(0));
+        while let Some(position) = after {
+            let (chunk, next, count) = table.chunk(db, release, position).await?;
+            bytes += chunk.len() as u64;
+            rows += count;
+            after = next;
+        }
+        sizes.push((rows, bytes));
+        measured.push(release_download::Model {
+            release_id: release.to_owned(),
+            table_name: table.name().to_owned(),
+            row_count: rows as i64,
+            byte_count: bytes as i64,
+        });
+    }
+    if !measured.is_empty() {
+        tracing::info!(
+            release,
+            tables = measured.len(),
+            "measured and stored download sizes"
+        );
+        // Another request or instance may have stored the same sizes meanwhile.
+        release_download::Entity::insert_many(
+            measured
+                .into_iter()
+                .map(sea_orm::IntoActiveModel::into_active_model),
+        )
+        .on_conflict_do_nothing()
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(sizes)
+}
+
+/// Measure and store the download sizes of every release that has none stored (releases
+/// imported before sizes were stored), so no listing has to. Returns how many releases
+/// were looked at.
+pub async fn measure_missing_sizes(db: &DatabaseConnection) -> Result<usize, ApiError> {
+    let releases = query::list_releases(db).await?;
+    for release in &releases {
+        sizes(db, &release.id).await?;
+    }
+    Ok(releases.len())
+}
+
 /// Download a table
 ///
 /// The whole table of a release as one CSV file, streamed. Same columns as the
@@ -218,7 +274,7 @@ pub async fn list_downloads(
     get,
     path = "/downloads/{file}",
     tag = "downloads",
-    params(("file" = String, Path, description = "`<table>.csv`, e.g. `statistics.csv`.", example = "statistics.csv"), DownloadParams),
+    params(("file" = String, Path, description = "`<table>.csv`, e.g. `statistics.csv`.", example = "statistics.csv", pattern = "^(programs|statistics|events|documents|sources|metrics)\\.csv$"), DownloadParams),
     responses(
         (status = 200, description = "The table as CSV.", content_type = "text/csv", body = String,
             headers(("ETag" = String), ("Content-Disposition" = String), ("X-Data-Release" = String))),
@@ -232,6 +288,7 @@ pub async fn download_table(
     Path(file): Path<String>,
     request: ApiQuery,
 ) -> Result<Response, ApiError> {
+    query::check_text("file", &file)?;
     let table = file
         .strip_suffix(".csv")
         .and_then(|name| DownloadTable::ALL.into_iter().find(|t| t.name() == name))
@@ -258,12 +315,13 @@ pub async fn download_table(
     } else {
         let first = Bytes::from(table.header_bytes(bom));
         let release_id = release.id.clone();
+        let db = state.db.clone();
         let rest = futures::stream::unfold(Some(0), move |after| {
-            let state = state.clone();
+            let db = db.clone();
             let release_id = release_id.clone();
             async move {
                 let position = after?;
-                match table.chunk(&state, &release_id, position).await {
+                match table.chunk(&db, &release_id, position).await {
                     Ok((bytes, next, _)) => {
                         Some((Ok::<_, std::io::Error>(Bytes::from(bytes)), next))
                     }
@@ -275,7 +333,12 @@ pub async fn download_table(
                 }
             }
         });
-        let body = futures::StreamExt::chain(futures::stream::once(async move { Ok(first) }), rest);
+        // Fused: the compression layer polls the body once more after its end, looking for
+        // trailers, and a bare `unfold` panics when polled after it has finished.
+        let body = futures::StreamExt::fuse(futures::StreamExt::chain(
+            futures::stream::once(async move { Ok(first) }),
+            rest,
+        ));
         let mut response = Body::from_stream(body).into_response();
         let headers = response.headers_mut();
         headers.insert(

@@ -19,11 +19,11 @@ use crate::vocabulary::EventKind;
 #[allow(dead_code)]
 pub struct EventListParams {
     /// Only this program (its slug, e.g. `citykey`).
-    #[param(example = "citykey")]
+    #[param(example = "citykey", pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
     program: Option<String>,
     /// Only events of this kind.
     kind: Option<EventKind>,
-    /// Only events on or after this date.
+    /// Only events on or after this date; not after `to`.
     from: Option<NaiveDate>,
     /// Only events on or before this date.
     to: Option<NaiveDate>,

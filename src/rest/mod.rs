@@ -36,6 +36,8 @@ use crate::error::{ApiError, Problem};
 use crate::http::{X_DATA_RELEASE, cache_control, etag_for, is_not_modified};
 use crate::query::{self, Page, PageRequest};
 
+pub use downloads::measure_missing_sizes;
+
 /// The OpenAPI document's fixed parts; paths are added by the routes themselves.
 #[derive(OpenApi)]
 #[openapi(
@@ -119,9 +121,14 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiQuery {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let pairs = url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
+        let pairs: Vec<(String, String)> =
+            url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+        for (name, value) in &pairs {
+            query::check_text(name, name)?;
+            query::check_text(name, value)?;
+        }
         // Nested routers see a shortened path; links and cache keys need the one the client used.
         let path = match parts.extensions.get::<axum::extract::OriginalUri>() {
             Some(original) => original.path().to_owned(),
@@ -250,13 +257,13 @@ impl ApiQuery {
     }
 
     /// JSON or CSV, from `format` (which wins) or the `Accept` header.
+    /// `bom` is checked whatever the representation, and ignored for JSON.
     fn representation(&self, csv_allowed: bool) -> Result<Representation, ApiError> {
+        let bom = self.boolean("bom")?.unwrap_or(false);
         if let Some(format) = self.text("format") {
             return match format.as_str() {
                 "json" => Ok(Representation::Json),
-                "csv" if csv_allowed => Ok(Representation::Csv {
-                    bom: self.boolean("bom")?.unwrap_or(false),
-                }),
+                "csv" if csv_allowed => Ok(Representation::Csv { bom }),
                 _ => Err(ApiError::invalid(
                     "format",
                     format!("format must be json or csv, got {format:?}"),
@@ -271,9 +278,7 @@ impl ApiQuery {
             .collect::<Vec<_>>()
             .join(",");
         match negotiate(&accept, csv_allowed) {
-            Some(Representation::Csv { .. }) => Ok(Representation::Csv {
-                bom: self.boolean("bom")?.unwrap_or(false),
-            }),
+            Some(Representation::Csv { .. }) => Ok(Representation::Csv { bom }),
             Some(json) => Ok(json),
             None => Err(ApiError::NotAcceptable {
                 detail: format!(
@@ -338,14 +343,18 @@ pub struct ListParams {
     /// Rows per page, 1 to 1000.
     #[param(minimum = 1, maximum = 1000, default = 100, example = 100)]
     limit: Option<i64>,
-    /// Opaque cursor from `links.next` or the `Link` header; it pins the release.
+    /// Opaque cursor from `links.next` or the `Link` header; it pins the release. Only
+    /// cursors this service issued are accepted.
+    #[param(pattern = "^[A-Za-z0-9_-]+$")]
     cursor: Option<String>,
-    /// A release id (see `/api/v1/releases`); default: the latest release.
+    /// A release id (64 hex digits, see `/api/v1/releases`); default: the latest release.
+    #[param(pattern = "^[0-9a-f]{64}$")]
     release: Option<String>,
     /// `json` (default) or `csv`; overrides the `Accept` header.
     #[param(pattern = "^(json|csv)$")]
     format: Option<String>,
-    /// With CSV: prefix a UTF-8 byte order mark so Excel reads accents correctly.
+    /// With CSV: prefix a UTF-8 byte order mark so Excel reads accents correctly
+    /// (ignored for JSON).
     bom: Option<bool>,
 }
 
@@ -354,7 +363,8 @@ pub struct ListParams {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct ItemParams {
-    /// A release id (see `/api/v1/releases`); default: the latest release.
+    /// A release id (64 hex digits, see `/api/v1/releases`); default: the latest release.
+    #[param(pattern = "^[0-9a-f]{64}$")]
     release: Option<String>,
 }
 
@@ -626,6 +636,7 @@ where
     T: Serialize,
     F: AsyncFnOnce(&AppState, &str) -> Result<Option<T>, ApiError>,
 {
+    query::check_text(what.1, id)?;
     request.check_names(&param_names::<ItemParams>())?;
     let representation = request.representation(false)?;
     let release: release::Model =

@@ -65,7 +65,7 @@ pub async fn list_programs(
     get,
     path = "/programs/{slug}",
     tag = "programs",
-    params(("slug" = String, Path, description = "The program's slug.", example = "citykey"), ItemParams),
+    params(("slug" = String, Path, description = "The program's slug.", example = "citykey", pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"), ItemParams),
     responses(
         (status = 200, description = "The program.", body = ItemResponse<Program>),
         (status = 304, description = "Not modified."),

@@ -89,7 +89,7 @@ pub async fn list_releases(
     get,
     path = "/releases/{id}",
     tag = "releases",
-    params(("id" = String, Path, description = "The release id (64 hex digits).")),
+    params(("id" = String, Path, description = "The release id (64 hex digits).", pattern = "^[0-9a-f]{64}$")),
     responses(
         (status = 200, description = "The release.", body = ItemResponse<Release>),
         (status = 304, description = "Not modified."),
@@ -102,6 +102,7 @@ pub async fn get_release(
     Path(id): Path<String>,
     request: ApiQuery,
 ) -> Result<Response, ApiError> {
+    query::check_text("id", &id)?;
     request.check_names(&[])?;
     let _ = param_names::<ItemParams>;
     let representation = request.representation(false)?;

@@ -62,7 +62,7 @@ pub async fn list_sources(
     get,
     path = "/sources/{id}",
     tag = "sources",
-    params(("id" = String, Path, description = "The source's id."), ItemParams),
+    params(("id" = String, Path, description = "The source's id.", pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"), ItemParams),
     responses(
         (status = 200, description = "The source.", body = ItemResponse<Source>),
         (status = 304, description = "Not modified."),

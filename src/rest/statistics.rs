@@ -21,21 +21,26 @@ use crate::vocabulary::{Basis, StatisticStatus};
 #[allow(dead_code)]
 pub struct StatisticListParams {
     /// Only this program (its slug, e.g. `citykey`).
-    #[param(example = "citykey")]
+    #[param(example = "citykey", pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
     program: Option<String>,
     /// Only this metric (e.g. `cards_issued`; see `/api/v1/metrics`).
-    #[param(example = "cards_issued")]
+    #[param(
+        example = "cards_issued",
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"
+    )]
     metric: Option<String>,
     /// Only this dimension: `total`, or a breakdown such as `channel`.
+    #[param(pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
     dimension: Option<String>,
     /// Only this category (`all` for totals).
+    #[param(pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
     category: Option<String>,
     /// Only figures with this status.
     status: Option<StatisticStatus>,
     /// Only figures counted this way: `in_period`, `cumulative` (since launch) or
     /// `point_in_time`. Figures of one metric are comparable only within one basis.
     basis: Option<Basis>,
-    /// Only figures whose period ends on or after this date.
+    /// Only figures whose period ends on or after this date; not after `to`.
     from: Option<NaiveDate>,
     /// Only figures whose period starts on or before this date.
     to: Option<NaiveDate>,
@@ -102,7 +107,7 @@ pub async fn list_statistics(
     get,
     path = "/statistics/{id}",
     tag = "statistics",
-    params(("id" = String, Path, description = "The statistic's id."), ItemParams),
+    params(("id" = String, Path, description = "The statistic's id.", pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"), ItemParams),
     responses(
         (status = 200, description = "The statistic.", body = ItemResponse<Statistic>),
         (status = 304, description = "Not modified."),

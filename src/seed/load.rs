@@ -7,9 +7,15 @@ use sea_orm::{
     TransactionTrait,
 };
 
+use std::collections::HashMap;
+
 use super::{Bundle, Problems, check_dir};
+use crate::csv::{CsvRecord, CsvSize};
 use crate::disclosure::Policy;
-use crate::entity::{document, event, metric, program, release, source, statistic};
+use crate::entity::{
+    document, event, metric, program, release, release_download, source, statistic,
+};
+use crate::model::{Document, Event, Metric, Program, Source, Statistic};
 
 /// Rows per INSERT statement: well under SQLite's and PostgreSQL's parameter limits.
 const CHUNK: usize = 200;
@@ -89,6 +95,7 @@ pub async fn load_bundle(
         .await?;
     let seq = last_seq.unwrap_or(0) + 1;
     let summary = bundle.summary();
+    let downloads = download_sizes(&bundle)?;
     release::Model {
         id: bundle.id.clone(),
         seq,
@@ -106,6 +113,7 @@ pub async fn load_bundle(
     insert_all::<event::Entity, _>(&txn, bundle.events).await?;
     insert_all::<document::Entity, _>(&txn, bundle.documents).await?;
     insert_all::<statistic::Entity, _>(&txn, bundle.statistics).await?;
+    insert_all::<release_download::Entity, _>(&txn, downloads).await?;
     txn.commit().await?;
     Ok(ImportOutcome::Created {
         release: bundle.id,
@@ -132,4 +140,90 @@ where
         E::insert_many(chunk).exec_without_returning(txn).await?;
     }
     Ok(())
+}
+
+/// The row count and CSV size of each download of the bundle, measured on the rows as
+/// the API will serve them (the same public types and CSV writer as `/downloads`), so
+/// listing downloads never has to render a table.
+fn download_sizes(bundle: &Bundle) -> Result<Vec<release_download::Model>, sea_orm::DbErr> {
+    let sources: HashMap<&str, Source> = bundle
+        .sources
+        .iter()
+        .map(|m| Ok((m.id.as_str(), Source::from_entity(m.clone())?)))
+        .collect::<Result<_, sea_orm::DbErr>>()?;
+    let source = |id: &str| {
+        sources
+            .get(id)
+            .cloned()
+            .ok_or_else(|| sea_orm::DbErr::Custom(format!("source {id} missing from the bundle")))
+    };
+    fn measure<T: CsvRecord>(
+        rows: impl Iterator<Item = Result<T, sea_orm::DbErr>>,
+    ) -> Result<(u64, u64), sea_orm::DbErr> {
+        let mut size = CsvSize::new(T::HEADER);
+        for row in rows {
+            size.add(&row?);
+        }
+        Ok(size.finish())
+    }
+    let tables = [
+        (
+            "programs",
+            measure(
+                bundle
+                    .programs
+                    .iter()
+                    .map(|m| Program::from_entity(m.clone(), source(&m.source_id)?)),
+            )?,
+        ),
+        (
+            "statistics",
+            measure(
+                bundle
+                    .statistics
+                    .iter()
+                    .map(|m| Statistic::from_entity(m.clone(), source(&m.source_id)?)),
+            )?,
+        ),
+        (
+            "events",
+            measure(
+                bundle
+                    .events
+                    .iter()
+                    .map(|m| Event::from_entity(m.clone(), source(&m.source_id)?)),
+            )?,
+        ),
+        (
+            "documents",
+            measure(
+                bundle
+                    .documents
+                    .iter()
+                    .map(|m| Document::from_entity(m.clone(), source(&m.source_id)?)),
+            )?,
+        ),
+        (
+            "sources",
+            measure(
+                bundle
+                    .sources
+                    .iter()
+                    .map(|m| Source::from_entity(m.clone())),
+            )?,
+        ),
+        (
+            "metrics",
+            measure(bundle.metrics.iter().map(|m| Ok(Metric::from(m.clone()))))?,
+        ),
+    ];
+    Ok(tables
+        .into_iter()
+        .map(|(table, (rows, bytes))| release_download::Model {
+            release_id: bundle.id.clone(),
+            table_name: table.to_owned(),
+            row_count: rows as i64,
+            byte_count: bytes as i64,
+        })
+        .collect())
 }

@@ -2,10 +2,13 @@
 //! Runs on SQLite by default and on PostgreSQL when `TEST_DATABASE_URL` is set.
 
 mod disclosure;
+mod downloads;
 mod graphql;
 mod helpers;
 mod import;
+mod openapi_contract;
 mod parity;
 mod rest;
 mod seed_data;
+mod text_inputs;
 mod web;
