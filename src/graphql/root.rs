@@ -29,12 +29,15 @@ async fn paged(
     first: Option<i32>,
     after: Option<&str>,
 ) -> Result<(String, PageRequest)> {
-    let (model, page) = query::resolve_page(
-        &state(ctx)?.db,
-        release,
-        after,
-        first.map(i64::from),
-        ("first", "after"),
+    let (model, page) = limits::db(
+        ctx,
+        query::resolve_page(
+            &state(ctx)?.db,
+            release,
+            after,
+            first.map(i64::from),
+            ("first", "after"),
+        ),
     )
     .await
     .map_err(|e| e.extend())?;
@@ -45,7 +48,7 @@ async fn paged(
 
 /// Resolve the release of an item root field.
 async fn item_release(ctx: &Context<'_>, release: Option<&str>) -> Result<String> {
-    let model = query::resolve_release(&state(ctx)?.db, release)
+    let model = limits::db(ctx, query::resolve_release(&state(ctx)?.db, release))
         .await
         .map_err(|e| e.extend())?;
     limits::enter_release(ctx, &model.id, release.is_some()).map_err(|e| e.extend())?;
@@ -77,7 +80,13 @@ impl QueryRoot {
     ) -> Result<ProgramConnection> {
         let filter = filter.unwrap_or_default().to_query();
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
-        let rows = extend(query::list_programs(&state(ctx)?.db, &release, &filter, page).await)?;
+        let rows = extend(
+            limits::db(
+                ctx,
+                query::list_programs(&state(ctx)?.db, &release, &filter, page),
+            )
+            .await,
+        )?;
         Ok(ProgramConnection::new(&release, rows, after.is_some()))
     }
 
@@ -90,7 +99,7 @@ impl QueryRoot {
         release: Option<String>,
     ) -> Result<Option<Program>> {
         let release = item_release(ctx, release.as_deref()).await?;
-        extend(query::get_program(&state(ctx)?.db, &release, &slug).await)
+        extend(limits::db(ctx, query::get_program(&state(ctx)?.db, &release, &slug)).await)
     }
 
     /// Published figures (one row per program, metric, period, dimension and category),
@@ -110,7 +119,13 @@ impl QueryRoot {
     ) -> Result<StatisticConnection> {
         let filter = extend(filter.unwrap_or_default().to_query())?;
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
-        let rows = extend(query::list_statistics(&state(ctx)?.db, &release, &filter, page).await)?;
+        let rows = extend(
+            limits::db(
+                ctx,
+                query::list_statistics(&state(ctx)?.db, &release, &filter, page),
+            )
+            .await,
+        )?;
         Ok(StatisticConnection::new(&release, rows, after.is_some()))
     }
 
@@ -130,7 +145,13 @@ impl QueryRoot {
     ) -> Result<EventConnection> {
         let filter = extend(filter.unwrap_or_default().to_query())?;
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
-        let rows = extend(query::list_events(&state(ctx)?.db, &release, &filter, page).await)?;
+        let rows = extend(
+            limits::db(
+                ctx,
+                query::list_events(&state(ctx)?.db, &release, &filter, page),
+            )
+            .await,
+        )?;
         Ok(EventConnection::new(&release, rows, after.is_some()))
     }
 
@@ -155,7 +176,13 @@ impl QueryRoot {
     ) -> Result<DocumentConnection> {
         let filter = extend(filter.unwrap_or_default().to_query(search))?;
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
-        let rows = extend(query::list_documents(&state(ctx)?.db, &release, &filter, page).await)?;
+        let rows = extend(
+            limits::db(
+                ctx,
+                query::list_documents(&state(ctx)?.db, &release, &filter, page),
+            )
+            .await,
+        )?;
         Ok(DocumentConnection::new(&release, rows, after.is_some()))
     }
 
@@ -175,7 +202,13 @@ impl QueryRoot {
     ) -> Result<SourceConnection> {
         let filter = filter.unwrap_or_default().to_query();
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
-        let rows = extend(query::list_sources(&state(ctx)?.db, &release, &filter, page).await)?;
+        let rows = extend(
+            limits::db(
+                ctx,
+                query::list_sources(&state(ctx)?.db, &release, &filter, page),
+            )
+            .await,
+        )?;
         Ok(SourceConnection::new(&release, rows, after.is_some()))
     }
 
@@ -188,7 +221,7 @@ impl QueryRoot {
         release: Option<String>,
     ) -> Result<Option<Source>> {
         let release = item_release(ctx, release.as_deref()).await?;
-        extend(query::get_source(&state(ctx)?.db, &release, &id).await)
+        extend(limits::db(ctx, query::get_source(&state(ctx)?.db, &release, &id)).await)
     }
 
     /// The dictionary of metrics: what each statistic counts.
@@ -205,7 +238,8 @@ impl QueryRoot {
         release: Option<String>,
     ) -> Result<MetricConnection> {
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
-        let rows = extend(query::list_metrics(&state(ctx)?.db, &release, page).await)?;
+        let rows =
+            extend(limits::db(ctx, query::list_metrics(&state(ctx)?.db, &release, page)).await)?;
         Ok(MetricConnection::new(&release, rows, after.is_some()))
     }
 
@@ -213,7 +247,7 @@ impl QueryRoot {
     /// field to read that release instead of the latest.
     async fn releases(&self, ctx: &Context<'_>) -> Result<Vec<Release>> {
         extend(limits::mark_pinned(ctx, false))?;
-        extend(query::list_releases(&state(ctx)?.db).await)
+        extend(limits::db(ctx, query::list_releases(&state(ctx)?.db)).await)
     }
 
     /// One release by its id (the latest when `id` is left out), or null if there is no
@@ -230,7 +264,7 @@ impl QueryRoot {
         {
             return Ok(None);
         }
-        match query::resolve_release(&state(ctx)?.db, id.as_deref()).await {
+        match limits::db(ctx, query::resolve_release(&state(ctx)?.db, id.as_deref())).await {
             Ok(model) => Ok(Some(Release::from(model))),
             Err(ApiError::NotFound { .. }) if id.is_some() => Ok(None),
             Err(error) => Err(error.extend()),

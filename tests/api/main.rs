@@ -3,6 +3,7 @@
 
 mod disclosure;
 mod graphql;
+mod graphql_hostile;
 mod helpers;
 mod import;
 mod parity;
