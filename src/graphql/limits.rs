@@ -28,6 +28,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest, NextRequest,
@@ -65,14 +66,16 @@ pub const MAX_RECURSION: usize = 32;
 /// How many fields a query may select once its fragments are expanded. GraphiQL's
 /// introspection query selects 217; the largest example query about 70.
 pub const MAX_FIELDS: usize = 1_000;
-/// How many database queries one request may make, counted before anything runs: a list
-/// at the root (`statistics`, `programs`, …) costs 3 (its release, its page and its
-/// `totalCount`), `program`, `source`, `release` and `releases` 2, a nested list
-/// (`Program.statistics`, …) or `Statistic.metric` 1 however many parents it has (they
-/// are loaded in one batch). Aliases repeat the cost: 249 aliased
-/// `statistics { totalCount }` cost 747 and are refused. A dashboard of every collection
-/// costs about 20.
-pub const MAX_DB_QUERIES: usize = 30;
+/// How much database work one request may ask for, counted before anything runs, in
+/// database queries: a list at the root costs 5 (`statistics`, `programs`, `events`,
+/// `documents`: its release, `totalCount`, page and the sources it cites) or 3
+/// (`sources`, `metrics`); `program` 3; `source` 2; `release` and `releases` 1;
+/// `Statistic.metric` 1. A nested list (`Program.statistics`, …) is one query for all its
+/// parents, but it reads every matching row of those programs (not only `first`), so it
+/// weighs 10. Aliases repeat the cost: 249 aliased `statistics { totalCount }` cost 1 245
+/// and are refused. Every program with its statistics (and their metrics), events and
+/// documents costs 34; a dashboard of every collection about 20.
+pub const MAX_DB_QUERIES: usize = 40;
 /// Database connections one GraphQL request may hold at once (its root fields run
 /// concurrently, but only this many of their queries at a time).
 pub const MAX_REQUEST_CONNECTIONS: usize = 2;
@@ -173,14 +176,24 @@ impl DbGate {
         &self,
         work: impl Future<Output = Result<T, ApiError>>,
     ) -> Result<T, ApiError> {
-        let _permit = tokio::time::timeout(ACQUIRE_TIMEOUT, self.connections.acquire())
+        self.run_within(ACQUIRE_TIMEOUT, STATEMENT_TIMEOUT, work)
+            .await
+    }
+
+    async fn run_within<T>(
+        &self,
+        wait: Duration,
+        deadline: Duration,
+        work: impl Future<Output = Result<T, ApiError>>,
+    ) -> Result<T, ApiError> {
+        let _permit = tokio::time::timeout(wait, self.connections.acquire())
             .await
             .map_err(|_| ApiError::Unavailable)?
             .map_err(|_| ApiError::Unavailable)?;
-        tokio::time::timeout(STATEMENT_TIMEOUT, work)
+        tokio::time::timeout(deadline, work)
             .await
             .unwrap_or_else(|_| {
-                tracing::warn!(timeout = ?STATEMENT_TIMEOUT, "a GraphQL database query timed out");
+                tracing::warn!(?deadline, "a GraphQL database query timed out");
                 Err(ApiError::Unavailable)
             })
     }
@@ -460,10 +473,10 @@ fn check_shape(document: &ExecutableDocument) -> ServerResult<()> {
         return Err(rejection(
             format!(
                 "the query would make {db_queries} database queries, and the limit \
-                 (MAX_DB_QUERIES) is {MAX_DB_QUERIES}: each list at the root (`statistics`, \
-                 `programs`, …, with its `totalCount`) costs {ROOT_LIST_QUERIES}, each other \
-                 root field {ROOT_ITEM_QUERIES}, each nested list or `metric` 1; use fewer \
-                 aliases, or split the query into several requests"
+                 (MAX_DB_QUERIES) is {MAX_DB_QUERIES}: a list at the root such as \
+                 `statistics` costs 5 (with its `totalCount`), a nested list such as \
+                 `Program.statistics` {NESTED_LIST_QUERIES}, and aliases repeat the cost; \
+                 ask for fewer fields, or split the query into several requests"
             ),
             VALIDATION_FAILED,
         ));
@@ -471,26 +484,23 @@ fn check_shape(document: &ExecutableDocument) -> ServerResult<()> {
     Ok(())
 }
 
-/// Database queries of a list at the root: its release, its page and its `totalCount`
-/// (counted whether selected or not).
-const ROOT_LIST_QUERIES: usize = 3;
-/// Database queries of `program`, `source` (release and row), `release` and `releases`
-/// (at most 2).
-const ROOT_ITEM_QUERIES: usize = 2;
+/// The weight of a nested list (see [`MAX_DB_QUERIES`]).
+const NESTED_LIST_QUERIES: usize = 10;
 
 /// The database queries a field makes by itself (its selection aside): what the
-/// resolvers in [`super::root`] and [`super::nested`] run. A nested list
-/// (`Program.statistics`, …) or `Statistic.metric` is one query however many parents it
-/// has, because the DataLoader answers all of its keys at once (up to 1 000 keys per
-/// batch, and a page holds at most 1 000 parents); fields of the rows themselves
-/// (`source`, `totalCount`, `pageInfo`, …) are read with the row.
+/// resolvers in [`super::root`] and [`super::nested`] and the query layer run, at most
+/// (a page of up to 1 000 rows cites at most 2 chunks of 500 sources). Fields of the rows
+/// themselves (`source`, `totalCount`, `pageInfo`, …) are read with the row; the
+/// DataLoader answers every parent of a nested field at once (up to 1 000 keys a batch,
+/// and a page holds at most 1 000 parents).
 fn db_queries_of(name: &str, root: bool) -> usize {
     match (root, name) {
-        (true, "programs" | "statistics" | "events" | "documents" | "sources" | "metrics") => {
-            ROOT_LIST_QUERIES
-        }
-        (true, "program" | "source" | "release" | "releases") => ROOT_ITEM_QUERIES,
-        (false, "statistics" | "events" | "documents" | "metric") => 1,
+        (true, "programs" | "statistics" | "events" | "documents") => 5,
+        (true, "sources" | "metrics" | "program") => 3,
+        (true, "source") => 2,
+        (true, "release" | "releases") => 1,
+        (false, "statistics" | "events" | "documents") => NESTED_LIST_QUERIES,
+        (false, "metric") => 1,
         _ => 0,
     }
 }
@@ -638,6 +648,46 @@ mod tests {
         assert!(check_nesting(&"{".repeat(MAX_NESTING + 1)).is_err());
     }
 
+    #[tokio::test]
+    async fn the_gate_caps_concurrent_database_work_and_abandons_it_at_the_deadline() {
+        use std::sync::atomic::AtomicUsize;
+        let gate = DbGate::default();
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..4 * MAX_GRAPHQL_CONNECTIONS)
+            .map(|_| {
+                let (gate, running, most) = (gate.clone(), running.clone(), most.clone());
+                tokio::spawn(async move {
+                    gate.run(async {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        running.fetch_sub(1, Ordering::SeqCst);
+                        Ok(())
+                    })
+                    .await
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        assert_eq!(most.load(Ordering::SeqCst), MAX_GRAPHQL_CONNECTIONS);
+
+        let slow = gate.run_within(Duration::from_secs(5), Duration::from_millis(50), async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Ok(())
+        });
+        let started = std::time::Instant::now();
+        assert!(matches!(slow.await, Err(ApiError::Unavailable)));
+        assert!(started.elapsed() < Duration::from_secs(30));
+        // The abandoned work gave its connection back.
+        assert_eq!(
+            gate.connections.available_permits(),
+            MAX_GRAPHQL_CONNECTIONS
+        );
+    }
+
     #[test]
     fn the_249_alias_total_count_query_is_refused_for_its_database_queries() {
         let aliases: String = (0..249)
@@ -647,7 +697,7 @@ mod tests {
         let error = check_shape(&document).unwrap_err();
         assert!(
             error.message.starts_with(
-                "the query would make 747 database queries, and the limit (MAX_DB_QUERIES) is"
+                "the query would make 1245 database queries, and the limit (MAX_DB_QUERIES) is"
             ),
             "{}",
             error.message
@@ -669,23 +719,26 @@ mod tests {
                 .db_queries
         };
         assert_eq!(shape("{ __schema { types { name } } __typename }"), 0);
-        assert_eq!(shape("{ statistics { totalCount } }"), 3);
+        assert_eq!(
+            shape("{ statistics { totalCount } sources { totalCount } }"),
+            5 + 3
+        );
         assert_eq!(
             shape(
                 "{ programs { nodes { statistics { nodes { metric { id } } } events { totalCount } } } }"
             ),
-            3 + 1 + 1 + 1
+            5 + 10 + 1 + 10
         );
         assert_eq!(
             shape("{ program(slug: \"a\") { documents { totalCount } } releases { id } }"),
-            2 + 1 + 2
+            3 + 10 + 1
         );
         // The same fragment at the root and nested costs what its fields cost there.
         assert_eq!(
             shape(
                 "{ ...S programs { nodes { ...S } } } fragment S on Query { statistics { totalCount } }"
             ),
-            3 + 3 + 1
+            5 + 5 + 10
         );
     }
 }
