@@ -554,6 +554,11 @@ async fn every_postgresql_statement_has_a_deadline() {
         .db
         .execute_unprepared(&format!("SELECT pg_sleep({})", timeout.as_secs() * 4))
         .await;
-    assert!(slow.is_err(), "cancelled");
     assert!(started.elapsed() < timeout * 3, "{:?}", started.elapsed());
+    // …and answered as "unavailable" (a 503), not as an internal error.
+    let error = sanctuary_data::error::ApiError::from(slow.expect_err("cancelled"));
+    assert!(
+        matches!(error, sanctuary_data::error::ApiError::Unavailable),
+        "{error:?}"
+    );
 }
