@@ -52,8 +52,8 @@ use crate::query::{DEFAULT_LIMIT, MAX_LIMIT};
 pub const MAX_BODY_BYTES: usize = 32 * 1024;
 /// How deeply brackets (`{ }`, `[ ]`, `( )`) may nest in the query text, whatever they
 /// enclose: selection sets, arguments, list and object values, variable types. The
-/// standard introspection query nests 14 deep; `MAX_RECURSION` and `MAX_DEPTH` bound
-/// selection sets further.
+/// standard introspection query nests about 10 deep; `MAX_RECURSION` and `MAX_DEPTH`
+/// bound selection sets further.
 pub const MAX_NESTING: usize = 64;
 /// How deep data fields may nest. `programs { edges { node { statistics { edges { node {
 /// source { title } } } } } } }` is 8 deep. Introspection (`__schema`, `__type`) is not
