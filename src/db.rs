@@ -17,9 +17,9 @@ pub const MAX_CONNECTIONS: u32 = 16;
 /// The longest one SQL statement may run. PostgreSQL cancels it on the server
 /// (`statement_timeout`, set on every connection), which frees the connection of an
 /// abandoned request. SQLite has no server to cancel it: GraphQL resolvers stop waiting
-/// after this long, and a statement that was already running finishes in the background
-/// (statements here are reads of one release, bounded by indexes and page sizes).
-/// Imports write in chunks, each far below this.
+/// after this long, the driver then stops a statement that returns rows at its next row,
+/// and an aggregate (a `COUNT` over one release) runs to its end, holding its connection
+/// until then. Imports write in chunks, each far below this.
 pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Why the database could not be used. Never carries a password.
