@@ -10,7 +10,17 @@ use crate::migration::Migrator;
 
 /// How long to wait for the database before giving up with a clear error.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a request waits for a free connection of the pool before it is answered 503.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections in the pool (GraphQL may hold at most half of them at once).
+pub const MAX_CONNECTIONS: u32 = 16;
+/// The longest one SQL statement may run. PostgreSQL cancels it on the server
+/// (`statement_timeout`, set on every connection), which frees the connection of an
+/// abandoned request. SQLite has no server to cancel it: GraphQL resolvers stop waiting
+/// after this long, the driver then stops a statement that returns rows at its next row,
+/// and an aggregate (a `COUNT` over one release) runs to its end, holding its connection
+/// until then. Imports write in chunks, each far below this.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Why the database could not be used. Never carries a password.
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +52,8 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbError> {
     options
         .connect_timeout(CONNECT_TIMEOUT)
         .acquire_timeout(ACQUIRE_TIMEOUT)
-        .max_connections(16)
+        .max_connections(MAX_CONNECTIONS)
+        .statement_timeout(STATEMENT_TIMEOUT)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts: SqliteConnectOptions| {
             opts.journal_mode(SqliteJournalMode::Wal)

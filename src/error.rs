@@ -93,8 +93,25 @@ impl From<sea_orm::DbErr> for ApiError {
     fn from(error: sea_orm::DbErr) -> Self {
         match error {
             sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => ApiError::Unavailable,
+            other if is_statement_timeout(&other) => {
+                tracing::warn!(error = %other, "a database statement ran out of time");
+                ApiError::Unavailable
+            }
             other => ApiError::Internal(other.into()),
         }
+    }
+}
+
+/// Whether PostgreSQL cancelled the statement at its deadline (`statement_timeout`,
+/// SQLSTATE 57014; see [`crate::db::STATEMENT_TIMEOUT`]): a 503, not a 500.
+fn is_statement_timeout(error: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    match error {
+        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => e
+            .as_database_error()
+            .and_then(|e| e.code())
+            .is_some_and(|code| code == "57014"),
+        _ => false,
     }
 }
 

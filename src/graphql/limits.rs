@@ -1,21 +1,34 @@
-//! Bounds on what one GraphQL request may ask for, checked before any resolver runs, and
-//! the per-request bookkeeping the resolvers and the HTTP layer share.
+//! Bounds on what one GraphQL request may ask for, checked before any resolver runs, the
+//! bounds on the database work it may do while running, and the per-request bookkeeping
+//! the resolvers and the HTTP layer share.
 //!
 //! Checked in this order (each rejection is a GraphQL error with
 //! `extensions.code = "GRAPHQL_VALIDATION_FAILED"`, or `GRAPHQL_PARSE_FAILED` for syntax):
-//! 1. body size ([`MAX_BODY_BYTES`], in the HTTP layer);
-//! 2. syntax, then the number of fields once fragments are expanded ([`MAX_FIELDS`]) and
-//!    the depth of data fields ([`MAX_DEPTH`]); both are computed once per fragment, so
-//!    a "fragment bomb" costs linear time to reject;
-//! 3. async-graphql's own bounds: selection-set nesting ([`MAX_RECURSION`]), directives
+//! 1. body size ([`MAX_BODY_BYTES`], in the HTTP layer); JSON variables nest at most 128
+//!    deep (serde_json's own limit, a 400 in the HTTP layer);
+//! 2. bracket nesting ([`MAX_NESTING`]), by a linear scan of the text *before* parsing:
+//!    the parser recurses on nested values without a bound;
+//! 3. syntax, then the number of fields once fragments are expanded ([`MAX_FIELDS`]),
+//!    the depth of data fields ([`MAX_DEPTH`]) and the database queries the query would
+//!    make ([`MAX_DB_QUERIES`]); all are computed once per fragment, so a "fragment bomb"
+//!    costs linear time to reject;
+//! 4. async-graphql's own bounds: selection-set nesting ([`MAX_RECURSION`]), directives
 //!    per field ([`MAX_DIRECTIVES`]), and the depth of every field including
 //!    introspection ([`MAX_INTROSPECTION_DEPTH`]);
-//! 4. validation, then complexity ([`MAX_COMPLEXITY`]), where a paged field costs
+//! 5. validation, then complexity ([`MAX_COMPLEXITY`]), where a paged field costs
 //!    `first × (cost of its selection)` (see [`page_cost`]).
+//!
+//! While a request runs, every database query of a resolver goes through a [`DbGate`]:
+//! one request holds at most [`MAX_REQUEST_CONNECTIONS`] database connections at once,
+//! GraphQL as a whole at most [`MAX_GRAPHQL_CONNECTIONS`] (so REST and `/readyz` always
+//! find free connections in the pool), and each query is abandoned after
+//! [`crate::db::STATEMENT_TIMEOUT`] (PostgreSQL also cancels it on the server).
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest, NextRequest,
@@ -29,12 +42,19 @@ use async_graphql::{
     ValidationResult, Value,
 };
 use axum::http::header;
+use tokio::sync::Semaphore;
 
+use crate::db::{ACQUIRE_TIMEOUT, MAX_CONNECTIONS, STATEMENT_TIMEOUT};
 use crate::error::ApiError;
 use crate::query::{DEFAULT_LIMIT, MAX_LIMIT};
 
 /// The largest request accepted: a POST body, or a GET query string.
 pub const MAX_BODY_BYTES: usize = 32 * 1024;
+/// How deeply brackets (`{ }`, `[ ]`, `( )`) may nest in the query text, whatever they
+/// enclose: selection sets, arguments, list and object values, variable types. The
+/// standard introspection query nests about 10 deep; `MAX_RECURSION` and `MAX_DEPTH`
+/// bound selection sets further.
+pub const MAX_NESTING: usize = 64;
 /// How deep data fields may nest. `programs { edges { node { statistics { edges { node {
 /// source { title } } } } } } }` is 8 deep. Introspection (`__schema`, `__type`) is not
 /// counted here: the standard introspection query is 15 deep by itself.
@@ -44,9 +64,24 @@ pub const MAX_INTROSPECTION_DEPTH: usize = 20;
 /// How deeply selection sets and fragments may nest (async-graphql's default).
 pub const MAX_RECURSION: usize = 32;
 /// How many fields a query may select once its fragments are expanded. GraphiQL's
-/// introspection query selects 217; the largest example query about 70. This also bounds
-/// how many root fields (each its own database queries) one request can alias.
+/// introspection query selects 217; the largest example query about 70.
 pub const MAX_FIELDS: usize = 1_000;
+/// How much database work one request may ask for, counted before anything runs, in
+/// database queries: a list at the root costs 5 (`statistics`, `programs`, `events`,
+/// `documents`: its release, `totalCount`, page and the sources it cites) or 3
+/// (`sources`, `metrics`); `program` 3; `source` 2; `release` and `releases` 1;
+/// `Statistic.metric` 1. A nested list (`Program.statistics`, …) is one query for all its
+/// parents, but it reads every matching row of those programs (not only `first`), so it
+/// weighs 10. Aliases repeat the cost: 249 aliased `statistics { totalCount }` cost 1 245
+/// and are refused. Every program with its statistics (and their metrics), events and
+/// documents costs 34; a dashboard of every collection about 20.
+pub const MAX_DB_QUERIES: usize = 40;
+/// Database connections one GraphQL request may hold at once (its root fields run
+/// concurrently, but only this many of their queries at a time).
+pub const MAX_REQUEST_CONNECTIONS: usize = 2;
+/// Database connections all GraphQL requests together may hold at once: half of the
+/// pool, so REST requests and `/readyz` always find a free connection.
+pub const MAX_GRAPHQL_CONNECTIONS: usize = MAX_CONNECTIONS as usize / 2;
 /// The largest query complexity. A scalar or object field costs 1 plus its selection; a
 /// paged field (`programs`, `statistics`, …, and the nested `Program.statistics`, …)
 /// costs `first` (default 100) times the cost of its selection. Calibration: every
@@ -92,8 +127,9 @@ pub fn is_request_error(response: &Response) -> bool {
 }
 
 /// What the resolvers of one request share.
-#[derive(Default)]
 pub struct RequestScope {
+    /// The database connections this request may still take ([`MAX_REQUEST_CONNECTIONS`]).
+    connections: Semaphore,
     /// The release each root field (by response key) resolved to, so nested fields
     /// (which carry no `release` argument) read the same release.
     releases: Mutex<HashMap<String, String>>,
@@ -103,6 +139,83 @@ pub struct RequestScope {
     unpinned: AtomicBool,
     /// Execution started (so errors are field errors, not a rejected request).
     executed: AtomicBool,
+}
+
+impl Default for RequestScope {
+    fn default() -> Self {
+        RequestScope {
+            connections: Semaphore::new(MAX_REQUEST_CONNECTIONS),
+            releases: Mutex::default(),
+            pinned: AtomicBool::default(),
+            unpinned: AtomicBool::default(),
+            executed: AtomicBool::default(),
+        }
+    }
+}
+
+/// The database connections GraphQL may use ([`MAX_GRAPHQL_CONNECTIONS`]), shared by every
+/// request of one schema and by the DataLoader, and the deadline of each query.
+#[derive(Clone)]
+pub struct DbGate {
+    connections: Arc<Semaphore>,
+}
+
+impl Default for DbGate {
+    fn default() -> Self {
+        DbGate {
+            connections: Arc::new(Semaphore::new(MAX_GRAPHQL_CONNECTIONS)),
+        }
+    }
+}
+
+impl DbGate {
+    /// Run database work (which holds one connection at a time) once GraphQL has a
+    /// connection to spare, and give up after [`STATEMENT_TIMEOUT`]. Waiting for a
+    /// connection is bounded like the pool's own wait ([`ACQUIRE_TIMEOUT`]).
+    pub async fn run<T>(
+        &self,
+        work: impl Future<Output = Result<T, ApiError>>,
+    ) -> Result<T, ApiError> {
+        self.run_within(ACQUIRE_TIMEOUT, STATEMENT_TIMEOUT, work)
+            .await
+    }
+
+    async fn run_within<T>(
+        &self,
+        wait: Duration,
+        deadline: Duration,
+        work: impl Future<Output = Result<T, ApiError>>,
+    ) -> Result<T, ApiError> {
+        let _permit = tokio::time::timeout(wait, self.connections.acquire())
+            .await
+            .map_err(|_| ApiError::Unavailable)?
+            .map_err(|_| ApiError::Unavailable)?;
+        tokio::time::timeout(deadline, work)
+            .await
+            .unwrap_or_else(|_| {
+                tracing::warn!(?deadline, "a GraphQL database query timed out");
+                Err(ApiError::Unavailable)
+            })
+    }
+}
+
+/// Run the database work of a resolver within the request's and GraphQL's connection
+/// caps, and the statement deadline (see [`DbGate::run`]).
+pub async fn db<T>(
+    ctx: &Context<'_>,
+    work: impl Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    let scope = scope(ctx)?;
+    let gate = ctx
+        .data::<DbGate>()
+        .map_err(|_| ApiError::Internal(anyhow::anyhow!("the GraphQL DbGate is missing")))?;
+    // Waiting for the request's own queries is bounded by their deadlines.
+    let _permit = scope
+        .connections
+        .acquire()
+        .await
+        .map_err(|_| ApiError::Unavailable)?;
+    gate.run(work).await
 }
 
 /// The response key of the root field `ctx` is under.
@@ -219,6 +332,7 @@ impl Extension for LimitsExtension {
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
         let mut request = request.data(self.scope.clone());
+        check_nesting(&request.query)?;
         // Parse here, once, so the size and depth checks run before async-graphql's
         // own passes over the document (which expand fragments every time they are used).
         let document = async_graphql::parser::parse_query(&request.query).map_err(|e| {
@@ -317,20 +431,26 @@ fn check_variables(document: &ExecutableDocument, request: &Request) -> ServerRe
     Ok(())
 }
 
-/// Reject documents that select too many fields or nest data fields too deeply.
+/// Reject documents that select too many fields, nest data fields too deeply, or would
+/// make too many database queries.
 fn check_shape(document: &ExecutableDocument) -> ServerResult<()> {
     let mut walker = Walker {
         document,
         memo: HashMap::new(),
         in_progress: Vec::new(),
     };
-    let mut fields = 0usize;
-    let mut depth = 0usize;
+    let mut shape = Shape::default();
     for (_, operation) in document.operations.iter() {
-        let shape = walker.selection_set(&operation.node.selection_set.node);
-        fields = fields.saturating_add(shape.fields);
-        depth = depth.max(shape.depth);
+        let operation = walker.selection_set(&operation.node.selection_set.node, true);
+        shape.fields = shape.fields.saturating_add(operation.fields);
+        shape.depth = shape.depth.max(operation.depth);
+        shape.db_queries = shape.db_queries.saturating_add(operation.db_queries);
     }
+    let Shape {
+        fields,
+        depth,
+        db_queries,
+    } = shape;
     if fields > MAX_FIELDS {
         return Err(rejection(
             format!(
@@ -349,7 +469,40 @@ fn check_shape(document: &ExecutableDocument) -> ServerResult<()> {
             VALIDATION_FAILED,
         ));
     }
+    if db_queries > MAX_DB_QUERIES {
+        return Err(rejection(
+            format!(
+                "the query would make {db_queries} database queries, and the limit \
+                 (MAX_DB_QUERIES) is {MAX_DB_QUERIES}: a list at the root such as \
+                 `statistics` costs 5 (with its `totalCount`), a nested list such as \
+                 `Program.statistics` {NESTED_LIST_QUERIES}, and aliases repeat the cost; \
+                 ask for fewer fields, or split the query into several requests"
+            ),
+            VALIDATION_FAILED,
+        ));
+    }
     Ok(())
+}
+
+/// The weight of a nested list (see [`MAX_DB_QUERIES`]).
+const NESTED_LIST_QUERIES: usize = 10;
+
+/// The database queries a field makes by itself (its selection aside): what the
+/// resolvers in [`super::root`] and [`super::nested`] and the query layer run, at most
+/// (a page of up to 1 000 rows cites at most 2 chunks of 500 sources). Fields of the rows
+/// themselves (`source`, `totalCount`, `pageInfo`, …) are read with the row; the
+/// DataLoader answers every parent of a nested field at once (up to 1 000 keys a batch,
+/// and a page holds at most 1 000 parents).
+fn db_queries_of(name: &str, root: bool) -> usize {
+    match (root, name) {
+        (true, "programs" | "statistics" | "events" | "documents") => 5,
+        (true, "sources" | "metrics" | "program") => 3,
+        (true, "source") => 2,
+        (true, "release" | "releases") => 1,
+        (false, "statistics" | "events" | "documents") => NESTED_LIST_QUERIES,
+        (false, "metric") => 1,
+        _ => 0,
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -358,45 +511,50 @@ struct Shape {
     fields: usize,
     /// Depth of data fields (introspection subtrees excluded).
     depth: usize,
+    /// Database queries the resolvers will make, at most.
+    db_queries: usize,
 }
 
 struct Walker<'a> {
     document: &'a ExecutableDocument,
-    /// The shape of each fragment, computed once.
-    memo: HashMap<&'a str, Shape>,
+    /// The shape of each fragment (spread at the root or not), computed once.
+    memo: HashMap<(&'a str, bool), Shape>,
     /// Fragments being expanded (a cycle is left to validation to report).
     in_progress: Vec<&'a str>,
 }
 
 impl<'a> Walker<'a> {
-    fn selection_set(&mut self, set: &'a SelectionSet) -> Shape {
+    /// The shape of a selection set; `root` when its fields are root fields.
+    fn selection_set(&mut self, set: &'a SelectionSet, root: bool) -> Shape {
         let mut shape = Shape::default();
         for selection in &set.items {
             let inner = match &selection.node {
                 Selection::Field(field) => {
                     let name = field.node.name.node.as_str();
-                    let child = self.selection_set(&field.node.selection_set.node);
+                    let child = self.selection_set(&field.node.selection_set.node, false);
                     let introspection = matches!(name, "__schema" | "__type");
                     Shape {
                         fields: child.fields.saturating_add(1),
                         depth: if introspection { 0 } else { child.depth + 1 },
+                        db_queries: child.db_queries.saturating_add(db_queries_of(name, root)),
                     }
                 }
                 Selection::FragmentSpread(spread) => {
-                    self.fragment(spread.node.fragment_name.node.as_str())
+                    self.fragment(spread.node.fragment_name.node.as_str(), root)
                 }
                 Selection::InlineFragment(inline) => {
-                    self.selection_set(&inline.node.selection_set.node)
+                    self.selection_set(&inline.node.selection_set.node, root)
                 }
             };
             shape.fields = shape.fields.saturating_add(inner.fields);
             shape.depth = shape.depth.max(inner.depth);
+            shape.db_queries = shape.db_queries.saturating_add(inner.db_queries);
         }
         shape
     }
 
-    fn fragment(&mut self, name: &'a str) -> Shape {
-        if let Some(shape) = self.memo.get(name) {
+    fn fragment(&mut self, name: &'a str, root: bool) -> Shape {
+        if let Some(shape) = self.memo.get(&(name, root)) {
             return *shape;
         }
         if self.in_progress.contains(&name) {
@@ -406,9 +564,181 @@ impl<'a> Walker<'a> {
             return Shape::default();
         };
         self.in_progress.push(name);
-        let shape = self.selection_set(&fragment.node.selection_set.node);
+        let shape = self.selection_set(&fragment.node.selection_set.node, root);
         self.in_progress.pop();
-        self.memo.insert(name, shape);
+        self.memo.insert((name, root), shape);
         shape
+    }
+}
+
+/// Reject a query whose brackets (`{`, `[`, `(`) nest deeper than [`MAX_NESTING`], by one
+/// linear pass over the text that skips strings, block strings and comments. This runs
+/// before the parser, whose recursion on nested values is unbounded (a list nested 1 500
+/// deep in an argument, 3 KB of text, overflowed the stack and aborted the process).
+/// Selection sets, arguments, values, variable types and default values, directives and
+/// fragments are all made of these brackets, so one bound covers them all.
+fn check_nesting(query: &str) -> ServerResult<()> {
+    let bytes = query.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && !matches!(bytes[i], b'\n' | b'\r') {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                // A block string ends at the next `"""` not escaped as `\"""`.
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
+                }
+                i += 2;
+            }
+            b'"' => {
+                // A string ends at the next unescaped `"` (or, malformed, at a line end).
+                i += 1;
+                while i < bytes.len() && !matches!(bytes[i], b'"' | b'\n' | b'\r') {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(rejection(
+                        format!(
+                            "the query is nested too deep: its brackets ({{ }}, [ ] and ( )) \
+                             nest more than {MAX_NESTING} levels (MAX_NESTING) at byte {i}"
+                        ),
+                        PARSE_FAILED,
+                    ));
+                }
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_counts_brackets_outside_strings_and_comments() {
+        let deep = |n: usize| format!("{{ a(x: {}1{}) }}", "[".repeat(n), "]".repeat(n));
+        assert!(check_nesting(&deep(MAX_NESTING - 2)).is_ok());
+        assert!(check_nesting(&deep(MAX_NESTING - 1)).is_err());
+        assert!(check_nesting(&deep(1500)).is_err());
+        let hidden = "[".repeat(1000);
+        for query in [
+            format!("# {hidden}\n{{ a }}"),
+            format!("{{ a(x: \"{hidden}\\\"{hidden}\") }}"),
+            format!("{{ a(x: \"\"\"{hidden}\\\"\"\"{hidden}\"\"\") }}"),
+        ] {
+            assert!(check_nesting(&query).is_ok(), "{query}");
+        }
+        assert!(check_nesting(&"{".repeat(MAX_NESTING + 1)).is_err());
+    }
+
+    #[tokio::test]
+    async fn the_gate_caps_concurrent_database_work_and_abandons_it_at_the_deadline() {
+        use std::sync::atomic::AtomicUsize;
+        let gate = DbGate::default();
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..4 * MAX_GRAPHQL_CONNECTIONS)
+            .map(|_| {
+                let (gate, running, most) = (gate.clone(), running.clone(), most.clone());
+                tokio::spawn(async move {
+                    gate.run(async {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        running.fetch_sub(1, Ordering::SeqCst);
+                        Ok(())
+                    })
+                    .await
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        assert_eq!(most.load(Ordering::SeqCst), MAX_GRAPHQL_CONNECTIONS);
+
+        let slow = gate.run_within(Duration::from_secs(5), Duration::from_millis(50), async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Ok(())
+        });
+        let started = std::time::Instant::now();
+        assert!(matches!(slow.await, Err(ApiError::Unavailable)));
+        assert!(started.elapsed() < Duration::from_secs(30));
+        // The abandoned work gave its connection back.
+        assert_eq!(
+            gate.connections.available_permits(),
+            MAX_GRAPHQL_CONNECTIONS
+        );
+    }
+
+    #[test]
+    fn the_249_alias_total_count_query_is_refused_for_its_database_queries() {
+        let aliases: String = (0..249)
+            .map(|i| format!("a{i}: statistics {{ totalCount }} "))
+            .collect();
+        let document = async_graphql::parser::parse_query(format!("{{ {aliases} }}")).unwrap();
+        let error = check_shape(&document).unwrap_err();
+        assert!(
+            error.message.starts_with(
+                "the query would make 1245 database queries, and the limit (MAX_DB_QUERIES) is"
+            ),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn database_queries_count_root_lists_nested_lists_and_fragments() {
+        let shape = |query: &str| {
+            let document = async_graphql::parser::parse_query(query).unwrap();
+            let mut walker = Walker {
+                document: &document,
+                memo: HashMap::new(),
+                in_progress: Vec::new(),
+            };
+            let (_, operation) = document.operations.iter().next().unwrap();
+            walker
+                .selection_set(&operation.node.selection_set.node, true)
+                .db_queries
+        };
+        assert_eq!(shape("{ __schema { types { name } } __typename }"), 0);
+        assert_eq!(
+            shape("{ statistics { totalCount } sources { totalCount } }"),
+            5 + 3
+        );
+        assert_eq!(
+            shape(
+                "{ programs { nodes { statistics { nodes { metric { id } } } events { totalCount } } } }"
+            ),
+            5 + 10 + 1 + 10
+        );
+        assert_eq!(
+            shape("{ program(slug: \"a\") { documents { totalCount } } releases { id } }"),
+            3 + 10 + 1
+        );
+        // The same fragment at the root and nested costs what its fields cost there.
+        assert_eq!(
+            shape(
+                "{ ...S programs { nodes { ...S } } } fragment S on Query { statistics { totalCount } }"
+            ),
+            5 + 5 + 10
+        );
     }
 }

@@ -5,8 +5,9 @@
 //!   `release`, paged as Relay connections ([`connection`]) with the REST keyset cursors.
 //! - [`nested`]: `Program.statistics / events / documents` and `Statistic.metric`, loaded
 //!   through one [`DataLoader`] so a query costs a constant number of database queries.
-//! - [`limits`]: depth, complexity, size and directive limits, checked before any
-//!   resolver runs, and the per-request bookkeeping (release of each root field, caching).
+//! - [`limits`]: nesting, depth, complexity, database-query, size and directive limits,
+//!   checked before any resolver runs; the caps on database connections and time while
+//!   it runs; and the per-request bookkeeping (release of each root field, caching).
 //! - [`http`]: GraphQL over HTTP (GET and POST), GraphiQL and its vendored assets.
 
 mod connection;
@@ -23,8 +24,9 @@ use crate::app::AppState;
 
 pub use http::routes;
 pub use limits::{
-    MAX_BODY_BYTES, MAX_COMPLEXITY, MAX_DEPTH, MAX_DIRECTIVES, MAX_FIELDS, MAX_INTROSPECTION_DEPTH,
-    MAX_RECURSION,
+    MAX_BODY_BYTES, MAX_COMPLEXITY, MAX_DB_QUERIES, MAX_DEPTH, MAX_DIRECTIVES, MAX_FIELDS,
+    MAX_GRAPHQL_CONNECTIONS, MAX_INTROSPECTION_DEPTH, MAX_NESTING, MAX_RECURSION,
+    MAX_REQUEST_CONNECTIONS,
 };
 pub use root::QueryRoot;
 
@@ -38,10 +40,12 @@ fn builder() -> SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
 
 /// The schema over the application's database, limits included.
 pub fn build_schema(state: &AppState) -> AppSchema {
+    let gate = limits::DbGate::default();
     builder()
         .data(state.clone())
+        .data(gate.clone())
         .data(DataLoader::new(
-            nested::QueryLoader::new(state.clone()),
+            nested::QueryLoader::new(state.clone(), gate),
             tokio::spawn,
         ))
         .finish()

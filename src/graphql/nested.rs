@@ -15,7 +15,7 @@ use async_graphql::{ComplexObject, Context, ErrorExtensions, Result};
 
 use super::connection::{DocumentConnection, EventConnection, StatisticConnection};
 use super::inputs::{DocumentFilter, EventFilter, StatisticFilter};
-use super::limits::{self, page_cost};
+use super::limits::{self, DbGate, page_cost};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::model::{Document, Event, Metric, Program, Statistic};
@@ -39,11 +39,13 @@ pub struct MetricKey {
 /// Answers the batched keys through the query layer.
 pub struct QueryLoader {
     state: AppState,
+    /// Batches are shared by requests: they count against GraphQL's connections only.
+    gate: DbGate,
 }
 
 impl QueryLoader {
-    pub fn new(state: AppState) -> Self {
-        QueryLoader { state }
+    pub fn new(state: AppState, gate: DbGate) -> Self {
+        QueryLoader { state, gate }
     }
 }
 
@@ -95,7 +97,14 @@ impl Loader<ProgramRows<query::StatisticFilter>> for QueryLoader {
         keys: &[ProgramRows<query::StatisticFilter>],
     ) -> Result<HashMap<ProgramRows<query::StatisticFilter>, Self::Value>, Self::Error> {
         load_grouped(keys, |release, filter, programs| async move {
-            query::statistics_of_programs(&self.state.db, &release, &programs, &filter).await
+            self.gate
+                .run(query::statistics_of_programs(
+                    &self.state.db,
+                    &release,
+                    &programs,
+                    &filter,
+                ))
+                .await
         })
         .await
     }
@@ -110,7 +119,14 @@ impl Loader<ProgramRows<query::EventFilter>> for QueryLoader {
         keys: &[ProgramRows<query::EventFilter>],
     ) -> Result<HashMap<ProgramRows<query::EventFilter>, Self::Value>, Self::Error> {
         load_grouped(keys, |release, filter, programs| async move {
-            query::events_of_programs(&self.state.db, &release, &programs, &filter).await
+            self.gate
+                .run(query::events_of_programs(
+                    &self.state.db,
+                    &release,
+                    &programs,
+                    &filter,
+                ))
+                .await
         })
         .await
     }
@@ -125,7 +141,14 @@ impl Loader<ProgramRows<query::DocumentFilter>> for QueryLoader {
         keys: &[ProgramRows<query::DocumentFilter>],
     ) -> Result<HashMap<ProgramRows<query::DocumentFilter>, Self::Value>, Self::Error> {
         load_grouped(keys, |release, filter, programs| async move {
-            query::documents_of_programs(&self.state.db, &release, &programs, &filter).await
+            self.gate
+                .run(query::documents_of_programs(
+                    &self.state.db,
+                    &release,
+                    &programs,
+                    &filter,
+                ))
+                .await
         })
         .await
     }
@@ -145,7 +168,9 @@ impl Loader<MetricKey> for QueryLoader {
         }
         let mut found = HashMap::with_capacity(keys.len());
         for (release, ids) in by_release {
-            let metrics = query::metrics_by_id(&self.state.db, release, &ids)
+            let metrics = self
+                .gate
+                .run(query::metrics_by_id(&self.state.db, release, &ids))
                 .await
                 .map_err(|e| e.extend())?;
             found.extend(metrics.into_iter().map(|(id, metric)| {

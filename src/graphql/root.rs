@@ -29,12 +29,15 @@ async fn paged(
     first: Option<i32>,
     after: Option<&str>,
 ) -> Result<(String, PageRequest)> {
-    let (model, page) = query::resolve_page(
-        &state(ctx)?.db,
-        release,
-        after,
-        first.map(i64::from),
-        ("first", "after"),
+    let (model, page) = limits::db(
+        ctx,
+        query::resolve_page(
+            &state(ctx)?.db,
+            release,
+            after,
+            first.map(i64::from),
+            ("first", "after"),
+        ),
     )
     .await
     .map_err(|e| e.extend())?;
@@ -45,7 +48,7 @@ async fn paged(
 
 /// Resolve the release of an item root field.
 async fn item_release(ctx: &Context<'_>, release: Option<&str>) -> Result<String> {
-    let model = query::resolve_release(&state(ctx)?.db, release)
+    let model = limits::db(ctx, query::resolve_release(&state(ctx)?.db, release))
         .await
         .map_err(|e| e.extend())?;
     limits::enter_release(ctx, &model.id, release.is_some()).map_err(|e| e.extend())?;
@@ -77,7 +80,13 @@ impl QueryRoot {
     ) -> Result<ProgramConnection> {
         let filter = filter.unwrap_or_default().to_query();
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
-        let rows = extend(query::list_programs(&state(ctx)?.db, &release, &filter, page).await)?;
+        let rows = extend(
+            limits::db(
+                ctx,
+                query::list_programs(&state(ctx)?.db, &release, &filter, page),
+            )
+            .await,
+        )?;
         Ok(ProgramConnection::new(&release, rows, after.is_some()))
     }
 
@@ -91,7 +100,7 @@ impl QueryRoot {
     ) -> Result<Option<Program>> {
         extend(query::check_text("slug", &slug))?;
         let release = item_release(ctx, release.as_deref()).await?;
-        extend(query::get_program(&state(ctx)?.db, &release, &slug).await)
+        extend(limits::db(ctx, query::get_program(&state(ctx)?.db, &release, &slug)).await)
     }
 
     /// Published figures (one row per program, metric, period, dimension and category),
@@ -111,7 +120,13 @@ impl QueryRoot {
     ) -> Result<StatisticConnection> {
         let filter = extend(filter.unwrap_or_default().to_query())?;
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
-        let rows = extend(query::list_statistics(&state(ctx)?.db, &release, &filter, page).await)?;
+        let rows = extend(
+            limits::db(
+                ctx,
+                query::list_statistics(&state(ctx)?.db, &release, &filter, page),
+            )
+            .await,
+        )?;
         Ok(StatisticConnection::new(&release, rows, after.is_some()))
     }
 
@@ -131,7 +146,13 @@ impl QueryRoot {
     ) -> Result<EventConnection> {
         let filter = extend(filter.unwrap_or_default().to_query())?;
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
-        let rows = extend(query::list_events(&state(ctx)?.db, &release, &filter, page).await)?;
+        let rows = extend(
+            limits::db(
+                ctx,
+                query::list_events(&state(ctx)?.db, &release, &filter, page),
+            )
+            .await,
+        )?;
         Ok(EventConnection::new(&release, rows, after.is_some()))
     }
 
@@ -156,7 +177,13 @@ impl QueryRoot {
     ) -> Result<DocumentConnection> {
         let filter = extend(filter.unwrap_or_default().to_query(search))?;
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
-        let rows = extend(query::list_documents(&state(ctx)?.db, &release, &filter, page).await)?;
+        let rows = extend(
+            limits::db(
+                ctx,
+                query::list_documents(&state(ctx)?.db, &release, &filter, page),
+            )
+            .await,
+        )?;
         Ok(DocumentConnection::new(&release, rows, after.is_some()))
     }
 
@@ -176,7 +203,13 @@ impl QueryRoot {
     ) -> Result<SourceConnection> {
         let filter = filter.unwrap_or_default().to_query();
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
-        let rows = extend(query::list_sources(&state(ctx)?.db, &release, &filter, page).await)?;
+        let rows = extend(
+            limits::db(
+                ctx,
+                query::list_sources(&state(ctx)?.db, &release, &filter, page),
+            )
+            .await,
+        )?;
         Ok(SourceConnection::new(&release, rows, after.is_some()))
     }
 
@@ -190,7 +223,7 @@ impl QueryRoot {
     ) -> Result<Option<Source>> {
         extend(query::check_text("id", &id))?;
         let release = item_release(ctx, release.as_deref()).await?;
-        extend(query::get_source(&state(ctx)?.db, &release, &id).await)
+        extend(limits::db(ctx, query::get_source(&state(ctx)?.db, &release, &id)).await)
     }
 
     /// The dictionary of metrics: what each statistic counts.
@@ -207,7 +240,8 @@ impl QueryRoot {
         release: Option<String>,
     ) -> Result<MetricConnection> {
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
-        let rows = extend(query::list_metrics(&state(ctx)?.db, &release, page).await)?;
+        let rows =
+            extend(limits::db(ctx, query::list_metrics(&state(ctx)?.db, &release, page)).await)?;
         Ok(MetricConnection::new(&release, rows, after.is_some()))
     }
 
@@ -215,7 +249,7 @@ impl QueryRoot {
     /// field to read that release instead of the latest.
     async fn releases(&self, ctx: &Context<'_>) -> Result<Vec<Release>> {
         extend(limits::mark_pinned(ctx, false))?;
-        extend(query::list_releases(&state(ctx)?.db).await)
+        extend(limits::db(ctx, query::list_releases(&state(ctx)?.db)).await)
     }
 
     /// One release by its id (the latest when `id` is left out), or null if there is no
@@ -233,7 +267,7 @@ impl QueryRoot {
                 return Ok(None);
             }
         }
-        match query::resolve_release(&state(ctx)?.db, id.as_deref()).await {
+        match limits::db(ctx, query::resolve_release(&state(ctx)?.db, id.as_deref())).await {
             Ok(model) => Ok(Some(Release::from(model))),
             Err(ApiError::NotFound { .. }) if id.is_some() => Ok(None),
             Err(error) => Err(error.extend()),

@@ -4,6 +4,7 @@
 mod disclosure;
 mod downloads;
 mod graphql;
+mod graphql_hostile;
 mod helpers;
 mod import;
 mod openapi_contract;
