@@ -194,9 +194,7 @@ pub async fn serve(
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.addr))?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    crate::server::serve_listener(listener, app, args.limits(), shutdown_signal()).await;
     tracing::info!("shut down");
     Ok(())
 }
