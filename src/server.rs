@@ -84,10 +84,12 @@ impl Default for Limits {
 }
 
 /// Connections over the limit being answered `503` at once; beyond this they are closed
-/// without an answer, so a flood cannot pile up tasks either.
-const MAX_REFUSALS_IN_FLIGHT: usize = 64;
-/// The most time spent answering a connection over the limit.
-const REFUSAL_TIME: Duration = Duration::from_secs(2);
+/// without an answer, so a flood cannot pile up tasks or file descriptors either.
+const MAX_REFUSALS_IN_FLIGHT: usize = 128;
+/// The most time spent sending the `503` to a connection over the limit.
+const REFUSAL_TIME: Duration = Duration::from_secs(1);
+/// How long what such a client sends is read (and dropped) after the `503`.
+const REFUSAL_DRAIN_TIME: Duration = Duration::from_millis(250);
 /// Pause after an accept error such as "too many open files", instead of spinning.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 
@@ -212,9 +214,15 @@ fn is_connection_error(error: &io::Error) -> bool {
 /// then what the client sent is read and dropped for a moment, so that closing does not
 /// reset the connection before the client has read the answer.
 async fn refuse(mut stream: TcpStream, _permit: OwnedSemaphorePermit) {
-    let _ = tokio::time::timeout(REFUSAL_TIME, async {
+    let answered = tokio::time::timeout(REFUSAL_TIME, async {
         stream.write_all(&OVERLOADED).await?;
-        stream.shutdown().await?;
+        stream.shutdown().await
+    })
+    .await;
+    if !matches!(answered, Ok(Ok(()))) {
+        return;
+    }
+    let _ = tokio::time::timeout(REFUSAL_DRAIN_TIME, async {
         let mut sink = [0u8; 4096];
         let mut total = 0usize;
         while total < 64 * 1024 {
