@@ -126,8 +126,8 @@ pub async fn serve_listener(
     let (stop, stopped) = watch::channel(false);
     let mut connections = JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
-    // Whether the last connection was refused (to log reaching the cap once, not per refusal).
-    let mut at_cap = false;
+    let mut refused = LogThrottle::default();
+    let mut failed = LogThrottle::default();
     loop {
         tokio::select! {
             biased;
@@ -136,7 +136,6 @@ pub async fn serve_listener(
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => match slots.clone().try_acquire_owned() {
                     Ok(slot) => {
-                        at_cap = false;
                         connections.spawn(serve_connection(
                             stream,
                             app.clone(),
@@ -147,9 +146,10 @@ pub async fn serve_listener(
                         ));
                     }
                     Err(_) => {
-                        if !std::mem::replace(&mut at_cap, true) {
+                        if let Some(refused) = refused.event() {
                             tracing::warn!(
                                 max_connections = limits.max_connections,
+                                refused,
                                 "connection limit reached: new connections are answered 503 \
                                  until one closes"
                             );
@@ -166,7 +166,9 @@ pub async fn serve_listener(
                 Err(error) => {
                     // Out of file descriptors or memory: wait for connections to close
                     // rather than spin, and keep serving the ones we have.
-                    tracing::warn!(%error, "cannot accept a connection; pausing");
+                    if let Some(times) = failed.event() {
+                        tracing::warn!(%error, times, "cannot accept a connection; pausing");
+                    }
                     tokio::select! {
                         () = &mut shutdown => break,
                         () = tokio::time::sleep(ACCEPT_ERROR_PAUSE) => {}
@@ -196,6 +198,27 @@ pub async fn serve_listener(
             "shutdown deadline reached; closing the connections still open"
         );
         connections.shutdown().await;
+    }
+}
+
+/// Logs an event at most every [`LogThrottle::EVERY`], with how many happened since.
+#[derive(Default)]
+struct LogThrottle {
+    logged: Option<Instant>,
+    count: u64,
+}
+
+impl LogThrottle {
+    const EVERY: Duration = Duration::from_secs(10);
+
+    /// Count an event; `Some(count)` when it is time to log.
+    fn event(&mut self) -> Option<u64> {
+        self.count += 1;
+        if self.logged.is_some_and(|at| at.elapsed() < Self::EVERY) {
+            return None;
+        }
+        self.logged = Some(Instant::now());
+        Some(std::mem::take(&mut self.count))
     }
 }
 
