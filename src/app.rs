@@ -23,7 +23,8 @@ use crate::http::X_DATA_RELEASE;
 use crate::query;
 use crate::rest::{self, ResponseCache};
 
-/// The largest request body accepted (GraphQL queries are the only bodies).
+/// The largest request body accepted on every route but `/graphql`, which reads its own
+/// bodies under its own, smaller limit (`graphql::MAX_BODY_BYTES`).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The longest a request may take before it is answered 408/503.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
