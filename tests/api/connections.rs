@@ -249,10 +249,10 @@ async fn a_connection_over_the_cap_is_answered_503_at_once_and_a_freed_slot_serv
     let mut surplus = server.connect().await;
     surplus.write_all(&request("/healthz")).await.unwrap();
     let mut received = Vec::new();
-    tokio::time::timeout(BOUND, surplus.read_to_end(&mut received))
+    // The answer counts even if the close comes as a reset.
+    let _ = tokio::time::timeout(BOUND, surplus.read_to_end(&mut received))
         .await
-        .expect("answered and closed within the bound")
-        .unwrap();
+        .expect("answered and closed within the bound");
     let received = String::from_utf8_lossy(&received);
     assert!(received.starts_with("HTTP/1.1 503"), "{received}");
     assert!(received.contains("retry-after: 1"), "{received}");
