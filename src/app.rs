@@ -4,7 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use sea_orm::DatabaseConnection;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -20,7 +23,8 @@ use crate::http::X_DATA_RELEASE;
 use crate::query;
 use crate::rest::{self, ResponseCache};
 
-/// The largest request body accepted (GraphQL queries are the only bodies).
+/// The largest request body accepted on every route but `/graphql`, which reads its own
+/// bodies under its own, smaller limit (`graphql::MAX_BODY_BYTES`).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The longest a request may take before it is answered 408/503.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -63,17 +67,21 @@ pub fn build_app(state: AppState) -> Router {
     Router::new()
         .route("/", axum::routing::get(crate::web::home))
         .merge(rest_routes)
-        .merge(crate::graphql::routes(&state))
         .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(not_found)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // GraphQL reads its body itself, under its own smaller limit, and answers a body
+        // too large in GraphQL's shape; the limit above would answer first, in plain text.
+        .merge(crate::graphql::routes(&state))
         .with_state(state)
+        // Innermost: what handlers and axum answer, before compression.
+        .layer(axum::middleware::from_fn(problem_errors))
         .layer(CompressionLayer::new().gzip(true).br(true))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
         .layer(cors)
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
@@ -83,14 +91,86 @@ pub fn build_app(state: AppState) -> Router {
                 "a handler panicked"
             )))
         }))
+        // Outermost: what the timeout answers.
+        .layer(axum::middleware::from_fn(problem_errors))
         .layer(TraceLayer::new_for_http())
+}
+
+/// Every error response is RFC 9457 problem+json. Handlers answer with [`ApiError`]
+/// already; what axum and the tower layers answer themselves (405, 413, the timeout's
+/// 503, a path or query string axum could not decode) is rewritten here, keeping its
+/// status and headers (`Allow` on a 405). JSON error bodies pass untouched: problem+json,
+/// and GraphQL's own errors on `/graphql`.
+async fn problem_errors(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) || is_json(response.headers()) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let detail = match status {
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allowed = parts
+                .headers
+                .get(header::ALLOW)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            format!(
+                "{method} is not allowed on {}; allowed: {allowed}",
+                crate::error::echo(&path)
+            )
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            format!("the request body is larger than {MAX_BODY_BYTES} bytes")
+        }
+        StatusCode::SERVICE_UNAVAILABLE => format!(
+            "the request took longer than {} s; try again shortly, or ask for less",
+            REQUEST_TIMEOUT.as_secs()
+        ),
+        // An axum rejection (a path or query string it could not decode) says why in
+        // plain text.
+        _ => {
+            let text = if parts.headers.contains_key(header::CONTENT_ENCODING) {
+                None
+            } else {
+                axum::body::to_bytes(body, 4096).await.ok()
+            };
+            match text.as_deref().map(String::from_utf8_lossy) {
+                Some(text) if !text.trim().is_empty() => text.trim().to_owned(),
+                _ => status.canonical_reason().unwrap_or("error").to_owned(),
+            }
+        }
+    };
+    let (problem_parts, problem_body) = ApiError::Http { status, detail }
+        .into_response()
+        .into_parts();
+    parts.headers.remove(header::CONTENT_ENCODING);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    for name in [header::CONTENT_TYPE, header::CACHE_CONTROL] {
+        if let Some(value) = problem_parts.headers.get(&name) {
+            parts.headers.insert(name, value.clone());
+        }
+    }
+    Response::from_parts(parts, problem_body)
+}
+
+/// Whether a response's body is JSON (problem+json, or a GraphQL response).
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .is_some_and(|v| v == "application/json" || v.ends_with("+json"))
 }
 
 /// Unknown paths get the same problem+json as everything else.
 async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found(format!(
         "no resource at {}; see /openapi.json or /docs",
-        uri.path()
+        crate::error::echo(uri.path())
     ))
 }
 
@@ -117,9 +197,7 @@ pub async fn serve(
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.addr))?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    crate::server::serve_listener(listener, app, args.limits(), shutdown_signal()).await;
     tracing::info!("shut down");
     Ok(())
 }
@@ -145,4 +223,47 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutdown signal received; finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// The request timeout of `build_app` is 30 s; the same layers with 50 ms show what
+    /// a client gets when it fires.
+    #[tokio::test]
+    async fn a_request_that_times_out_gets_a_problem() {
+        let app = Router::new()
+            .route(
+                "/slow",
+                axum::routing::get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            )
+            .layer(axum::middleware::from_fn(problem_errors))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Duration::from_millis(50),
+            ))
+            .layer(axum::middleware::from_fn(problem_errors));
+        let response = app
+            .oneshot(Request::get("/slow").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            crate::error::PROBLEM_JSON
+        );
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let problem: crate::error::Problem = serde_json::from_slice(&body).unwrap();
+        assert_eq!(problem.status, 503);
+        assert_eq!(problem.problem_type, "urn:sanctuary-data:problem:timeout");
+        assert!(problem.detail.contains("longer than"), "{}", problem.detail);
+    }
 }

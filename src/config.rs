@@ -3,8 +3,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+
+use crate::server;
 
 /// Where the embedded database lives when `DATABASE_URL` is not set (git-ignored).
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/sanctuary-data.db?mode=rwc";
@@ -58,4 +61,47 @@ pub struct ServeArgs {
     /// Seed directory imported on first start (when the database holds no release).
     #[arg(long, env = "SANCTUARY_SEED_DIR", default_value = "seed-data")]
     pub seed_dir: PathBuf,
+
+    /// Connections served at once; one more is answered 503 with `Retry-After` and closed.
+    #[arg(long, env = "SANCTUARY_MAX_CONNECTIONS", default_value_t = server::DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// Seconds a request head (request line and headers) may take to arrive, counted from
+    /// when the connection starts waiting for it.
+    #[arg(long, env = "SANCTUARY_HEADER_READ_TIMEOUT_SECS", default_value_t = server::DEFAULT_HEADER_READ_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_secs: u64,
+
+    /// Seconds a connection with no request in progress may stay silent before it is closed
+    /// (keep-alive).
+    #[arg(long, env = "SANCTUARY_IDLE_TIMEOUT_SECS", default_value_t = server::DEFAULT_IDLE_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout_secs: u64,
+
+    /// Seconds a response write may make no progress (the client stopped reading) before
+    /// the connection is closed.
+    #[arg(long, env = "SANCTUARY_WRITE_TIMEOUT_SECS", default_value_t = server::DEFAULT_WRITE_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
+    pub write_timeout_secs: u64,
+
+    /// Seconds requests in progress get to finish after SIGTERM or Ctrl-C; then the
+    /// process exits, whatever is still open.
+    #[arg(long, env = "SANCTUARY_SHUTDOWN_TIMEOUT_SECS", default_value_t = server::DEFAULT_SHUTDOWN_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
+    pub shutdown_timeout_secs: u64,
+
+    /// Longest request head (request line and headers) in bytes; a longer one is answered
+    /// 431. Leave room for GraphQL queries sent in GET URLs.
+    #[arg(long, env = "SANCTUARY_MAX_HEADER_BYTES", default_value_t = server::DEFAULT_MAX_HEADER_BYTES, value_parser = clap::value_parser!(u32).range(1024..))]
+    pub max_header_bytes: u32,
+}
+
+impl ServeArgs {
+    /// The connection limits these options describe.
+    pub fn limits(&self) -> server::Limits {
+        server::Limits {
+            max_connections: self.max_connections as usize,
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            write_timeout: Duration::from_secs(self.write_timeout_secs),
+            shutdown_timeout: Duration::from_secs(self.shutdown_timeout_secs),
+            max_header_bytes: self.max_header_bytes as usize,
+        }
+    }
 }

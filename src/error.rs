@@ -9,6 +9,25 @@ use utoipa::ToSchema;
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// How much of a client's input an error message repeats back.
+pub const ECHO_CHARS: usize = 100;
+/// The longest `detail` an error carries, whatever it echoes (a backstop for [`echo`]).
+const MAX_DETAIL_CHARS: usize = 1_000;
+
+/// A piece of client input as an error message repeats it: at most [`ECHO_CHARS`]
+/// characters, with an ellipsis when it was longer, so a 10 KB slug never makes a 10 KB
+/// error.
+pub fn echo(input: &str) -> String {
+    shorten(input, ECHO_CHARS)
+}
+
+fn shorten(text: &str, chars: usize) -> String {
+    match text.char_indices().nth(chars) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
 /// Everything a request can go wrong with. Internal causes are logged, never returned.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -27,6 +46,14 @@ pub enum ApiError {
     /// The database did not answer in time.
     #[error("the database is unavailable; try again shortly")]
     Unavailable,
+    /// Every connection slot is taken (answered before the request is read).
+    #[error("the server is handling as many connections as it allows; try again shortly")]
+    Overloaded,
+    /// An error produced by the HTTP machinery rather than a handler: a method the path
+    /// does not allow, a body too large, a request that took too long, a URL axum could
+    /// not decode. Rendered like every other error (see `app::problem_errors`).
+    #[error("{detail}")]
+    Http { status: StatusCode, detail: String },
     /// A bug or an unexpected database error; details are in the server log.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -52,7 +79,8 @@ impl ApiError {
             ApiError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable | ApiError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Http { status, .. } => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -64,6 +92,25 @@ impl ApiError {
             ApiError::NotFound { .. } => "urn:sanctuary-data:problem:not-found",
             ApiError::NotAcceptable { .. } => "urn:sanctuary-data:problem:not-acceptable",
             ApiError::Unavailable => "urn:sanctuary-data:problem:unavailable",
+            ApiError::Overloaded => "urn:sanctuary-data:problem:overloaded",
+            ApiError::Http { status, .. } => match *status {
+                StatusCode::BAD_REQUEST => "urn:sanctuary-data:problem:bad-request",
+                StatusCode::NOT_FOUND => "urn:sanctuary-data:problem:not-found",
+                StatusCode::METHOD_NOT_ALLOWED => "urn:sanctuary-data:problem:method-not-allowed",
+                StatusCode::PAYLOAD_TOO_LARGE => "urn:sanctuary-data:problem:payload-too-large",
+                StatusCode::URI_TOO_LONG => "urn:sanctuary-data:problem:uri-too-long",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                    "urn:sanctuary-data:problem:unsupported-media-type"
+                }
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => {
+                    "urn:sanctuary-data:problem:headers-too-large"
+                }
+                StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => {
+                    "urn:sanctuary-data:problem:timeout"
+                }
+                status if status.is_server_error() => "urn:sanctuary-data:problem:internal",
+                _ => "urn:sanctuary-data:problem:http",
+            },
             ApiError::Internal(_) => "urn:sanctuary-data:problem:internal",
         }
     }
@@ -83,8 +130,8 @@ impl ApiError {
             problem_type: self.problem_type().into(),
             title: status.canonical_reason().unwrap_or("Error").into(),
             status: status.as_u16(),
-            detail: self.to_string(),
-            parameter: self.parameter().map(str::to_owned),
+            detail: shorten(&self.to_string(), MAX_DETAIL_CHARS),
+            parameter: self.parameter().map(echo),
         }
     }
 }
@@ -145,8 +192,14 @@ impl IntoResponse for ApiError {
             tracing::error!(error = ?cause, "internal error");
         }
         let status = self.status();
+        let overloaded = matches!(self, ApiError::Overloaded);
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
         let mut response = (status, body).into_response();
+        if overloaded {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
@@ -171,5 +224,27 @@ impl async_graphql::ErrorExtensions for ApiError {
                 extensions.set("parameter", parameter.clone());
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echo_keeps_short_input_and_shortens_long_input_on_a_char_boundary() {
+        assert_eq!(echo("alpha"), "alpha");
+        let long = "é".repeat(10_000);
+        let shown = echo(&long);
+        assert_eq!(shown.chars().count(), ECHO_CHARS + 1);
+        assert!(shown.ends_with('…'));
+    }
+
+    #[test]
+    fn a_problem_never_carries_more_than_a_bounded_detail_or_parameter() {
+        let huge = "x".repeat(20_000);
+        let problem = ApiError::invalid(huge.clone(), huge).problem();
+        assert!(problem.detail.chars().count() <= MAX_DETAIL_CHARS + 1);
+        assert!(problem.parameter.unwrap().chars().count() <= ECHO_CHARS + 1);
     }
 }

@@ -23,6 +23,7 @@ pub mod model;
 pub mod query;
 pub mod rest;
 pub mod seed;
+pub mod server;
 pub mod vocabulary;
 pub mod web;
 

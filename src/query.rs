@@ -216,7 +216,8 @@ pub async fn resolve_release(
                 return Err(ApiError::invalid(
                     "release",
                     format!(
-                        "release must be a release id (64 hex digits, see /api/v1/releases), got {id:?}"
+                        "release must be a release id (64 hex digits, see /api/v1/releases), got {:?}",
+                        crate::error::echo(id)
                     ),
                 ));
             }

@@ -295,7 +295,8 @@ pub async fn download_table(
         .ok_or_else(|| ApiError::NotFound {
             parameter: Some("file".into()),
             detail: format!(
-                "no download {file:?}; available: {}",
+                "no download {:?}; available: {}",
+                crate::error::echo(&file),
                 DownloadTable::ALL
                     .map(|t| format!("{}.csv", t.name()))
                     .join(", ")

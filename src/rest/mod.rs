@@ -32,7 +32,7 @@ use utoipa_axum::routes;
 use crate::app::AppState;
 use crate::csv::{CSV_CONTENT_TYPE, CsvRecord};
 use crate::entity::release;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Problem, echo};
 use crate::http::{X_DATA_RELEASE, cache_control, etag_for, is_not_modified};
 use crate::query::{self, Page, PageRequest};
 
@@ -155,19 +155,19 @@ impl ApiQuery {
                 };
                 return Err(ApiError::invalid(
                     name.clone(),
-                    format!("unknown parameter {name:?} ({expected})"),
+                    format!("unknown parameter {:?} ({expected})", echo(name)),
                 ));
             }
             if self.pairs[..i].iter().any(|(n, _)| n == name) {
                 return Err(ApiError::invalid(
                     name.clone(),
-                    format!("parameter {name} is given more than once"),
+                    format!("parameter {} is given more than once", echo(name)),
                 ));
             }
             if value.is_empty() {
                 return Err(ApiError::invalid(
                     name.clone(),
-                    format!("parameter {name} is empty"),
+                    format!("parameter {} is empty", echo(name)),
                 ));
             }
         }
@@ -190,7 +190,7 @@ impl ApiQuery {
                     .ok_or_else(|| {
                         ApiError::invalid(
                             name,
-                            format!("{name} must be a date as YYYY-MM-DD, got {v:?}"),
+                            format!("{name} must be a date as YYYY-MM-DD, got {:?}", echo(&v)),
                         )
                     })
             })
@@ -201,7 +201,10 @@ impl ApiQuery {
         self.text(name)
             .map(|v| {
                 v.parse::<i64>().map_err(|_| {
-                    ApiError::invalid(name, format!("{name} must be a whole number, got {v:?}"))
+                    ApiError::invalid(
+                        name,
+                        format!("{name} must be a whole number, got {:?}", echo(&v)),
+                    )
                 })
             })
             .transpose()
@@ -214,7 +217,7 @@ impl ApiQuery {
                 "false" => Ok(false),
                 _ => Err(ApiError::invalid(
                     name,
-                    format!("{name} must be true or false, got {v:?}"),
+                    format!("{name} must be true or false, got {:?}", echo(&v)),
                 )),
             })
             .transpose()
@@ -231,7 +234,11 @@ impl ApiQuery {
                 parse(&v).ok_or_else(|| {
                     ApiError::invalid(
                         name,
-                        format!("{name} must be one of {}, got {v:?}", values.join(", ")),
+                        format!(
+                            "{name} must be one of {}, got {:?}",
+                            values.join(", "),
+                            echo(&v)
+                        ),
                     )
                 })
             })
@@ -266,7 +273,7 @@ impl ApiQuery {
                 "csv" if csv_allowed => Ok(Representation::Csv { bom }),
                 _ => Err(ApiError::invalid(
                     "format",
-                    format!("format must be json or csv, got {format:?}"),
+                    format!("format must be json or csv, got {:?}", echo(&format)),
                 )),
             };
         }
@@ -646,7 +653,7 @@ where
             .await?
             .ok_or_else(|| ApiError::NotFound {
                 parameter: Some(what.1.to_owned()),
-                detail: format!("no {} {id:?} in release {}", what.0, release.id),
+                detail: format!("no {} {:?} in release {}", what.0, echo(id), release.id),
             })?;
         render_json(
             &ItemResponse {

@@ -109,7 +109,10 @@ pub async fn get_release(
     if !query::is_release_id(&id) {
         return Err(ApiError::invalid(
             "id",
-            format!("id must be a release id (64 hex digits), got {id:?}"),
+            format!(
+                "id must be a release id (64 hex digits), got {:?}",
+                crate::error::echo(&id)
+            ),
         ));
     }
     let release = query::resolve_release(&state.db, Some(&id))

@@ -1,8 +1,10 @@
 //! The integration suite: one binary, a helper module and one file per feature.
 //! Runs on SQLite by default and on PostgreSQL when `TEST_DATABASE_URL` is set.
 
+mod connections;
 mod disclosure;
 mod downloads;
+mod errors;
 mod graphql;
 mod graphql_hostile;
 mod helpers;
