@@ -8,6 +8,7 @@ use sea_orm::{
 };
 
 use super::{Bundle, Problems, check_dir};
+use crate::db::MaintenanceLock;
 use crate::disclosure::Policy;
 use crate::entity::{document, event, metric, program, release, source, statistic};
 
@@ -55,6 +56,10 @@ pub enum ImportFailure {
 }
 
 /// Check `dir` and load it as a new release, all or nothing.
+///
+/// Imports into one database run one at a time, across processes (see
+/// [`MaintenanceLock`]): a second import waits for the first, then finds its content
+/// already there (or becomes the next release).
 pub async fn import_dir(
     db: &DatabaseConnection,
     dir: &Path,
@@ -64,8 +69,61 @@ pub async fn import_dir(
     Ok(load_bundle(db, bundle).await?)
 }
 
-/// Write a checked bundle in one transaction. Identical content (same release id) is a no-op.
+/// First start: import `dir` unless the database already holds a release. Instances
+/// starting together on one empty database import it once: the first takes the lock
+/// and imports, the others wait, look again and find the release. `None` when a release
+/// was already there.
+pub async fn import_if_empty(
+    db: &DatabaseConnection,
+    dir: &Path,
+    policy: Policy,
+) -> Result<Option<ImportOutcome>, ImportFailure> {
+    if crate::query::latest_release(db).await?.is_some() {
+        return Ok(None);
+    }
+    let lock = MaintenanceLock::acquire(db).await?;
+    let outcome = async {
+        if crate::query::latest_release(db).await?.is_some() {
+            return Ok(None);
+        }
+        tracing::info!(dir = %dir.display(), "no release yet: importing the seed directory");
+        let bundle = check_dir(dir, policy)?;
+        Ok(Some(load_bundle_locked(db, bundle).await?))
+    }
+    .await;
+    lock.release().await;
+    outcome
+}
+
+/// `serve`'s first-start step: [`import_if_empty`], logged, with the directory named in
+/// any error.
+pub async fn first_start(
+    db: &DatabaseConnection,
+    dir: &Path,
+    policy: Policy,
+) -> anyhow::Result<()> {
+    match import_if_empty(db, dir, policy).await {
+        Ok(Some(outcome)) => tracing::info!("{outcome}"),
+        Ok(None) => {}
+        Err(e) => anyhow::bail!("importing {}: {e}", dir.display()),
+    }
+    Ok(())
+}
+
+/// Write a checked bundle in one transaction, under the [`MaintenanceLock`]. Identical
+/// content (same release id) is a no-op.
 pub async fn load_bundle(
+    db: &DatabaseConnection,
+    bundle: Bundle,
+) -> Result<ImportOutcome, sea_orm::DbErr> {
+    let lock = MaintenanceLock::acquire(db).await?;
+    let outcome = load_bundle_locked(db, bundle).await;
+    lock.release().await;
+    outcome
+}
+
+/// [`load_bundle`] for a caller that holds the lock.
+async fn load_bundle_locked(
     db: &DatabaseConnection,
     bundle: Bundle,
 ) -> Result<ImportOutcome, sea_orm::DbErr> {

@@ -21,7 +21,7 @@ use crate::entity::{document, event, metric, program, source, statistic};
 use csv_reader::{RawRecord, read_records, strip_bom};
 use tables::{Field, FieldType, MAX_KEY_CHARS, MAX_TEXT_CHARS, MAX_URL_CHARS, TABLES, Table};
 
-pub use load::{ImportFailure, ImportOutcome, import_dir};
+pub use load::{ImportFailure, ImportOutcome, first_start, import_dir, import_if_empty};
 
 /// How many problems are listed before the rest are only counted.
 pub const MAX_LISTED_PROBLEMS: usize = 100;

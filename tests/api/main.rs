@@ -5,6 +5,7 @@ mod disclosure;
 mod graphql;
 mod helpers;
 mod import;
+mod lifecycle;
 mod parity;
 mod rest;
 mod web;
