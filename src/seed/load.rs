@@ -163,7 +163,7 @@ async fn load_bundle_locked(
     insert_all::<metric::Entity, _>(&txn, bundle.metrics).await?;
     insert_all::<event::Entity, _>(&txn, bundle.events).await?;
     insert_all::<document::Entity, _>(&txn, bundle.documents).await?;
-    insert_all::<statistic::Entity, _>(&txn, bundle.statistics).await?;
+    insert_all::<statistic::Entity, _>(&txn, bundle.statistics.models(&bundle.id)).await?;
     txn.commit().await?;
     Ok(ImportOutcome::Created {
         release: bundle.id,
@@ -174,7 +174,7 @@ async fn load_bundle_locked(
 
 async fn insert_all<E, M>(
     txn: &sea_orm::DatabaseTransaction,
-    rows: Vec<M>,
+    rows: impl IntoIterator<Item = M>,
 ) -> Result<(), sea_orm::DbErr>
 where
     E: EntityTrait,
