@@ -24,7 +24,7 @@ use tables::{Field, FieldType, MAX_KEY_CHARS, MAX_TEXT_CHARS, MAX_URL_CHARS, TAB
 pub use load::{ImportFailure, ImportOutcome, first_start, import_dir, import_if_empty};
 
 /// The most data rows one CSV file may hold: bounds the importer's memory (a statistics
-/// row costs about 150 bytes once read; see the README's performance notes).
+/// row costs about 200 bytes once read; see `benches/import_memory.rs`).
 pub const MAX_ROWS: usize = 2_000_000;
 
 /// How many problems are listed before the rest are only counted.
@@ -1578,4 +1578,56 @@ fn protect_statistics(
         )
     });
     Statistics { read, order }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_strings_are_stored_once_and_ranks_sort_like_the_strings() {
+        let mut strings = Strings::default();
+        let ids: Vec<u32> = ["north", "all", "north", "", "Zeta", "all"]
+            .iter()
+            .map(|s| strings.intern(s))
+            .collect();
+        assert_eq!(ids, [0, 1, 0, 2, 3, 1]);
+        assert_eq!(strings.text, "northallZeta");
+        assert_eq!(
+            [0, 1, 2, 3].map(|id| strings.get(id)),
+            ["north", "all", "", "Zeta"]
+        );
+        // "" < "Zeta" < "all" < "north"
+        assert_eq!(strings.ranks(), [3, 2, 0, 1]);
+    }
+
+    #[test]
+    fn cells_keep_dates_counts_and_absent_values() {
+        let mut read = ReadTable::new(&tables::SOURCES, "sources.csv");
+        let dates = ["0000-01-01", "1969-12-31", "2024-02-29", "9999-12-31"]
+            .map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap());
+        let cells = dates.map(|d| read.encode(Value::Date(d)));
+        assert!(cells.windows(2).all(|w| w[0] < w[1]), "order-preserving");
+        assert!(!cells.contains(&NULL));
+        assert_eq!(read.encode(Value::Null), NULL);
+        assert_eq!(read.encode(Value::Count(i64::MAX)), i64::MAX as u64);
+        // One row of sources: id, title, publisher, url, published_on, retrieved_on, kind.
+        read.lines.push(2);
+        for value in [
+            Value::Text("a"),
+            Value::Text("T"),
+            Value::Text("P"),
+            Value::Text("https://example.org"),
+            Value::Date(dates[0]),
+            Value::Null,
+            Value::Text("other"),
+        ] {
+            let cell = read.encode(value);
+            read.cells.push(cell);
+        }
+        assert_eq!(read.date(0, "published_on"), Some(dates[0]));
+        assert_eq!(read.date(0, "retrieved_on"), None);
+        assert_eq!(read.text(0, "kind"), "other");
+        assert_eq!(read.opt_text(0, "retrieved_on"), None);
+    }
 }
