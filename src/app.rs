@@ -20,7 +20,6 @@ use tower_http::trace::TraceLayer;
 use crate::disclosure::Policy;
 use crate::error::ApiError;
 use crate::http::X_DATA_RELEASE;
-use crate::query;
 use crate::rest::{self, ResponseCache};
 
 /// The largest request body accepted on every route but `/graphql`, which reads its own
@@ -183,13 +182,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let db = crate::db::connect(database_url).await?;
     tracing::info!(database = %crate::db::describe(database_url), "connected; migrations applied");
-    if query::latest_release(&db).await?.is_none() {
-        tracing::info!(dir = %args.seed_dir.display(), "no release yet: importing the seed directory");
-        let outcome = crate::seed::import_dir(&db, &args.seed_dir, policy)
-            .await
-            .map_err(|e| anyhow::anyhow!("importing {}: {e}", args.seed_dir.display()))?;
-        tracing::info!("{outcome}");
-    }
+    crate::seed::first_start(&db, &args.seed_dir, policy).await?;
     // Releases imported by an older version have no stored download sizes yet.
     rest::measure_missing_sizes(&db).await?;
     let app = build_app(AppState::new(db, policy));

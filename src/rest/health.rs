@@ -8,12 +8,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::app::AppState;
+use crate::error::{ApiError, PROBLEM_JSON, Problem};
 use crate::query;
 
 /// The state of the service.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Health {
-    /// `ok` (process up), `ready`, `no release imported` or `database unavailable`.
+    /// `ok` (process up), `ready` or `no release imported` (an unavailable database is a
+    /// problem+json instead).
     pub status: String,
     /// The release served by default, when ready.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -34,24 +36,23 @@ pub async fn healthz() -> Json<Health> {
 /// Readiness
 ///
 /// The database answers and a release is loaded; names the release served by default.
+/// When the database does not answer, a problem+json names the cause (for instance an
+/// SQLite file deleted while serving).
 #[utoipa::path(
     get,
     path = "/readyz",
     tag = "health",
     responses(
         (status = 200, description = "Ready.", body = Health),
-        (status = 503, description = "The database is unavailable or holds no release.", body = Health),
+        (status = 503, description = "The database holds no release (`Health`) or is unavailable (problem+json naming the cause).",
+            content((Health = "application/json"), (Problem = "application/problem+json"))),
     )
 )]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let (status, text, release) = match query::latest_release(&state.db).await {
         Ok(Some(release)) => (StatusCode::OK, "ready", Some(release.id)),
         Ok(None) => (StatusCode::SERVICE_UNAVAILABLE, "no release imported", None),
-        Err(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "database unavailable",
-            None,
-        ),
+        Err(error) => return database_unavailable(&state, &error),
     };
     let mut response = (
         status,
@@ -62,6 +63,33 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     )
         .into_response();
     response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+/// The 503 problem+json of an unavailable database, naming the cause when it is known.
+fn database_unavailable(state: &AppState, error: &sea_orm::DbErr) -> Response {
+    tracing::warn!(%error, "readiness: the database did not answer");
+    let mut problem = ApiError::Unavailable.problem();
+    problem.detail = match crate::db::unavailable_cause(&state.db) {
+        Some(cause) => format!("the database is unavailable: {cause}"),
+        None => {
+            "the database is unavailable: it did not answer (details in the server log)".to_owned()
+        }
+    };
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        serde_json::to_vec(&problem).unwrap_or_default(),
+    )
+        .into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static(PROBLEM_JSON),
+    );
+    headers.insert(
         axum::http::header::CACHE_CONTROL,
         axum::http::HeaderValue::from_static("no-store"),
     );

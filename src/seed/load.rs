@@ -2,15 +2,16 @@
 
 use std::path::Path;
 
-use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
-
 use std::collections::HashMap;
+
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, IntoActiveModel,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
 
 use super::{Bundle, Problems, check_dir};
 use crate::csv::{CsvRecord, CsvSize};
+use crate::db::MaintenanceLock;
 use crate::disclosure::Policy;
 use crate::entity::{
     document, event, metric, program, release, release_download, source, statistic,
@@ -61,6 +62,10 @@ pub enum ImportFailure {
 }
 
 /// Check `dir` and load it as a new release, all or nothing.
+///
+/// Imports into one database run one at a time, across processes (see
+/// [`MaintenanceLock`]): a second import waits for the first, then finds its content
+/// already there (or becomes the next release).
 pub async fn import_dir(
     db: &DatabaseConnection,
     dir: &Path,
@@ -70,12 +75,71 @@ pub async fn import_dir(
     Ok(load_bundle(db, bundle).await?)
 }
 
-/// Write a checked bundle in one transaction. Identical content (same release id) is a no-op.
+/// First start: import `dir` unless the database already holds a release. Instances
+/// starting together on one empty database import it once: the first takes the lock
+/// and imports, the others wait, look again and find the release. `None` when a release
+/// was already there.
+pub async fn import_if_empty(
+    db: &DatabaseConnection,
+    dir: &Path,
+    policy: Policy,
+) -> Result<Option<ImportOutcome>, ImportFailure> {
+    if crate::query::latest_release(db).await?.is_some() {
+        return Ok(None);
+    }
+    let lock = MaintenanceLock::acquire(db).await?;
+    let outcome = async {
+        if crate::query::latest_release(db).await?.is_some() {
+            return Ok(None);
+        }
+        tracing::info!(dir = %dir.display(), "no release yet: importing the seed directory");
+        let bundle = check_dir(dir, policy)?;
+        Ok(Some(load_bundle_locked(db, bundle).await?))
+    }
+    .await;
+    lock.release().await;
+    outcome
+}
+
+/// `serve`'s first-start step: [`import_if_empty`], logged, with the directory named in
+/// any error.
+pub async fn first_start(
+    db: &DatabaseConnection,
+    dir: &Path,
+    policy: Policy,
+) -> anyhow::Result<()> {
+    match import_if_empty(db, dir, policy).await {
+        Ok(Some(outcome)) => tracing::info!("{outcome}"),
+        Ok(None) => {}
+        Err(e) => anyhow::bail!("importing {}: {e}", dir.display()),
+    }
+    Ok(())
+}
+
+/// Write a checked bundle in one transaction, under the [`MaintenanceLock`]. Identical
+/// content (same release id) is a no-op.
 pub async fn load_bundle(
     db: &DatabaseConnection,
     bundle: Bundle,
 ) -> Result<ImportOutcome, sea_orm::DbErr> {
+    let lock = MaintenanceLock::acquire(db).await?;
+    let outcome = load_bundle_locked(db, bundle).await;
+    lock.release().await;
+    outcome
+}
+
+/// [`load_bundle`] for a caller that holds the lock.
+async fn load_bundle_locked(
+    db: &DatabaseConnection,
+    bundle: Bundle,
+) -> Result<ImportOutcome, sea_orm::DbErr> {
     let txn = db.begin().await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        // Requests get a statement deadline (`db::STATEMENT_TIMEOUT`); an import writes in
+        // chunks, but on a large release one statement may rightly take longer.
+        txn.execute_unprepared("SET LOCAL statement_timeout = 0")
+            .await?;
+    }
     if let Some(existing) = release::Entity::find_by_id(bundle.id.clone())
         .one(&txn)
         .await?
@@ -112,7 +176,7 @@ pub async fn load_bundle(
     insert_all::<metric::Entity, _>(&txn, bundle.metrics).await?;
     insert_all::<event::Entity, _>(&txn, bundle.events).await?;
     insert_all::<document::Entity, _>(&txn, bundle.documents).await?;
-    insert_all::<statistic::Entity, _>(&txn, bundle.statistics).await?;
+    insert_all::<statistic::Entity, _>(&txn, bundle.statistics.models(&bundle.id)).await?;
     insert_all::<release_download::Entity, _>(&txn, downloads).await?;
     txn.commit().await?;
     Ok(ImportOutcome::Created {
@@ -124,7 +188,7 @@ pub async fn load_bundle(
 
 async fn insert_all<E, M>(
     txn: &sea_orm::DatabaseTransaction,
-    rows: Vec<M>,
+    rows: impl IntoIterator<Item = M>,
 ) -> Result<(), sea_orm::DbErr>
 where
     E: EntityTrait,
@@ -178,12 +242,10 @@ fn download_sizes(bundle: &Bundle) -> Result<Vec<release_download::Model>, sea_o
         ),
         (
             "statistics",
-            measure(
-                bundle
-                    .statistics
-                    .iter()
-                    .map(|m| Statistic::from_entity(m.clone(), source(&m.source_id)?)),
-            )?,
+            measure(bundle.statistics.models(&bundle.id).map(|m| {
+                let source = source(&m.source_id)?;
+                Statistic::from_entity(m, source)
+            }))?,
         ),
         (
             "events",

@@ -9,19 +9,23 @@ pub mod csv_reader;
 mod load;
 pub mod tables;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use sha2::{Digest as _, Sha256};
 
 use crate::disclosure::{self, Family, Policy};
 use crate::entity::{document, event, metric, program, source, statistic};
-use csv_reader::{RawRecord, read_records, strip_bom};
+use csv_reader::{ReadError, Reader, Record, strip_bom};
 use tables::{Field, FieldType, MAX_KEY_CHARS, MAX_TEXT_CHARS, MAX_URL_CHARS, TABLES, Table};
 
-pub use load::{ImportFailure, ImportOutcome, import_dir};
+pub use load::{ImportFailure, ImportOutcome, first_start, import_dir, import_if_empty};
+
+/// The most data rows one CSV file may hold: bounds the importer's memory (a statistics
+/// row costs about 200 bytes once read; see `benches/import_memory.rs`).
+pub const MAX_ROWS: usize = 2_000_000;
 
 /// How many problems are listed before the rest are only counted.
 pub const MAX_LISTED_PROBLEMS: usize = 100;
@@ -100,7 +104,8 @@ pub struct Bundle {
     pub metrics: Vec<metric::Model>,
     pub events: Vec<event::Model>,
     pub documents: Vec<document::Model>,
-    pub statistics: Vec<statistic::Model>,
+    /// Compact: see [`Statistics::models`].
+    pub statistics: Statistics,
 }
 
 impl Bundle {
@@ -175,7 +180,7 @@ impl Bundle {
             ]);
         }
         digest.table("statistics");
-        for m in &self.statistics {
+        for m in self.statistics.models("") {
             digest.row(&[
                 &m.id,
                 &m.position,
@@ -214,15 +219,12 @@ impl Bundle {
         self.documents
             .iter_mut()
             .for_each(|m| m.release_id = id.clone());
-        self.statistics
-            .iter_mut()
-            .for_each(|m| m.release_id = id.clone());
         self.id = id;
     }
 
     /// Rows per table, for messages.
     pub fn summary(&self) -> String {
-        let suppressed = self.statistics.iter().filter(|s| s.suppressed).count();
+        let suppressed = self.statistics.suppressed();
         format!(
             "{} sources, {} programs, {} metrics, {} events, {} documents, {} statistics ({} suppressed at k={})",
             self.sources.len(),
@@ -292,60 +294,180 @@ macro_rules! digest_field {
 }
 digest_field!(String, NaiveDate, i64, i32, bool);
 
-/// A checked cell.
-#[derive(Debug, Clone)]
-enum Value {
+/// A checked cell, borrowed from the record being read.
+#[derive(Debug, Clone, Copy)]
+enum Value<'a> {
     Null,
-    Text(String),
+    Text(&'a str),
     Date(NaiveDate),
     Count(i64),
 }
 
-/// A checked row: cells in allow-list order, and where it came from.
-#[derive(Debug)]
-struct Row {
-    line: usize,
-    /// 1-based CSV column of each allow-list field.
-    columns: Vec<usize>,
-    values: Vec<Value>,
+/// The stored form of an absent cell.
+const NULL: u64 = u64::MAX;
+
+/// Every distinct string of a table, stored once in one buffer and named by its index:
+/// a 200 MB file repeats a few programs, metrics and categories millions of times.
+#[derive(Clone, Default)]
+struct Strings {
+    text: String,
+    ends: Vec<usize>,
+    index: hashbrown::HashTable<u32>,
+    hasher: std::hash::RandomState,
 }
 
-impl Row {
-    fn text(&self, table: &Table, name: &str) -> String {
-        match &self.values[table.field_index(name).expect("allow-listed column")] {
-            Value::Text(text) => text.clone(),
-            _ => String::new(),
-        }
-    }
-
-    fn opt_text(&self, table: &Table, name: &str) -> Option<String> {
-        Some(self.text(table, name)).filter(|t| !t.is_empty())
-    }
-
-    fn date(&self, table: &Table, name: &str) -> Option<NaiveDate> {
-        match self.values[table.field_index(name).expect("allow-listed column")] {
-            Value::Date(date) => Some(date),
-            _ => None,
-        }
-    }
-
-    fn count(&self, table: &Table, name: &str) -> i64 {
-        match self.values[table.field_index(name).expect("allow-listed column")] {
-            Value::Count(count) => count,
-            _ => 0,
-        }
-    }
-
-    fn column(&self, table: &Table, name: &str) -> usize {
-        self.columns[table.field_index(name).expect("allow-listed column")]
+impl fmt::Debug for Strings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Strings({} distinct, {} bytes)",
+            self.ends.len(),
+            self.text.len()
+        )
     }
 }
 
-/// One table as read.
+impl Strings {
+    fn get(&self, id: u32) -> &str {
+        let id = id as usize;
+        let start = if id == 0 { 0 } else { self.ends[id - 1] };
+        &self.text[start..self.ends[id]]
+    }
+
+    fn intern(&mut self, s: &str) -> u32 {
+        use std::hash::BuildHasher;
+        let Strings {
+            text,
+            ends,
+            index,
+            hasher,
+        } = self;
+        let lookup = |id: u32| {
+            let id = id as usize;
+            let start = if id == 0 { 0 } else { ends[id - 1] };
+            &text[start..ends[id]]
+        };
+        let hash = hasher.hash_one(s);
+        let entry = index.entry(
+            hash,
+            |&id| lookup(id) == s,
+            |&id| hasher.hash_one(lookup(id)),
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(found) => *found.get(),
+            hashbrown::hash_table::Entry::Vacant(vacant) => {
+                let id = u32::try_from(ends.len()).expect("fewer strings than rows");
+                vacant.insert(id);
+                text.push_str(s);
+                ends.push(text.len());
+                id
+            }
+        }
+    }
+
+    /// The rank of every string in sorted order: comparing ranks compares the strings.
+    fn ranks(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.ends.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| self.get(a).cmp(self.get(b)));
+        let mut ranks = vec![0; order.len()];
+        for (rank, id) in order.into_iter().enumerate() {
+            ranks[id as usize] = rank as u32;
+        }
+        ranks
+    }
+}
+
+/// One table as read and checked, compactly: every cell is one `u64` (a string's index
+/// in [`Strings`], a date's day number or a count), rows one after another.
+#[derive(Debug, Clone)]
 struct ReadTable {
     table: &'static Table,
     file: String,
-    rows: Vec<Row>,
+    /// 1-based CSV column of each allow-list field.
+    columns: Vec<usize>,
+    /// The line each row starts on.
+    lines: Vec<usize>,
+    cells: Vec<u64>,
+    strings: Strings,
+}
+
+impl ReadTable {
+    fn new(table: &'static Table, file: &str) -> Self {
+        ReadTable {
+            table,
+            file: file.into(),
+            columns: Vec::new(),
+            lines: Vec::new(),
+            cells: Vec::new(),
+            strings: Strings::default(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    fn encode(&mut self, value: Value) -> u64 {
+        match value {
+            Value::Null => NULL,
+            Value::Text(text) => u64::from(self.strings.intern(text)),
+            // Order-preserving, and never NULL.
+            Value::Date(date) => (i64::from(date.num_days_from_ce()) - i64::from(i32::MIN)) as u64,
+            Value::Count(count) => count as u64,
+        }
+    }
+
+    fn cell(&self, row: usize, name: &str) -> u64 {
+        self.cell_at(
+            row,
+            self.table.field_index(name).expect("allow-listed column"),
+        )
+    }
+
+    fn cell_at(&self, row: usize, field: usize) -> u64 {
+        self.cells[row * self.table.fields.len() + field]
+    }
+
+    fn text(&self, row: usize, name: &str) -> &str {
+        match self.cell(row, name) {
+            NULL => "",
+            id => self.strings.get(id as u32),
+        }
+    }
+
+    fn string(&self, row: usize, name: &str) -> String {
+        self.text(row, name).to_owned()
+    }
+
+    fn opt_text(&self, row: usize, name: &str) -> Option<String> {
+        Some(self.text(row, name))
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+    }
+
+    fn date(&self, row: usize, name: &str) -> Option<NaiveDate> {
+        match self.cell(row, name) {
+            NULL => None,
+            days => {
+                NaiveDate::from_num_days_from_ce_opt((days as i64 + i64::from(i32::MIN)) as i32)
+            }
+        }
+    }
+
+    fn count(&self, row: usize, name: &str) -> i64 {
+        match self.cell(row, name) {
+            NULL => 0,
+            count => count as i64,
+        }
+    }
+
+    fn line(&self, row: usize) -> usize {
+        self.lines[row]
+    }
+
+    fn column(&self, name: &str) -> usize {
+        self.columns[self.table.field_index(name).expect("allow-listed column")]
+    }
 }
 
 /// What the descriptor says about one resource.
@@ -380,8 +502,8 @@ pub fn check_dir(dir: &Path, policy: Policy) -> Result<Bundle, Problems> {
     let mut read_tables = Vec::new();
     for table in TABLES {
         let resource = &resources[table.name];
-        let bytes = match std::fs::read(dir.join(&resource.path)) {
-            Ok(bytes) => bytes,
+        let file = match std::fs::File::open(dir.join(&resource.path)) {
+            Ok(file) => file,
             Err(e) => {
                 problems.push(Problem {
                     file: resource.path.clone(),
@@ -394,14 +516,12 @@ pub fn check_dir(dir: &Path, policy: Policy) -> Result<Bundle, Problems> {
                 continue;
             }
         };
-        let body = strip_bom(&bytes).to_vec();
-        read_tables.push(read_table(
-            table,
-            &resource.path,
-            &body,
+        // Streamed: one record in memory at a time, never the whole file.
+        let reader = Reader::new(
+            std::io::BufReader::with_capacity(256 * 1024, file),
             resource.delimiter,
-            &mut problems,
-        ));
+        );
+        read_tables.push(read_table(table, &resource.path, reader, &mut problems));
     }
     if !problems.is_empty() {
         return Err(problems);
@@ -664,19 +784,14 @@ fn read_descriptor(
     }
 }
 
-/// Read and type-check one CSV file.
-fn read_table(
+/// Read and type-check one CSV file, record by record.
+fn read_table<R: std::io::BufRead>(
     table: &'static Table,
     file: &str,
-    body: &[u8],
-    delimiter: u8,
+    mut reader: Reader<R>,
     problems: &mut Problems,
 ) -> ReadTable {
-    let mut read = ReadTable {
-        table,
-        file: file.into(),
-        rows: Vec::new(),
-    };
+    let mut read = ReadTable::new(table, file);
     let mut problem = |line: usize, column: usize, field: &str, value: String, expected: String| {
         problems.push(Problem {
             file: file.into(),
@@ -687,38 +802,59 @@ fn read_table(
             expected,
         });
     };
-    if body.is_empty() {
-        problem(
-            1,
-            1,
-            "header",
-            String::new(),
-            format!("a header row with the columns {}", table.column_list()),
-        );
-        return read;
+    /// The next record: `Some(true)`, `Some(false)` at the end, `None` after reporting
+    /// why the file cannot be read further.
+    fn next<R: std::io::BufRead>(
+        reader: &mut Reader<R>,
+        record: &mut Record,
+        problem: &mut dyn FnMut(usize, usize, &str, String, String),
+    ) -> Option<bool> {
+        match reader.next_record(record) {
+            Ok(more) => Some(more),
+            Err(ReadError::Syntax(e)) => {
+                problem(
+                    e.line,
+                    e.column,
+                    "-",
+                    String::from_utf8_lossy(&e.near).into_owned(),
+                    e.expected.into(),
+                );
+                None
+            }
+            Err(ReadError::Io(e)) => {
+                problem(
+                    record.line,
+                    1,
+                    "file",
+                    String::new(),
+                    format!("a readable file ({e})"),
+                );
+                None
+            }
+        }
     }
-    let records: Vec<RawRecord> = match read_records(body, delimiter) {
-        Ok(records) => records,
-        Err(e) => {
+    let mut record = Record::default();
+    match next(&mut reader, &mut record, &mut problem) {
+        Some(true) => {}
+        Some(false) => {
             problem(
-                e.line,
-                e.column,
-                "-",
-                String::from_utf8_lossy(&e.near).into_owned(),
-                e.expected.into(),
+                1,
+                1,
+                "header",
+                String::new(),
+                format!("a header row with the columns {}", table.column_list()),
             );
             return read;
         }
-    };
-    let (header, rows) = records
-        .split_first()
-        .expect("a non-empty body has a record");
+        None => return read,
+    }
 
     // The header must name each allowed column exactly once, and nothing else.
+    let header_len = record.len();
     let mut positions: Vec<Option<usize>> = vec![None; table.fields.len()];
     let mut header_ok = true;
-    for (i, raw) in header.fields.iter().enumerate() {
-        let name = String::from_utf8_lossy(raw).into_owned();
+    for i in 0..header_len {
+        let name = String::from_utf8_lossy(record.field(i)).into_owned();
         match table.field_index(&name) {
             None => {
                 header_ok = false;
@@ -742,7 +878,7 @@ fn read_table(
             header_ok = false;
             problem(
                 1,
-                header.fields.len() + 1,
+                header_len + 1,
                 "header",
                 String::new(),
                 format!("the missing column {}", field.name),
@@ -756,32 +892,41 @@ fn read_table(
         .into_iter()
         .map(|p| p.expect("checked above"))
         .collect();
+    read.columns = positions.iter().map(|p| p + 1).collect();
 
-    for record in rows {
-        if record.fields.len() != header.fields.len() {
-            let column = record.fields.len().min(header.fields.len()) + 1;
-            let value = record
-                .fields
-                .last()
-                .map(|f| String::from_utf8_lossy(f).into_owned())
-                .unwrap_or_default();
+    let mut rows = 0;
+    while next(&mut reader, &mut record, &mut problem) == Some(true) {
+        rows += 1;
+        if rows > MAX_ROWS {
+            problem(
+                record.line,
+                1,
+                "row",
+                String::new(),
+                format!(
+                    "at most {MAX_ROWS} data rows in one file (split the release, or ask for the limit to be raised)"
+                ),
+            );
+            break;
+        }
+        if record.len() != header_len {
+            let column = record.len().min(header_len) + 1;
             problem(
                 record.line,
                 column,
                 "row",
-                value,
+                String::from_utf8_lossy(record.last()).into_owned(),
                 format!(
-                    "{} fields, as in the header (found {})",
-                    header.fields.len(),
-                    record.fields.len()
+                    "{header_len} fields, as in the header (found {})",
+                    record.len()
                 ),
             );
             continue;
         }
-        let mut values = Vec::with_capacity(table.fields.len());
+        let row_start = read.cells.len();
         let mut row_ok = true;
         for (field, &position) in table.fields.iter().zip(&positions) {
-            let raw = &record.fields[position];
+            let raw = record.field(position);
             let text = match std::str::from_utf8(raw) {
                 Ok(text) => text,
                 Err(_) => {
@@ -797,7 +942,10 @@ fn read_table(
                 }
             };
             match check_value(field, text) {
-                Ok(value) => values.push(value),
+                Ok(value) => {
+                    let cell = read.encode(value);
+                    read.cells.push(cell);
+                }
                 Err(expected) => {
                     row_ok = false;
                     problem(record.line, position + 1, field.name, text.into(), expected);
@@ -805,18 +953,16 @@ fn read_table(
             }
         }
         if row_ok {
-            read.rows.push(Row {
-                line: record.line,
-                columns: positions.iter().map(|p| p + 1).collect(),
-                values,
-            });
+            read.lines.push(record.line);
+        } else {
+            read.cells.truncate(row_start);
         }
     }
     read
 }
 
 /// Check one cell against its column's type.
-fn check_value(field: &Field, text: &str) -> Result<Value, String> {
+fn check_value<'a>(field: &Field, text: &'a str) -> Result<Value<'a>, String> {
     if text.is_empty() {
         return if field.required {
             Err("a value (this column is required)".into())
@@ -850,14 +996,14 @@ fn check_value(field: &Field, text: &str) -> Result<Value, String> {
             } else if text.trim() != text {
                 Err("no leading or trailing spaces".into())
             } else {
-                Ok(Value::Text(text.into()))
+                Ok(Value::Text(text))
             }
         }
         FieldType::Slug | FieldType::Reference(_) => {
             if is_slug(text)
                 || (matches!(field.ty, FieldType::Reference("metrics")) && is_identifier(text))
             {
-                Ok(Value::Text(text.into()))
+                Ok(Value::Text(text))
             } else {
                 Err(format!(
                     "a lower-case slug (letters, digits, hyphens; at most {MAX_KEY_CHARS} characters)"
@@ -870,14 +1016,14 @@ fn check_value(field: &Field, text: &str) -> Result<Value, String> {
             {
                 Err("one dimension per row: cross-tabulations (two dimensions at once) are rejected until two-dimensional disclosure protection exists".into())
             } else if is_identifier(text) {
-                Ok(Value::Text(text.into()))
+                Ok(Value::Text(text))
             } else {
                 Err("a snake_case identifier (lower-case letters, digits, underscores)".into())
             }
         }
         FieldType::Url => match url::Url::parse(text) {
             Ok(url) if matches!(url.scheme(), "http" | "https") && text.len() <= MAX_URL_CHARS => {
-                Ok(Value::Text(text.into()))
+                Ok(Value::Text(text))
             }
             _ => Err("an absolute http:// or https:// URL".into()),
         },
@@ -893,7 +1039,7 @@ fn check_value(field: &Field, text: &str) -> Result<Value, String> {
         },
         FieldType::Enum(values) => {
             if values.contains(&text) {
-                Ok(Value::Text(text.into()))
+                Ok(Value::Text(text))
             } else {
                 Err(format!("one of {}", values.join(", ")))
             }
@@ -903,26 +1049,35 @@ fn check_value(field: &Field, text: &str) -> Result<Value, String> {
 
 /// Keys are unique (a duplicate names both lines) and references resolve.
 fn check_keys_and_references(tables: &[ReadTable], problems: &mut Problems) {
-    let mut keys: HashMap<&str, HashMap<String, usize>> = HashMap::new();
+    let mut keys: HashMap<&str, HashMap<&str, usize>> = HashMap::new();
     for read in tables {
         let table = read.table;
-        let mut seen: HashMap<String, usize> = HashMap::new();
-        for row in &read.rows {
-            let key = row.text(table, table.key);
-            if let Some(first) = seen.get(&key) {
+        // Equal strings share an index, so a duplicate key is an index seen before.
+        let key_field = table.field_index(table.key).expect("allow-listed key");
+        let mut first_line: Vec<usize> = vec![0; read.strings.ends.len()];
+        for row in 0..read.len() {
+            let id = read.cell_at(row, key_field) as usize;
+            let first = first_line[id];
+            if first != 0 {
                 problems.push(Problem {
                     file: read.file.clone(),
-                    line: row.line,
-                    column: row.column(table, table.key),
+                    line: read.line(row),
+                    column: read.column(table.key),
                     field: table.key.into(),
-                    value: key,
+                    value: read.string(row, table.key),
                     expected: format!("a unique {}; line {first} already has it", table.key),
                 });
             } else {
-                seen.insert(key, row.line);
+                first_line[id] = read.line(row);
             }
         }
-        keys.insert(table.name, seen);
+        // Only referenced tables need their keys by name; statistics are never referenced.
+        if table.name != "statistics" {
+            let seen = (0..read.len())
+                .map(|row| (read.text(row, table.key), read.line(row)))
+                .collect();
+            keys.insert(table.name, seen);
+        }
     }
     for read in tables {
         for field in read.table.fields {
@@ -934,15 +1089,15 @@ fn check_keys_and_references(tables: &[ReadTable], problems: &mut Problems) {
                 .find(|t| t.table.name == target)
                 .map(|t| t.file.as_str())
                 .unwrap_or(target);
-            for row in &read.rows {
-                let value = row.text(read.table, field.name);
-                if !keys[target].contains_key(&value) {
+            for row in 0..read.len() {
+                let value = read.text(row, field.name);
+                if !keys[target].contains_key(value) {
                     problems.push(Problem {
                         file: read.file.clone(),
-                        line: row.line,
-                        column: row.column(read.table, field.name),
+                        line: read.line(row),
+                        column: read.column(field.name),
                         field: field.name.into(),
-                        value,
+                        value: value.to_owned(),
                         expected: format!("a key of {target} (defined in {target_file})"),
                     });
                 }
@@ -966,19 +1121,17 @@ fn build_bundle(
     let release_id = String::new();
 
     let t = take("sources");
-    let mut sources: Vec<source::Model> = t
-        .rows
-        .iter()
+    let mut sources: Vec<source::Model> = (0..t.len())
         .map(|r| source::Model {
             release_id: release_id.clone(),
-            id: r.text(t.table, "id"),
+            id: t.string(r, "id"),
             position: 0,
-            title: r.text(t.table, "title"),
-            publisher: r.text(t.table, "publisher"),
-            url: r.text(t.table, "url"),
-            published_on: r.date(t.table, "published_on"),
-            retrieved_on: r.date(t.table, "retrieved_on"),
-            kind: r.text(t.table, "kind"),
+            title: t.string(r, "title"),
+            publisher: t.string(r, "publisher"),
+            url: t.string(r, "url"),
+            published_on: t.date(r, "published_on"),
+            retrieved_on: t.date(r, "retrieved_on"),
+            kind: t.string(r, "kind"),
         })
         .collect();
     sources.sort_by(|a, b| a.id.cmp(&b.id));
@@ -988,21 +1141,19 @@ fn build_bundle(
         .for_each(|(i, m)| m.position = i as i32 + 1);
 
     let t = take("programs");
-    let mut programs: Vec<program::Model> = t
-        .rows
-        .iter()
+    let mut programs: Vec<program::Model> = (0..t.len())
         .map(|r| program::Model {
             release_id: release_id.clone(),
-            slug: r.text(t.table, "slug"),
+            slug: t.string(r, "slug"),
             position: 0,
-            name: r.text(t.table, "name"),
-            jurisdiction: r.text(t.table, "jurisdiction"),
-            administered_by: r.text(t.table, "administered_by"),
-            launched_on: r.date(t.table, "launched_on"),
-            status: r.text(t.table, "status"),
-            website: r.opt_text(t.table, "website"),
-            description: r.text(t.table, "description"),
-            source_id: r.text(t.table, "source_id"),
+            name: t.string(r, "name"),
+            jurisdiction: t.string(r, "jurisdiction"),
+            administered_by: t.string(r, "administered_by"),
+            launched_on: t.date(r, "launched_on"),
+            status: t.string(r, "status"),
+            website: t.opt_text(r, "website"),
+            description: t.string(r, "description"),
+            source_id: t.string(r, "source_id"),
         })
         .collect();
     programs.sort_by(|a, b| a.slug.cmp(&b.slug));
@@ -1012,16 +1163,14 @@ fn build_bundle(
         .for_each(|(i, m)| m.position = i as i32 + 1);
 
     let t = take("metrics");
-    let mut metrics: Vec<metric::Model> = t
-        .rows
-        .iter()
+    let mut metrics: Vec<metric::Model> = (0..t.len())
         .map(|r| metric::Model {
             release_id: release_id.clone(),
-            id: r.text(t.table, "id"),
+            id: t.string(r, "id"),
             position: 0,
-            name: r.text(t.table, "name"),
-            description: r.text(t.table, "description"),
-            unit: r.text(t.table, "unit"),
+            name: t.string(r, "name"),
+            description: t.string(r, "description"),
+            unit: t.string(r, "unit"),
         })
         .collect();
     metrics.sort_by(|a, b| a.id.cmp(&b.id));
@@ -1031,20 +1180,18 @@ fn build_bundle(
         .for_each(|(i, m)| m.position = i as i32 + 1);
 
     let t = take("events");
-    let mut events: Vec<event::Model> = t
-        .rows
-        .iter()
+    let mut events: Vec<event::Model> = (0..t.len())
         .map(|r| event::Model {
             release_id: release_id.clone(),
-            id: r.text(t.table, "id"),
+            id: t.string(r, "id"),
             position: 0,
-            program: r.text(t.table, "program"),
-            date: r.date(t.table, "date").unwrap_or_default(),
-            date_precision: r.text(t.table, "date_precision"),
-            kind: r.text(t.table, "kind"),
-            title: r.text(t.table, "title"),
-            description: r.text(t.table, "description"),
-            source_id: r.text(t.table, "source_id"),
+            program: t.string(r, "program"),
+            date: t.date(r, "date").unwrap_or_default(),
+            date_precision: t.string(r, "date_precision"),
+            kind: t.string(r, "kind"),
+            title: t.string(r, "title"),
+            description: t.string(r, "description"),
+            source_id: t.string(r, "source_id"),
         })
         .collect();
     events.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
@@ -1054,21 +1201,19 @@ fn build_bundle(
         .for_each(|(i, m)| m.position = i as i32 + 1);
 
     let t = take("documents");
-    let mut documents: Vec<document::Model> = t
-        .rows
-        .iter()
+    let mut documents: Vec<document::Model> = (0..t.len())
         .map(|r| document::Model {
             release_id: release_id.clone(),
-            id: r.text(t.table, "id"),
+            id: t.string(r, "id"),
             position: 0,
-            program: r.text(t.table, "program"),
-            title: r.text(t.table, "title"),
-            kind: r.text(t.table, "kind"),
-            issuer: r.text(t.table, "issuer"),
-            published_on: r.date(t.table, "published_on"),
-            url: r.text(t.table, "url"),
-            summary: r.text(t.table, "summary"),
-            source_id: r.text(t.table, "source_id"),
+            program: t.string(r, "program"),
+            title: t.string(r, "title"),
+            kind: t.string(r, "kind"),
+            issuer: t.string(r, "issuer"),
+            published_on: t.date(r, "published_on"),
+            url: t.string(r, "url"),
+            summary: t.string(r, "summary"),
+            source_id: t.string(r, "source_id"),
         })
         .collect();
     // Dated documents first, oldest first; undated ones after, by id.
@@ -1089,7 +1234,7 @@ fn build_bundle(
         .iter()
         .map(|m| (m.id.as_str(), m.unit.as_str()))
         .collect();
-    let statistics = protect_statistics(&release_id, policy, &t, &units, problems);
+    let statistics = protect_statistics(policy, t, &units, problems);
 
     Bundle {
         id: String::new(),
@@ -1104,152 +1249,296 @@ fn build_bundle(
     }
 }
 
+/// The protected statistics, compactly: the rows as read, and for each published row
+/// (in canonical order) which row it is and what is published of its value. Entity
+/// models are made on the fly, a few at a time, when the release is written.
+#[derive(Debug, Clone)]
+pub struct Statistics {
+    read: ReadTable,
+    /// (row, published value or `SUPPRESSED`), in canonical order.
+    order: Vec<(u32, i64)>,
+}
+
+/// The published value of a suppressed cell (counts are never negative).
+const SUPPRESSED: i64 = -1;
+
+impl Statistics {
+    /// How many statistics the release holds.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// How many of them are suppressed.
+    pub fn suppressed(&self) -> usize {
+        self.order.iter().filter(|(_, v)| *v == SUPPRESSED).count()
+    }
+
+    /// The rows as entity models, in canonical order with their positions.
+    pub fn models<'a>(
+        &'a self,
+        release_id: &'a str,
+    ) -> impl Iterator<Item = statistic::Model> + 'a {
+        let t = &self.read;
+        self.order
+            .iter()
+            .enumerate()
+            .map(move |(i, &(row, published))| {
+                let row = row as usize;
+                let value = (published != SUPPRESSED).then_some(published);
+                statistic::Model {
+                    release_id: release_id.to_owned(),
+                    id: t.string(row, "id"),
+                    position: i as i32 + 1,
+                    program: t.string(row, "program"),
+                    metric: t.string(row, "metric"),
+                    period_start: t.date(row, "period_start").unwrap_or_default(),
+                    period_end: t.date(row, "period_end").unwrap_or_default(),
+                    dimension: t.string(row, "dimension"),
+                    category: t.string(row, "category"),
+                    value,
+                    suppressed: value.is_none(),
+                    suppression_reason: value
+                        .is_none()
+                        .then(|| disclosure::SUPPRESSION_REASON.to_owned()),
+                    qualifier: t.string(row, "qualifier"),
+                    unit: t.string(row, "unit"),
+                    status: t.string(row, "status"),
+                    source_id: t.string(row, "source_id"),
+                    note: t.opt_text(row, "note"),
+                    basis: Some(t.string(row, "basis")),
+                    period_inferred: Some(t.string(row, "period_inferred")),
+                    source_wording: t.opt_text(row, "source_wording"),
+                }
+            })
+    }
+}
+
 /// Check the statistics' own rules, group them into families, and apply disclosure
 /// control. Returns the protected rows in canonical order.
+///
+/// Families are found by sorting row numbers, not by building maps of rows: the
+/// statistics table may hold millions of rows, and only one family's values are
+/// materialised at a time.
 fn protect_statistics(
-    release_id: &str,
     policy: Policy,
-    read: &ReadTable,
+    read: ReadTable,
     units: &HashMap<&str, &str>,
     problems: &mut Problems,
-) -> Vec<statistic::Model> {
-    let table = read.table;
-    let mut problem = |row: &Row, field: &str, value: String, expected: String| {
-        problems.push(Problem {
-            file: read.file.clone(),
-            line: row.line,
-            column: row.column(table, field),
-            field: field.into(),
-            value,
-            expected,
-        });
-    };
+) -> Statistics {
+    let t = &read;
+    let table = t.table;
+    let problem =
+        |problems: &mut Problems, row: usize, field: &str, value: String, expected: String| {
+            problems.push(Problem {
+                file: t.file.clone(),
+                line: t.line(row),
+                column: t.column(field),
+                field: field.into(),
+                value,
+                expected,
+            });
+        };
+    let field = |name: &str| table.field_index(name).expect("allow-listed column");
+    let (program, metric, start, end) = (
+        field("program"),
+        field("metric"),
+        field("period_start"),
+        field("period_end"),
+    );
+    let (dimension, category, id) = (field("dimension"), field("category"), field("id"));
 
-    // Family: (program, metric, period_start, period_end) -> total row + breakdowns.
-    type FamilyKey = (String, String, NaiveDate, NaiveDate);
-    #[derive(Default)]
-    struct FamilyRows<'r> {
-        total: Option<&'r Row>,
-        breakdowns: BTreeMap<String, Vec<&'r Row>>,
-    }
-    let mut families: BTreeMap<FamilyKey, FamilyRows> = BTreeMap::new();
-    let mut cells: HashMap<(FamilyKey, String, String), usize> = HashMap::new();
-    for row in &read.rows {
-        let start = row.date(table, "period_start").unwrap_or_default();
-        let end = row.date(table, "period_end").unwrap_or_default();
-        if end < start {
+    // The rows' own rules, in file order.
+    let mut rows: Vec<u32> = Vec::with_capacity(t.len());
+    for row in 0..t.len() {
+        let start_date = t.date(row, "period_start").unwrap_or_default();
+        let end_date = t.date(row, "period_end").unwrap_or_default();
+        if end_date < start_date {
             problem(
+                problems,
                 row,
                 "period_end",
-                end.to_string(),
-                format!("a date on or after period_start ({start})"),
+                end_date.to_string(),
+                format!("a date on or after period_start ({start_date})"),
             );
             continue;
         }
-        let metric = row.text(table, "metric");
-        let unit = row.text(table, "unit");
-        if let Some(expected_unit) = units.get(metric.as_str())
+        let metric_id = t.text(row, "metric");
+        let unit = t.text(row, "unit");
+        if let Some(expected_unit) = units.get(metric_id)
             && *expected_unit != unit
         {
             problem(
+                problems,
                 row,
                 "unit",
-                unit,
-                format!("the unit of metric {metric}: {expected_unit}"),
+                unit.to_owned(),
+                format!("the unit of metric {metric_id}: {expected_unit}"),
             );
             continue;
         }
-        let dimension = row.text(table, "dimension");
-        let category = row.text(table, "category");
-        if (dimension == "total") != (category == "all") {
-            let expected = if dimension == "total" {
+        let dimension_text = t.text(row, "dimension");
+        let category_text = t.text(row, "category");
+        if (dimension_text == "total") != (category_text == "all") {
+            let expected = if dimension_text == "total" {
                 "category \"all\" for dimension total"
             } else {
                 "a category other than \"all\" for a breakdown (dimension total uses all)"
             };
-            problem(row, "category", category, expected.into());
-            continue;
-        }
-        let key: FamilyKey = (row.text(table, "program"), metric, start, end);
-        let cell_key = (key.clone(), dimension.clone(), category.clone());
-        if let Some(first) = cells.get(&cell_key) {
             problem(
+                problems,
                 row,
                 "category",
-                category,
-                format!(
-                    "one row per program, metric, period, dimension and category; line {first} already has this one"
-                ),
+                category_text.to_owned(),
+                expected.into(),
             );
             continue;
         }
-        cells.insert(cell_key, row.line);
-        let family = families.entry(key).or_default();
-        if dimension == "total" {
-            family.total = Some(row);
-        } else {
-            family.breakdowns.entry(dimension).or_default().push(row);
-        }
+        rows.push(row as u32);
     }
 
-    let mut protected: Vec<statistic::Model> = Vec::with_capacity(read.rows.len());
-    let model = |row: &Row, published: Option<i64>| statistic::Model {
-        release_id: release_id.into(),
-        id: row.text(table, "id"),
-        position: 0,
-        program: row.text(table, "program"),
-        metric: row.text(table, "metric"),
-        period_start: row.date(table, "period_start").unwrap_or_default(),
-        period_end: row.date(table, "period_end").unwrap_or_default(),
-        dimension: row.text(table, "dimension"),
-        category: row.text(table, "category"),
-        value: published,
-        suppressed: published.is_none(),
-        suppression_reason: published
-            .is_none()
-            .then(|| disclosure::SUPPRESSION_REASON.to_owned()),
-        qualifier: row.text(table, "qualifier"),
-        unit: row.text(table, "unit"),
-        status: row.text(table, "status"),
-        source_id: row.text(table, "source_id"),
-        note: row.opt_text(table, "note"),
-        basis: Some(row.text(table, "basis")),
-        period_inferred: Some(row.text(table, "period_inferred")),
-        source_wording: row.opt_text(table, "source_wording"),
+    // Family: (program, metric, period_start, period_end); within it, by dimension, then
+    // in file order. Ranks compare like the strings they stand for.
+    let ranks = t.strings.ranks();
+    let rank = |row: u32, field: usize| match t.cell_at(row as usize, field) {
+        NULL => 0,
+        id => ranks[id as usize],
     };
-    for ((program, metric, start, end), family) in &families {
-        let dimensions: Vec<&String> = family.breakdowns.keys().collect();
-        let breakdowns: Vec<Vec<i64>> = family
-            .breakdowns
-            .values()
-            .map(|rows| rows.iter().map(|r| r.count(table, "value")).collect())
+    let family_of = |row: u32| {
+        (
+            rank(row, program),
+            rank(row, metric),
+            t.cell_at(row as usize, start),
+            t.cell_at(row as usize, end),
+        )
+    };
+    rows.sort_unstable_by_key(|&row| (family_of(row), rank(row, dimension), row));
+    let families = |rows: &[u32]| -> Vec<std::ops::Range<usize>> {
+        let mut ranges = Vec::new();
+        let mut begin = 0;
+        for i in 1..=rows.len() {
+            if i == rows.len() || family_of(rows[i]) != family_of(rows[begin]) {
+                ranges.push(begin..i);
+                begin = i;
+            }
+        }
+        ranges
+    };
+
+    // One row per cell: a later row with the same dimension and category is refused.
+    let mut duplicates: Vec<(u32, usize)> = Vec::new();
+    let mut keep = vec![true; rows.len()];
+    for family in families(&rows) {
+        let mut cells: HashMap<(u64, u64), usize> = HashMap::new();
+        for i in family {
+            let row = rows[i];
+            let key = (
+                t.cell_at(row as usize, dimension),
+                t.cell_at(row as usize, category),
+            );
+            match cells.get(&key) {
+                Some(&first) => {
+                    duplicates.push((row, first));
+                    keep[i] = false;
+                }
+                None => {
+                    cells.insert(key, t.line(row as usize));
+                }
+            }
+        }
+    }
+    duplicates.sort_unstable();
+    for (row, first) in duplicates {
+        problem(
+            problems,
+            row as usize,
+            "category",
+            t.string(row as usize, "category"),
+            format!(
+                "one row per program, metric, period, dimension and category; line {first} already has this one"
+            ),
+        );
+    }
+    let mut kept = keep.into_iter();
+    rows.retain(|_| kept.next().unwrap_or(false));
+
+    let mut order: Vec<(u32, i64)> = Vec::with_capacity(rows.len());
+    for family in families(&rows) {
+        let family_rows = &rows[family];
+        let total = family_rows
+            .iter()
+            .copied()
+            .find(|&row| t.text(row as usize, "dimension") == "total");
+        // Breakdowns in dimension order, rows in file order (the sort put them so).
+        let mut breakdown_rows: Vec<&[u32]> = Vec::new();
+        let mut begin = 0;
+        let others: Vec<u32> = family_rows
+            .iter()
+            .copied()
+            .filter(|&row| Some(row) != total)
             .collect();
-        let categories: Vec<Vec<String>> = family
-            .breakdowns
-            .values()
-            .map(|rows| rows.iter().map(|r| r.text(table, "category")).collect())
+        for i in 1..=others.len() {
+            if i == others.len()
+                || t.cell_at(others[i] as usize, dimension)
+                    != t.cell_at(others[begin] as usize, dimension)
+            {
+                breakdown_rows.push(&others[begin..i]);
+                begin = i;
+            }
+        }
+        let breakdowns: Vec<Vec<i64>> = breakdown_rows
+            .iter()
+            .map(|rows| rows.iter().map(|&r| t.count(r as usize, "value")).collect())
+            .collect();
+        let categories: Vec<Vec<String>> = breakdown_rows
+            .iter()
+            .map(|rows| {
+                rows.iter()
+                    .map(|&r| t.string(r as usize, "category"))
+                    .collect()
+            })
             .collect();
         let input = Family {
-            total: family.total.map(|r| r.count(table, "value")),
+            total: total.map(|r| t.count(r as usize, "value")),
             breakdowns: &breakdowns,
         };
+        let first = total
+            .or(others.first().copied())
+            .expect("a family has a row");
         let group = |b: Option<usize>| {
-            let dimension = b.map(|b| dimensions[b].as_str()).unwrap_or("total");
+            let dimension = match b {
+                Some(b) => t.text(breakdown_rows[b][0] as usize, "dimension"),
+                None => "total",
+            };
             format!(
-                "program={program}, metric={metric}, period={start}..{end}, dimension={dimension}"
+                "program={}, metric={}, period={}..{}, dimension={dimension}",
+                t.text(first as usize, "program"),
+                t.text(first as usize, "metric"),
+                t.date(first as usize, "period_start").unwrap_or_default(),
+                t.date(first as usize, "period_end").unwrap_or_default(),
             )
         };
         match disclosure::protect(policy, &input, &categories) {
             Ok(protection) => {
-                if let Some(total) = family.total {
-                    let value = (!protection.total_suppressed).then(|| total.count(table, "value"));
-                    protected.push(model(total, value));
+                if let Some(total) = total {
+                    let value = if protection.total_suppressed {
+                        SUPPRESSED
+                    } else {
+                        t.count(total as usize, "value")
+                    };
+                    order.push((total, value));
                 }
-                for (b, rows) in family.breakdowns.values().enumerate() {
-                    for (i, row) in rows.iter().enumerate() {
-                        let value =
-                            (!protection.suppressed[b][i]).then(|| row.count(table, "value"));
-                        protected.push(model(row, value));
+                for (b, rows) in breakdown_rows.iter().enumerate() {
+                    for (i, &row) in rows.iter().enumerate() {
+                        let value = if protection.suppressed[b][i] {
+                            SUPPRESSED
+                        } else {
+                            t.count(row as usize, "value")
+                        };
+                        order.push((row, value));
                     }
                 }
             }
@@ -1268,52 +1557,83 @@ fn protect_statistics(
                     }
                 };
                 let row = breakdown
-                    .and_then(|b| {
-                        family
-                            .breakdowns
-                            .values()
-                            .nth(b)
-                            .and_then(|rows| rows.first().copied())
-                    })
-                    .or(family.total)
+                    .and_then(|b| breakdown_rows.get(b).and_then(|rows| rows.first().copied()))
+                    .or(total)
                     .expect("a family has at least one row");
-                let dimension = breakdown
-                    .map(|b| dimensions[b].clone())
+                let dimension_text = breakdown
+                    .map(|b| t.string(breakdown_rows[b][0] as usize, "dimension"))
                     .unwrap_or_else(|| "total".to_owned());
                 problem(
-                    row,
+                    problems,
+                    row as usize,
                     "dimension",
-                    dimension,
+                    dimension_text,
                     format!("{why}; group: {}", group(breakdown)),
                 );
             }
         }
     }
-    protected.sort_by(|a, b| {
+    let total_rank = |row: u32| t.text(row as usize, "dimension") != "total";
+    order.sort_unstable_by_key(|&(row, _)| {
         (
-            &a.program,
-            &a.metric,
-            a.period_start,
-            a.period_end,
-            a.dimension != "total",
-            &a.dimension,
-            &a.category,
-            &a.id,
+            family_of(row),
+            total_rank(row),
+            rank(row, dimension),
+            rank(row, category),
+            rank(row, id),
         )
-            .cmp(&(
-                &b.program,
-                &b.metric,
-                b.period_start,
-                b.period_end,
-                b.dimension != "total",
-                &b.dimension,
-                &b.category,
-                &b.id,
-            ))
     });
-    protected
-        .iter_mut()
-        .enumerate()
-        .for_each(|(i, m)| m.position = i as i32 + 1);
-    protected
+    Statistics { read, order }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_strings_are_stored_once_and_ranks_sort_like_the_strings() {
+        let mut strings = Strings::default();
+        let ids: Vec<u32> = ["north", "all", "north", "", "Zeta", "all"]
+            .iter()
+            .map(|s| strings.intern(s))
+            .collect();
+        assert_eq!(ids, [0, 1, 0, 2, 3, 1]);
+        assert_eq!(strings.text, "northallZeta");
+        assert_eq!(
+            [0, 1, 2, 3].map(|id| strings.get(id)),
+            ["north", "all", "", "Zeta"]
+        );
+        // "" < "Zeta" < "all" < "north"
+        assert_eq!(strings.ranks(), [3, 2, 0, 1]);
+    }
+
+    #[test]
+    fn cells_keep_dates_counts_and_absent_values() {
+        let mut read = ReadTable::new(&tables::SOURCES, "sources.csv");
+        let dates = ["0000-01-01", "1969-12-31", "2024-02-29", "9999-12-31"]
+            .map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap());
+        let cells = dates.map(|d| read.encode(Value::Date(d)));
+        assert!(cells.windows(2).all(|w| w[0] < w[1]), "order-preserving");
+        assert!(!cells.contains(&NULL));
+        assert_eq!(read.encode(Value::Null), NULL);
+        assert_eq!(read.encode(Value::Count(i64::MAX)), i64::MAX as u64);
+        // One row of sources: id, title, publisher, url, published_on, retrieved_on, kind.
+        read.lines.push(2);
+        for value in [
+            Value::Text("a"),
+            Value::Text("T"),
+            Value::Text("P"),
+            Value::Text("https://example.org"),
+            Value::Date(dates[0]),
+            Value::Null,
+            Value::Text("other"),
+        ] {
+            let cell = read.encode(value);
+            read.cells.push(cell);
+        }
+        assert_eq!(read.date(0, "published_on"), Some(dates[0]));
+        assert_eq!(read.date(0, "retrieved_on"), None);
+        assert_eq!(read.text(0, "kind"), "other");
+        assert_eq!(read.opt_text(0, "retrieved_on"), None);
+    }
 }

@@ -45,6 +45,47 @@ impl Drop for TestDb {
     }
 }
 
+/// A database with no tables yet (a fresh PostgreSQL database, or the URL of an SQLite
+/// file not created yet), for start-up tests; `db` is a plain connection to it, without
+/// migrations (on SQLite, to an unrelated in-memory database).
+pub async fn empty_db() -> TestDb {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = format!("sanctuary_test_{}_{}", std::process::id(), n);
+            let admin = Database::connect(&admin_url)
+                .await
+                .expect("connect to TEST_DATABASE_URL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+            url.set_path(&name);
+            let url = url.to_string();
+            let db = Database::connect(&url).await.expect("connect");
+            TestDb {
+                db,
+                url,
+                _dir: None,
+                postgres: Some((admin_url, name)),
+            }
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+            let db = Database::connect("sqlite::memory:").await.expect("SQLite");
+            TestDb {
+                db,
+                url,
+                _dir: Some(dir),
+                postgres: None,
+            }
+        }
+    }
+}
+
 /// A fresh, migrated, empty database.
 pub async fn fresh_db() -> TestDb {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);

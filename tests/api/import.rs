@@ -408,3 +408,66 @@ async fn the_release_id_depends_on_published_content_not_on_file_layout() {
         plain.id
     );
 }
+
+#[tokio::test]
+async fn a_blank_line_is_rejected_with_its_line_number() {
+    let dir = fixture_copy("small");
+    let path = dir.path().join("statistics.csv");
+    let text = fs::read_to_string(&path).unwrap();
+    let (header, rows) = text.split_once('\n').unwrap();
+    fs::write(&path, format!("{header}\n\n{rows}")).unwrap();
+    assert_rejected(
+        dir.path(),
+        r#"statistics.csv:2:2 (row): "" — expected 13 fields, as in the header (found 1)"#,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn ten_megabytes_of_blank_lines_stop_at_the_row_limit_with_a_clear_message() {
+    let dir = fixture_copy("small");
+    let path = dir.path().join("statistics.csv");
+    let header = fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut bytes = format!("{header}\n").into_bytes();
+    bytes.resize(bytes.len() + 10 * 1024 * 1024, b'\n');
+    fs::write(&path, bytes).unwrap();
+    let problems = seed::check_dir(dir.path(), policy()).unwrap_err();
+    assert_eq!(problems.listed.len(), 100);
+    assert_eq!(
+        problems.listed[0].to_string(),
+        r#"statistics.csv:2:2 (row): "" — expected 13 fields, as in the header (found 1)"#
+    );
+    // Reading stops at the limit: the rest of the file is never looked at.
+    assert_eq!(problems.total, seed::MAX_ROWS + 1, "{problems}");
+    assert!(
+        problems.to_string().ends_with(&format!(
+            "{} problem(s); nothing was imported",
+            seed::MAX_ROWS + 1
+        )),
+        "{problems}"
+    );
+}
+
+#[tokio::test]
+async fn a_line_longer_than_a_mebibyte_is_rejected_without_reading_on() {
+    let dir = fixture_copy("small");
+    let path = dir.path().join("events.csv");
+    let mut bytes = fs::read(&path).unwrap();
+    bytes.extend(std::iter::repeat_n(b'x', 3 * 1024 * 1024));
+    fs::write(&path, bytes).unwrap();
+    let problems = seed::check_dir(dir.path(), policy()).unwrap_err();
+    let first = problems.listed[0].to_string();
+    assert!(
+        first.starts_with("events.csv:5:1 (-): \"xxxx")
+            && first.ends_with(
+                "expected a record of at most 1 MiB (a missing line break or an unclosed quote?)"
+            ),
+        "{problems}"
+    );
+    assert_eq!(problems.total, 1, "{problems}");
+}

@@ -106,15 +106,38 @@ fn texts(bundle: &Bundle) -> Vec<(String, &str, String)> {
         let text = format!("{} {} {}", d.title, d.issuer, d.summary);
         out.push((format!("documents:{}", d.id), d.program.as_str(), text));
     }
-    for s in &bundle.statistics {
+    for s in bundle.statistics.models(&bundle.id) {
         let text = format!(
             "{} {}",
             s.note.as_deref().unwrap_or_default(),
             s.source_wording.as_deref().unwrap_or_default()
         );
-        out.push((format!("statistics:{}", s.id), s.program.as_str(), text));
+        out.push((
+            format!("statistics:{}", s.id),
+            program_slug(bundle, &s.program),
+            text,
+        ));
     }
     out
+}
+
+/// The bundle's own copy of a program slug a statistic names (the importer checked that it
+/// exists), so the statistics, built on the fly, can be borrowed like the other tables.
+fn program_slug<'a>(bundle: &'a Bundle, slug: &str) -> &'a str {
+    bundle
+        .programs
+        .iter()
+        .find(|p| p.slug == slug)
+        .map_or("", |p| p.slug.as_str())
+}
+
+/// The bundle's own copy of a source id a statistic cites.
+fn source_id<'a>(bundle: &'a Bundle, id: &str) -> &'a str {
+    bundle
+        .sources
+        .iter()
+        .find(|s| s.id == id)
+        .map_or("", |s| s.id.as_str())
 }
 
 /// Source ids cited by each program's rows (its own row, events, documents, figures).
@@ -138,12 +161,12 @@ fn cited_by_program(bundle: &Bundle) -> HashMap<&str, HashSet<&str>> {
             .iter()
             .map(|d| (d.program.as_str(), d.source_id.as_str())),
     );
-    pairs.extend(
-        bundle
-            .statistics
-            .iter()
-            .map(|s| (s.program.as_str(), s.source_id.as_str())),
-    );
+    pairs.extend(bundle.statistics.models(&bundle.id).map(|s| {
+        (
+            program_slug(bundle, &s.program),
+            source_id(bundle, &s.source_id),
+        )
+    }));
     let mut map: HashMap<&str, HashSet<&str>> = HashMap::new();
     for (program, source) in pairs {
         map.entry(program).or_default().insert(source);
@@ -155,7 +178,7 @@ fn cited_by_program(bundle: &Bundle) -> HashMap<&str, HashSet<&str>> {
 fn every_seed_figure_cites_a_source_row_and_every_source_row_is_cited() {
     let bundle = seed_bundle();
     let sources: HashSet<&str> = bundle.sources.iter().map(|s| s.id.as_str()).collect();
-    for s in &bundle.statistics {
+    for s in bundle.statistics.models(&bundle.id) {
         assert!(
             sources.contains(s.source_id.as_str()),
             "statistics:{} cites {:?}, which has no source row",
@@ -213,7 +236,7 @@ fn every_publisher_a_seed_text_names_has_a_source_row_cited_in_the_same_program(
 #[test]
 fn every_inferred_period_end_is_explained_in_the_note() {
     let bundle = seed_bundle();
-    for s in &bundle.statistics {
+    for s in bundle.statistics.models(&bundle.id) {
         let inferred = s.period_inferred.as_deref().expect("the importer fills it");
         let inferred = PeriodInferred::parse(inferred).expect("a known value");
         if inferred == PeriodInferred::None {
@@ -254,7 +277,7 @@ fn spellings(value: i64) -> Vec<String> {
 fn every_seed_figure_keeps_the_sources_wording_and_agrees_with_it() {
     let bundle = seed_bundle();
     let has_word = |text: &str, words: &[&str]| words.iter().any(|w| mentions(text, w));
-    for s in &bundle.statistics {
+    for s in bundle.statistics.models(&bundle.id) {
         let wording = s
             .source_wording
             .as_deref()
@@ -315,7 +338,7 @@ fn money_and_people_counts_that_measure_different_things_are_different_metrics()
     let metric_of = |id: &str| {
         bundle
             .statistics
-            .iter()
+            .models(&bundle.id)
             .find(|s| s.id == id)
             .unwrap_or_else(|| panic!("no statistic {id}"))
             .metric
