@@ -418,7 +418,7 @@ async fn a_blank_line_is_rejected_with_its_line_number() {
     fs::write(&path, format!("{header}\n\n{rows}")).unwrap();
     assert_rejected(
         dir.path(),
-        r#"statistics.csv:2:2 (row): "" — expected 13 fields, as in the header (found 1)"#,
+        r#"statistics.csv:2:2 (row): "" — expected 16 fields, as in the header (found 1)"#,
     )
     .await;
 }
@@ -440,7 +440,7 @@ async fn ten_megabytes_of_blank_lines_stop_at_the_row_limit_with_a_clear_message
     assert_eq!(problems.listed.len(), 100);
     assert_eq!(
         problems.listed[0].to_string(),
-        r#"statistics.csv:2:2 (row): "" — expected 13 fields, as in the header (found 1)"#
+        r#"statistics.csv:2:2 (row): "" — expected 16 fields, as in the header (found 1)"#
     );
     // Reading stops at the limit: the rest of the file is never looked at.
     assert_eq!(problems.total, seed::MAX_ROWS + 1, "{problems}");
