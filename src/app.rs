@@ -92,6 +92,7 @@ pub fn build_app(state: AppState) -> Router {
         }))
         // Outermost: what the timeout answers.
         .layer(axum::middleware::from_fn(problem_errors))
+        .layer(axum::middleware::from_fn(check_host))
         .layer(TraceLayer::new_for_http())
 }
 
@@ -111,13 +112,10 @@ async fn problem_errors(request: Request, next: Next) -> Response {
     let (mut parts, body) = response.into_parts();
     let detail = match status {
         StatusCode::METHOD_NOT_ALLOWED => {
-            let allowed = parts
-                .headers
-                .get(header::ALLOW)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default();
+            // axum adds `Allow` after every layer of the router has run (it is on the
+            // response the client gets, not here), so the detail points at it.
             format!(
-                "{method} is not allowed on {}; allowed: {allowed}",
+                "{method} is not allowed on {}; the Allow header lists the methods it takes",
                 crate::error::echo(&path)
             )
         }
@@ -163,6 +161,42 @@ fn is_json(headers: &HeaderMap) -> bool {
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase())
         .is_some_and(|v| v == "application/json" || v.ends_with("+json"))
+}
+
+/// Refuse a request whose `Host` is not one valid `host[:port]` (RFC 9112 asks for a 400):
+/// the catalogs build absolute URLs from it, so it must carry no markup, user info, path or
+/// kilobytes of padding. A request without `Host` (HTTP/1.0) is served.
+async fn check_host(request: Request, next: Next) -> Response {
+    let mut hosts = request.headers().get_all(header::HOST).iter();
+    let valid = match (hosts.next(), hosts.next()) {
+        (None, _) => true,
+        (Some(host), None) => host.to_str().is_ok_and(is_valid_host),
+        (Some(_), Some(_)) => false,
+    };
+    if valid {
+        next.run(request).await
+    } else {
+        ApiError::invalid(
+            "Host",
+            format!(
+                "the Host header must be one host name or address with an optional port, at \
+                 most {MAX_HOST_CHARS} characters"
+            ),
+        )
+        .into_response()
+    }
+}
+
+/// The longest `Host` accepted (a DNS name is at most 253 characters, plus a port).
+const MAX_HOST_CHARS: usize = 260;
+
+fn is_valid_host(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= MAX_HOST_CHARS
+        && !host.contains('@')
+        && host
+            .parse::<axum::http::uri::Authority>()
+            .is_ok_and(|authority| authority.as_str() == host)
 }
 
 /// Unknown paths get the same problem+json as everything else.

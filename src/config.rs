@@ -52,6 +52,10 @@ pub enum Command {
     },
 }
 
+/// The longest any timeout may be set to: a day. A larger one is refused at start-up, since
+/// deadlines are computed as "now + timeout" and a value near `u64::MAX` seconds overflows.
+pub const MAX_TIMEOUT_SECS: u64 = 86_400;
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
     /// Address to listen on.
@@ -63,32 +67,32 @@ pub struct ServeArgs {
     pub seed_dir: PathBuf,
 
     /// Connections served at once; one more is answered 503 with `Retry-After` and closed.
-    #[arg(long, env = "SANCTUARY_MAX_CONNECTIONS", default_value_t = server::DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, env = "SANCTUARY_MAX_CONNECTIONS", default_value_t = server::DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_connections: u32,
 
     /// Seconds a request head (request line and headers) may take to arrive, counted from
     /// when the connection starts waiting for it.
-    #[arg(long, env = "SANCTUARY_HEADER_READ_TIMEOUT_SECS", default_value_t = server::DEFAULT_HEADER_READ_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "SANCTUARY_HEADER_READ_TIMEOUT_SECS", default_value_t = server::DEFAULT_HEADER_READ_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
     pub header_read_timeout_secs: u64,
 
     /// Seconds a connection with no request in progress may stay silent before it is closed
     /// (keep-alive).
-    #[arg(long, env = "SANCTUARY_IDLE_TIMEOUT_SECS", default_value_t = server::DEFAULT_IDLE_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "SANCTUARY_IDLE_TIMEOUT_SECS", default_value_t = server::DEFAULT_IDLE_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
     pub idle_timeout_secs: u64,
 
     /// Seconds a response write may make no progress (the client stopped reading) before
     /// the connection is closed.
-    #[arg(long, env = "SANCTUARY_WRITE_TIMEOUT_SECS", default_value_t = server::DEFAULT_WRITE_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "SANCTUARY_WRITE_TIMEOUT_SECS", default_value_t = server::DEFAULT_WRITE_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
     pub write_timeout_secs: u64,
 
     /// Seconds requests in progress get to finish after SIGTERM or Ctrl-C; then the
     /// process exits, whatever is still open.
-    #[arg(long, env = "SANCTUARY_SHUTDOWN_TIMEOUT_SECS", default_value_t = server::DEFAULT_SHUTDOWN_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "SANCTUARY_SHUTDOWN_TIMEOUT_SECS", default_value_t = server::DEFAULT_SHUTDOWN_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
     pub shutdown_timeout_secs: u64,
 
     /// Longest request head (request line and headers) in bytes; a longer one is answered
     /// 431. Leave room for GraphQL queries sent in GET URLs.
-    #[arg(long, env = "SANCTUARY_MAX_HEADER_BYTES", default_value_t = server::DEFAULT_MAX_HEADER_BYTES, value_parser = clap::value_parser!(u32).range(1024..))]
+    #[arg(long, env = "SANCTUARY_MAX_HEADER_BYTES", default_value_t = server::DEFAULT_MAX_HEADER_BYTES, value_parser = clap::value_parser!(u32).range(1024..=1_048_576))]
     pub max_header_bytes: u32,
 }
 

@@ -260,10 +260,11 @@ pub fn unavailable_cause(db: &DatabaseConnection) -> Option<String> {
     let options = db.get_sqlite_connection_pool().connect_options();
     let file = options.get_filename();
     (!is_in_memory(file) && !file.exists()).then(|| {
-        format!(
-            "the SQLite database file {} is missing (deleted while the service was running?); restore it and restart the service",
-            file.display()
-        )
+        // The path is for the operator's log, not for every client of `/readyz`.
+        tracing::error!(file = %file.display(), "the SQLite database file is missing");
+        "the SQLite database file is missing (deleted while the service was running?); \
+         restore it and restart the service (the server log names the file)"
+            .to_owned()
     })
 }
 

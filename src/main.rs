@@ -13,7 +13,14 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+                // The PostgreSQL driver logs an unknown URL parameter with its value, which
+                // may be a misspelled password: never log it, whatever RUST_LOG says.
+                .add_directive(
+                    "sqlx_postgres::options=error"
+                        .parse()
+                        .expect("a valid directive"),
+                ),
         )
         .with_writer(std::io::stderr)
         .init();

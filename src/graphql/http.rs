@@ -97,10 +97,74 @@ fn wants_html(headers: &HeaderMap) -> bool {
         .any(|(media, q)| media == "text/html" && *q > 0.0)
 }
 
+/// The most errors one response lists; the rest are counted in a last one.
+pub const MAX_ERRORS: usize = 20;
+/// The longest run of non-blank characters an error message repeats: names, values and
+/// source lines of the request are cut there, so an error never echoes kilobytes.
+const MAX_ECHO_CHARS: usize = 100;
+/// The longest error message.
+const MAX_MESSAGE_CHARS: usize = 1_000;
+
+/// A message with every long word (an echoed name, value or line of the request) cut to
+/// [`MAX_ECHO_CHARS`], and the whole to [`MAX_MESSAGE_CHARS`].
+fn shorten_echoes(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(MAX_MESSAGE_CHARS + 8));
+    let mut word = 0usize;
+    let mut chars = 0usize;
+    for c in message.chars() {
+        if chars >= MAX_MESSAGE_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_whitespace() {
+            word = 0;
+        } else {
+            word += 1;
+            if word == MAX_ECHO_CHARS + 1 {
+                out.push('…');
+                chars += 1;
+            }
+            if word > MAX_ECHO_CHARS {
+                continue;
+            }
+        }
+        out.push(c);
+        chars += 1;
+    }
+    out
+}
+
+/// Bound the `errors` of a response: at most [`MAX_ERRORS`], each message shortened.
+fn bound_errors(value: &mut serde_json::Value) {
+    let Some(errors) = value.get_mut("errors").and_then(|e| e.as_array_mut()) else {
+        return;
+    };
+    let more = errors.len().saturating_sub(MAX_ERRORS);
+    errors.truncate(MAX_ERRORS);
+    for error in errors.iter_mut() {
+        if let Some(message) = error.get_mut("message")
+            && let Some(text) = message.as_str()
+        {
+            *message = serde_json::Value::String(shorten_echoes(text));
+        }
+    }
+    if more > 0 {
+        let code = errors
+            .last()
+            .and_then(|e| e.pointer("/extensions/code"))
+            .cloned()
+            .unwrap_or(serde_json::Value::String(BAD_REQUEST.into()));
+        errors.push(serde_json::json!({
+            "message": format!("{more} more errors are not listed"),
+            "extensions": { "code": code }
+        }));
+    }
+}
+
 /// A response with GraphQL `errors` for a request that could not even be read.
 fn http_error(status: StatusCode, message: impl Into<String>, media: Media) -> Response {
     let body = serde_json::json!({
-        "errors": [{ "message": message.into(), "extensions": { "code": BAD_REQUEST } }]
+        "errors": [{ "message": shorten_echoes(&message.into()), "extensions": { "code": BAD_REQUEST } }]
     });
     let mut response = (status, body.to_string()).into_response();
     let headers = response.headers_mut();
@@ -176,6 +240,21 @@ fn has_query_parameter(query_string: &str) -> bool {
     url::form_urlencoded::parse(query_string.as_bytes()).any(|(name, _)| name == "query")
 }
 
+/// How long a POST body may take to arrive, once its headers have.
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Whether reading a body failed because it was longer than the limit.
+fn is_length_limit(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(error) = source {
+        if error.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
+}
+
 /// `POST /graphql` with `Content-Type: application/json`; one operation per request
 /// (batches are refused).
 async fn post_graphql(
@@ -210,8 +289,35 @@ async fn post_graphql(
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return too_large();
     }
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-        return too_large();
+    // The request head had to arrive within the header-read timeout; the body gets its own
+    // deadline, so a client trickling a body cannot hold a connection for the whole
+    // request timeout.
+    let bytes = match tokio::time::timeout(
+        BODY_READ_TIMEOUT,
+        axum::body::to_bytes(body, MAX_BODY_BYTES),
+    )
+    .await
+    {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(error)) if is_length_limit(&error) => return too_large(),
+        Ok(Err(_)) => {
+            return http_error(
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read (malformed chunked encoding, or the \
+                 connection closed early)",
+                media,
+            );
+        }
+        Err(_) => {
+            return http_error(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the request body did not arrive within {} s",
+                    BODY_READ_TIMEOUT.as_secs()
+                ),
+                media,
+            );
+        }
     };
     if bytes.trim_ascii_start().starts_with(b"[") {
         return http_error(
@@ -270,6 +376,7 @@ fn render(
         // Nothing was executed: a request error has no `data` entry at all.
         object.remove("data");
     }
+    bound_errors(&mut value);
     let body = serde_json::to_vec(&value).unwrap_or_default();
     let content_type = media.as_str();
     let cache = (cacheable && response.is_ok()).then(|| {
@@ -386,7 +493,8 @@ fn graphiql(request: &HeaderMap) -> Response {
 async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
     let Some(index) = ASSETS.iter().position(|asset| asset.name == file) else {
         return ApiError::not_found(format!(
-            "no GraphiQL asset {file:?}; the page at /graphql names the ones there are"
+            "no GraphiQL asset {:?}; the page at /graphql names the ones there are",
+            crate::error::echo(&file)
         ))
         .into_response();
     };

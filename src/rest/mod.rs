@@ -289,7 +289,8 @@ impl ApiQuery {
             Some(json) => Ok(json),
             None => Err(ApiError::NotAcceptable {
                 detail: format!(
-                    "cannot produce any of {accept:?}; available: application/json{}",
+                    "cannot produce any of {:?}; available: application/json{}",
+                    crate::error::echo(&accept),
                     if csv_allowed { ", text/csv" } else { "" }
                 ),
             }),

@@ -569,3 +569,101 @@ async fn out_of_file_descriptors_the_process_pauses_and_recovers() {
         "never ran out of descriptors: {lines:?}"
     );
 }
+
+#[test]
+fn a_timeout_too_large_to_add_to_a_clock_is_refused_at_start_up() {
+    // 2^63 - 1 seconds used to be accepted, and every connection then panicked computing
+    // its deadline: the process stayed up and answered nothing.
+    for option in [
+        "--idle-timeout-secs",
+        "--header-read-timeout-secs",
+        "--write-timeout-secs",
+        "--shutdown-timeout-secs",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sanctuary-data"))
+            .args([
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                option,
+                "9223372036854775807",
+            ])
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display()),
+            )
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run the binary");
+        // Refused at once; a process still running after the bound accepted the value.
+        let started = Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if started.elapsed() > BOUND {
+                let _ = child.kill();
+                panic!("{option} 9223372036854775807 was accepted: the service started");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{option} must be refused");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(option) && stderr.contains("86400"),
+            "{option}: the message names the option and the largest value: {stderr}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_graphql_body_trickled_in_is_answered_408_long_before_the_request_timeout() {
+    // The head arrives at once, the body one byte a second: before, only the 30 s request
+    // timeout ended it, so a few hundred such clients held every connection slot.
+    let server = Server::app(patient()).await;
+    let (mut reader, mut writer) = server.connect().await.into_split();
+    writer
+        .write_all(
+            b"POST /graphql HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n\
+              content-length: 30000\r\n\r\n{",
+        )
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let trickle = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if writer.write_all(b" ").await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut reply = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let read = async {
+        loop {
+            match reader.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    reply.extend_from_slice(&buffer[..n]);
+                    if reply.windows(4).any(|w| w == b"\r\n\r\n") && reply.ends_with(b"}") {
+                        break;
+                    }
+                }
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(25), read)
+        .await
+        .expect("an answer before the request timeout");
+    let waited = started.elapsed();
+    trickle.abort();
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+    assert!(reply.contains("did not arrive within"), "{reply}");
+    assert!(
+        waited < Duration::from_secs(25),
+        "answered after {waited:?}, not at the body deadline"
+    );
+    server.shut_down().await;
+}

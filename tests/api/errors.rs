@@ -31,6 +31,10 @@ async fn a_method_the_path_does_not_allow_is_a_problem_naming_the_allowed_ones()
         let detail = reply.assert_problem(405, None);
         assert!(detail.contains(method), "{method} {uri}: {detail}");
         assert!(
+            detail.contains("Allow header") && !detail.contains("allowed: ;"),
+            "{method} {uri}: the detail points at the Allow header: {detail}"
+        );
+        assert!(
             reply.header("allow").contains("GET"),
             "{method} {uri}: the Allow header is kept"
         );
@@ -156,4 +160,53 @@ async fn errors_repeat_at_most_a_hundred_characters_of_the_input() {
         );
         assert!(detail.contains("xxxxxxxx…"), "{uri:.60}: {detail}");
     }
+}
+
+#[tokio::test]
+async fn a_host_header_that_is_not_a_host_is_refused_and_never_becomes_a_catalog_url() {
+    let (app, _db) = app_with("small").await;
+    let padded = format!("{}.example", "a".repeat(60_000));
+    for host in [
+        r#"a"b<script>@evil:1/x?y#z"#,
+        "user@example.org",
+        "example.org/path",
+        padded.as_str(),
+    ] {
+        let reply = send(
+            &app,
+            Request::builder()
+                .uri("/data.json")
+                .header("host", host)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        let detail = reply.assert_problem(400, Some("Host"));
+        assert!(detail.len() < SHORT, "{} bytes of detail", detail.len());
+        assert!(!reply.text().contains("evil"), "{}", reply.text());
+    }
+    // Two Host headers are as bad as one broken one.
+    let reply = send(
+        &app,
+        Request::builder()
+            .uri("/datapackage.json")
+            .header("host", "a.example")
+            .header("host", "b.example")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    reply.assert_problem(400, Some("Host"));
+    // A real host name (with a port) is what the catalog's URLs are built from.
+    let reply = send(
+        &app,
+        Request::builder()
+            .uri("/data.json")
+            .header("host", "data.example.org:8443")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.text().contains("http://data.example.org:8443/"));
 }

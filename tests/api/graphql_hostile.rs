@@ -329,6 +329,94 @@ async fn introspection_abuse_is_refused() {
     assert_still_serving(&app).await;
 }
 
+/// The longest run of one character in a text.
+fn longest_run(text: &str, c: char) -> usize {
+    text.split(|x| x != c).map(str::len).max().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn errors_repeat_at_most_a_hundred_characters_of_the_request() {
+    let (app, _db) = app_with("small").await;
+    let long = "a".repeat(20_000);
+    let answers = vec![
+        post(&app, json!({ "query": format!("{{ {long} }}") })).await,
+        post(
+            &app,
+            json!({ "query": format!("query(${long}: Int!) {{ releases {{ id }} }}") }),
+        )
+        .await,
+        post(
+            &app,
+            json!({ "query": format!("query($x: {long}) {{ releases {{ id }} }}") }),
+        )
+        .await,
+        post(
+            &app,
+            json!({ "query": format!("{{ releases {{ id }} {long} {{") }),
+        )
+        .await,
+        post(
+            &app,
+            json!({ "query": "{ releases { id } }", "operationName": long }),
+        )
+        .await,
+        post(
+            &app,
+            json!({ "query": "query($s: Int!) { statistics(first: $s) { totalCount } }",
+                    "variables": { "s": long } }),
+        )
+        .await,
+        post_raw(&app, format!("\"{long}\"")).await,
+        post_raw(
+            &app,
+            format!(r#"{{"query": "{{ __typename }}", "variables": "{long}"}}"#),
+        )
+        .await,
+        get_graphql(
+            &app,
+            &[
+                ("query", "{ __typename }"),
+                ("variables", &format!("\"{long}\"")),
+            ],
+        )
+        .await,
+    ];
+    for (i, (status, body)) in answers.iter().enumerate() {
+        let text = body.to_string();
+        assert!(
+            status.is_client_error() || body.get("errors").is_some(),
+            "case {i}: {status}"
+        );
+        assert!(text.len() < 4_000, "case {i}: {} bytes", text.len());
+        assert!(longest_run(&text, 'a') <= 100, "case {i}: {text}");
+    }
+    assert_still_serving(&app).await;
+}
+
+#[tokio::test]
+async fn a_flood_of_errors_is_listed_up_to_a_limit() {
+    let (app, _db) = app_with("small").await;
+    // 3 000 unused, repeated variable definitions: thousands of validation errors.
+    let variables: String = (0..3000).map(|_| "$a: Int ").collect();
+    let answer = post(
+        &app,
+        json!({ "query": format!("query({variables}) {{ __typename }}") }),
+    )
+    .await;
+    assert_refused(&answer);
+    let errors = answer.1["errors"].as_array().unwrap();
+    assert!(errors.len() <= 21, "{} errors", errors.len());
+    assert!(
+        errors.last().unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .contains("more errors"),
+        "the last error counts the ones left out"
+    );
+    assert!(answer.1.to_string().len() < 20_000);
+    assert_still_serving(&app).await;
+}
+
 // ---------------------------------------------------------------------------------------
 // Starving the database
 

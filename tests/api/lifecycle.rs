@@ -50,6 +50,8 @@ fn a_database_url_that_does_not_parse_or_connect_never_prints_its_password() {
         // Parses, but nothing listens there.
         format!("postgres://app:{PASSWORD}@127.0.0.1:1/test"),
         format!("postgres://127.0.0.1:1/test?user=app&password={PASSWORD}"),
+        // A misspelled parameter: the driver logs unknown parameters with their values.
+        format!("postgres://app@127.0.0.1:1/test?pasword={PASSWORD}"),
         // Not even a scheme.
         format!("app:{PASSWORD}@127.0.0.1/test"),
         PASSWORD.to_owned(),
