@@ -24,6 +24,7 @@ pub mod query;
 pub mod rest;
 pub mod seed;
 pub mod server;
+pub mod tables;
 pub mod vocabulary;
 pub mod web;
 

@@ -14,7 +14,7 @@ use crate::error::{ApiError, Problem};
 use crate::http::{X_DATA_RELEASE, cache_control, etag_for, is_not_modified};
 use crate::model::{Document, Event, Metric, Program, Release, Source, Statistic};
 use crate::query;
-use crate::seed::tables::TABLES;
+use crate::tables::TABLES;
 
 /// The tables, their CSV columns, key and description.
 fn tables() -> [(

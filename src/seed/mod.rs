@@ -6,20 +6,21 @@
 //! nothing is written unless the whole bundle is valid.
 
 pub mod csv_reader;
+mod digest;
 mod load;
-pub mod tables;
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
 use chrono::{Datelike, NaiveDate};
-use sha2::{Digest as _, Sha256};
 
 use crate::disclosure::{self, Family, Policy};
 use crate::entity::{document, event, metric, program, source, statistic};
+use crate::tables::{
+    Field, FieldType, MAX_KEY_CHARS, MAX_TEXT_CHARS, MAX_URL_CHARS, TABLES, Table,
+};
 use csv_reader::{ReadError, Reader, Record, strip_bom};
-use tables::{Field, FieldType, MAX_KEY_CHARS, MAX_TEXT_CHARS, MAX_URL_CHARS, TABLES, Table};
 
 pub use load::{ImportFailure, ImportOutcome, first_start, import_dir, import_if_empty};
 
@@ -110,100 +111,12 @@ pub struct Bundle {
 
 impl Bundle {
     /// Name the release by the SHA-256 of what it publishes: the title, k and every
-    /// protected row in canonical order. Not of the input files: their raw suppressed
-    /// values would make the id a checksum an attacker could brute-force them against.
-    /// Identical published content therefore gets the same id, and a re-import is a no-op.
+    /// protected row in canonical order (see [`digest`]). Not of the input files: their raw
+    /// suppressed values would make the id a checksum an attacker could brute-force them
+    /// against. Identical published content therefore gets the same id, and a re-import
+    /// is a no-op.
     fn assign_release_id(&mut self) {
-        let mut digest = ReleaseDigest(Sha256::new());
-        digest.field(&"sanctuary-data release v1");
-        digest.field(&self.title);
-        digest.field(&self.min_cell);
-        digest.table("sources");
-        for m in &self.sources {
-            digest.row(&[
-                &m.id,
-                &m.position,
-                &m.title,
-                &m.publisher,
-                &m.url,
-                &m.published_on,
-                &m.retrieved_on,
-                &m.kind,
-            ]);
-        }
-        digest.table("programs");
-        for m in &self.programs {
-            digest.row(&[
-                &m.slug,
-                &m.position,
-                &m.name,
-                &m.jurisdiction,
-                &m.administered_by,
-                &m.launched_on,
-                &m.status,
-                &m.website,
-                &m.description,
-                &m.source_id,
-            ]);
-        }
-        digest.table("metrics");
-        for m in &self.metrics {
-            digest.row(&[&m.id, &m.position, &m.name, &m.description, &m.unit]);
-        }
-        digest.table("events");
-        for m in &self.events {
-            digest.row(&[
-                &m.id,
-                &m.position,
-                &m.program,
-                &m.date,
-                &m.date_precision,
-                &m.kind,
-                &m.title,
-                &m.description,
-                &m.source_id,
-            ]);
-        }
-        digest.table("documents");
-        for m in &self.documents {
-            digest.row(&[
-                &m.id,
-                &m.position,
-                &m.program,
-                &m.title,
-                &m.kind,
-                &m.issuer,
-                &m.published_on,
-                &m.url,
-                &m.summary,
-                &m.source_id,
-            ]);
-        }
-        digest.table("statistics");
-        for m in self.statistics.models("") {
-            digest.row(&[
-                &m.id,
-                &m.position,
-                &m.program,
-                &m.metric,
-                &m.period_start,
-                &m.period_end,
-                &m.dimension,
-                &m.category,
-                &m.value,
-                &m.suppressed,
-                &m.suppression_reason,
-                &m.qualifier,
-                &m.unit,
-                &m.status,
-                &m.source_id,
-                &m.note,
-                &m.basis,
-                &m.period_inferred,
-                &m.source_wording,
-            ]);
-        }
-        let id = hex::encode(digest.0.finalize());
+        let id = digest::release_id(self);
         self.sources
             .iter_mut()
             .for_each(|m| m.release_id = id.clone());
@@ -238,61 +151,6 @@ impl Bundle {
         )
     }
 }
-
-/// An unambiguous serialisation for the release digest: every field is length-prefixed,
-/// and absent values differ from empty ones.
-struct ReleaseDigest(Sha256);
-
-impl ReleaseDigest {
-    fn field(&mut self, value: &dyn fmt::Display) {
-        let text = value.to_string();
-        self.0.update((text.len() as u64).to_le_bytes());
-        self.0.update(text.as_bytes());
-    }
-
-    fn opt(&mut self, value: Option<&dyn fmt::Display>) {
-        match value {
-            Some(v) => {
-                self.0.update([1]);
-                self.field(v);
-            }
-            None => self.0.update([0]),
-        }
-    }
-
-    fn table(&mut self, name: &str) {
-        self.0.update([0xff]);
-        self.field(&name);
-    }
-
-    fn row(&mut self, fields: &[&dyn DigestField]) {
-        self.0.update((fields.len() as u64).to_le_bytes());
-        for field in fields {
-            field.feed(self);
-        }
-    }
-}
-
-/// A value that can be fed to the release digest.
-trait DigestField {
-    fn feed(&self, digest: &mut ReleaseDigest);
-}
-
-macro_rules! digest_field {
-    ($($t:ty),*) => {$(
-        impl DigestField for $t {
-            fn feed(&self, digest: &mut ReleaseDigest) {
-                digest.opt(Some(self));
-            }
-        }
-        impl DigestField for Option<$t> {
-            fn feed(&self, digest: &mut ReleaseDigest) {
-                digest.opt(self.as_ref().map(|v| v as &dyn fmt::Display));
-            }
-        }
-    )*};
-}
-digest_field!(String, NaiveDate, i64, i32, bool);
 
 /// A checked cell, borrowed from the record being read.
 #[derive(Debug, Clone, Copy)]
@@ -1609,7 +1467,7 @@ mod tests {
 
     #[test]
     fn cells_keep_dates_counts_and_absent_values() {
-        let mut read = ReadTable::new(&tables::SOURCES, "sources.csv");
+        let mut read = ReadTable::new(&crate::tables::SOURCES, "sources.csv");
         let dates = ["0000-01-01", "1969-12-31", "2024-02-29", "9999-12-31"]
             .map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap());
         let cells = dates.map(|d| read.encode(Value::Date(d)));

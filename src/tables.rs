@@ -1,7 +1,10 @@
-//! The column allow-list: the only tables and columns an import may contain, with the
-//! type of every column. This list, not the descriptor, is the authority: a
+//! The table catalogue: the one list of the tables a release publishes, with the columns
+//! an import may contain and the type of every column.
+//!
+//! It is also the column allow-list. This list, not the descriptor, is the authority: a
 //! datapackage.json that declares any other column is rejected, which is what keeps
-//! person-level fields out.
+//! person-level fields out. The importer reads and the release digest
+//! (`src/seed/digest.rs`) covers the tables in [`TABLES`] order.
 
 use crate::vocabulary::{
     Basis, DatePrecision, DocumentKind, EventKind, PeriodInferred, ProgramStatus, Qualifier,
