@@ -335,14 +335,7 @@ svg text{{font:12px system-ui,sans-serif}}
     html.push_str("</table>");
 
     html.push_str("<h2 id=\"downloads\">Downloads</h2><p>Every table of this release as CSV. “For Excel” adds a byte order mark so accents display correctly.</p><div class=\"downloads\">");
-    for table in [
-        "statistics",
-        "events",
-        "documents",
-        "programs",
-        "sources",
-        "metrics",
-    ] {
+    for table in crate::tables::PUBLISHED.map(|t| t.name) {
         let _ = write!(
             html,
             "<a href=\"/downloads/{table}.csv?release={id}\">{table}.csv</a><a href=\"/downloads/{table}.csv?release={id}&amp;bom=true\">{table}.csv for Excel</a><br>",

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-/// The tables, each with its collection path.
+/// The tables, in the order `/downloads` lists them.
 const TABLES: [&str; 6] = [
     "programs",
     "statistics",
