@@ -1,9 +1,13 @@
-//! HTTP conventions shared by REST and GraphQL: strong ETags, conditional requests and
-//! cache lifetimes. A release never changes, so a representation of it is a pure
-//! function of (release, normalised query, media type) and may be cached for ever when
-//! the URL names the release.
+//! HTTP conventions shared by REST, GraphQL, downloads and catalogs: strong ETags,
+//! conditional requests, cache lifetimes, `X-Data-Release` and `Link`. A release never
+//! changes, so a representation of it is a pure function of (release, normalised query,
+//! media type) and may be cached for ever when the URL names the release.
+//!
+//! Every cacheable answer goes through [`Validators::answer`]: the one place that decides
+//! between `304 Not Modified` and the representation, and sets the caching headers.
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 /// Sent when the URL names a release: the response can never change.
@@ -44,6 +48,53 @@ pub fn cache_control(release_pinned: bool) -> HeaderValue {
     })
 }
 
+/// The caching headers of one representation.
+#[derive(Debug)]
+pub struct Validators<'a> {
+    /// Its strong ETag (see [`etag_for`]).
+    pub etag: &'a str,
+    /// Its lifetime, usually [`cache_control`].
+    pub cache_control: HeaderValue,
+    /// The request headers it depends on, if any.
+    pub vary: Option<&'static str>,
+    /// The release it comes from, sent as `X-Data-Release`.
+    pub release: Option<&'a str>,
+    /// A `Link` header (the next page).
+    pub link: Option<&'a str>,
+}
+
+impl Validators<'_> {
+    /// `304 Not Modified` when the request's `If-None-Match` matches the ETag, else the
+    /// representation `render` builds (with its own `Content-Type`); either way with the
+    /// ETag, `Cache-Control`, `Vary`, `X-Data-Release` and `Link`.
+    pub fn answer(self, request: &HeaderMap, render: impl FnOnce() -> Response) -> Response {
+        let mut response = if is_not_modified(request, self.etag) {
+            StatusCode::NOT_MODIFIED.into_response()
+        } else {
+            render()
+        };
+        let headers = response.headers_mut();
+        if let Ok(etag) = HeaderValue::from_str(self.etag) {
+            headers.insert(header::ETAG, etag);
+        }
+        headers.insert(header::CACHE_CONTROL, self.cache_control);
+        if let Some(vary) = self.vary {
+            headers.insert(header::VARY, HeaderValue::from_static(vary));
+        }
+        if let Some(release) = self.release
+            && let Ok(value) = HeaderValue::from_str(release)
+        {
+            headers.insert(X_DATA_RELEASE, value);
+        }
+        if let Some(link) = self.link
+            && let Ok(value) = HeaderValue::from_str(link)
+        {
+            headers.insert(header::LINK, value);
+        }
+        response
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +111,38 @@ mod tests {
         assert!(is_not_modified(&headers, &etag));
         headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
         assert!(is_not_modified(&headers, &etag));
+    }
+
+    #[test]
+    fn an_answer_is_a_304_with_the_same_caching_headers_when_the_etag_matches() {
+        let etag = etag_for("text/plain", b"hi");
+        let validators = || Validators {
+            etag: &etag,
+            cache_control: cache_control(true),
+            vary: Some("Accept"),
+            release: Some("abc"),
+            link: Some("</next>; rel=\"next\""),
+        };
+        let render = || ([(header::CONTENT_TYPE, "text/plain")], "hi").into_response();
+        let fresh = validators().answer(&HeaderMap::new(), render);
+        let mut conditional = HeaderMap::new();
+        conditional.insert(header::IF_NONE_MATCH, HeaderValue::from_str(&etag).unwrap());
+        let cached = validators().answer(&conditional, render);
+        assert_eq!(fresh.status(), StatusCode::OK);
+        assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
+        for name in [
+            header::ETAG,
+            header::CACHE_CONTROL,
+            header::VARY,
+            header::LINK,
+            X_DATA_RELEASE.parse().unwrap(),
+        ] {
+            assert!(fresh.headers().contains_key(&name), "{name}");
+            assert_eq!(fresh.headers()[&name], cached.headers()[&name], "{name}");
+        }
+        assert_eq!(fresh.headers()[header::CACHE_CONTROL], CACHE_IMMUTABLE);
+        assert_eq!(fresh.headers()[header::CONTENT_TYPE], "text/plain");
+        assert!(!cached.headers().contains_key(header::CONTENT_TYPE));
     }
 
     #[test]

@@ -20,7 +20,7 @@ use super::limits::{self, MAX_BODY_BYTES};
 use super::{AppSchema, build_schema};
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::http::{CACHE_IMMUTABLE, CACHE_LATEST, etag_for, is_not_modified};
+use crate::http::{CACHE_IMMUTABLE, CACHE_LATEST, Validators, etag_for};
 
 /// The GraphQL response media type of the GraphQL over HTTP specification.
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -272,33 +272,28 @@ fn render(
     }
     let body = serde_json::to_vec(&value).unwrap_or_default();
     let content_type = media.as_str();
-    let cache = (cacheable && response.is_ok()).then(|| {
+    let mut http = if cacheable && response.is_ok() {
         let lifetime = response
             .http_headers
             .get(header::CACHE_CONTROL)
             .cloned()
             .unwrap_or(HeaderValue::from_static(CACHE_LATEST));
-        (etag_for(content_type, &body), lifetime)
-    });
-    let mut http = match &cache {
-        Some((etag, _)) if is_not_modified(request, etag) => {
-            StatusCode::NOT_MODIFIED.into_response()
+        Validators {
+            etag: &etag_for(content_type, &body),
+            cache_control: lifetime,
+            vary: None,
+            release: None,
+            link: None,
         }
-        _ => (status, body).into_response(),
+        .answer(request, || (status, body).into_response())
+    } else {
+        let mut http = (status, body).into_response();
+        http.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        http
     };
-    let headers = http.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    match cache {
-        Some((etag, lifetime)) => {
-            if let Ok(etag) = HeaderValue::from_str(&etag) {
-                headers.insert(header::ETAG, etag);
-            }
-            headers.insert(header::CACHE_CONTROL, lifetime);
-        }
-        None => {
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        }
-    }
+    http.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     http
 }
 
@@ -368,17 +363,17 @@ static INDEX: LazyLock<(String, String)> = LazyLock::new(|| {
 /// The GraphiQL page. Revalidated on every visit (it names the current asset versions).
 fn graphiql(request: &HeaderMap) -> Response {
     let (page, etag) = &*INDEX;
-    let mut response = if is_not_modified(request, etag) {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        page.clone().into_response()
-    };
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(HTML));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    if let Ok(etag) = HeaderValue::from_str(etag) {
-        headers.insert(header::ETAG, etag);
+    let mut response = Validators {
+        etag,
+        cache_control: HeaderValue::from_static("no-cache"),
+        vary: None,
+        release: None,
+        link: None,
     }
+    .answer(request, || page.clone().into_response());
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(HTML));
     response
 }
 
@@ -391,23 +386,17 @@ async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
         .into_response();
     };
     let asset = &ASSETS[index];
-    let etag = &ASSET_ETAGS[index];
-    let mut response = if is_not_modified(&headers, etag) {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        asset.bytes.into_response()
-    };
-    let headers = response.headers_mut();
-    headers.insert(
+    let mut response = Validators {
+        etag: &ASSET_ETAGS[index],
+        cache_control: HeaderValue::from_static(CACHE_IMMUTABLE),
+        vary: None,
+        release: None,
+        link: None,
+    }
+    .answer(&headers, || asset.bytes.into_response());
+    response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(asset.content_type),
     );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(CACHE_IMMUTABLE),
-    );
-    if let Ok(etag) = HeaderValue::from_str(etag) {
-        headers.insert(header::ETAG, etag);
-    }
     response
 }

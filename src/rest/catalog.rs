@@ -10,7 +10,7 @@ use super::ApiQuery;
 use crate::app::AppState;
 use crate::entity::release;
 use crate::error::{ApiError, Problem};
-use crate::http::{X_DATA_RELEASE, cache_control, etag_for, is_not_modified};
+use crate::http::{Validators, cache_control, etag_for};
 use crate::model::Release;
 use crate::query;
 use crate::tables::{PUBLISHED, Table};
@@ -83,26 +83,24 @@ fn base_url(headers: &HeaderMap) -> String {
 
 fn send_json(request: &ApiQuery, value: &Value, release: &str) -> Response {
     let body = serde_json::to_vec_pretty(value).unwrap_or_default();
-    let etag = etag_for("application/json", &body);
-    let mut headers = HeaderMap::new();
-    headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex"));
-    headers.insert(
-        header::CACHE_CONTROL,
-        cache_control(request.text("release").is_some()),
-    );
-    headers.insert(
-        header::VARY,
-        HeaderValue::from_static("Accept-Encoding, Host"),
-    );
-    headers.insert(X_DATA_RELEASE, HeaderValue::from_str(release).expect("hex"));
-    if is_not_modified(&request.headers, &etag) {
-        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    Validators {
+        etag: &etag_for("application/json", &body),
+        cache_control: cache_control(request.text("release").is_some()),
+        vary: Some("Accept-Encoding, Host"),
+        release: Some(release),
+        link: None,
     }
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    (StatusCode::OK, headers, body).into_response()
+    .answer(&request.headers, || {
+        (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response()
+    })
 }
 
 async fn release_of(state: &AppState, request: &ApiQuery) -> Result<release::Model, ApiError> {

@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
@@ -15,7 +15,7 @@ use crate::app::AppState;
 use crate::csv::{BOM, CSV_CONTENT_TYPE, CsvOut, CsvRecord};
 use crate::entity::release_download;
 use crate::error::{ApiError, Problem};
-use crate::http::{X_DATA_RELEASE, cache_control, etag_for, is_not_modified};
+use crate::http::{Validators, cache_control, etag_for};
 use crate::query::{self, MAX_LIMIT, PageRequest};
 use crate::tables::{self, Table};
 
@@ -305,9 +305,15 @@ pub async fn download_table(
         CSV_CONTENT_TYPE,
         format!("{}/{}/{bom}", release.id, table.name()).as_bytes(),
     );
-    let mut response = if is_not_modified(&request.headers, &etag) {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
+    let pinned = request.text("release").is_some();
+    let response = Validators {
+        etag: &etag,
+        cache_control: cache_control(pinned),
+        vary: Some("Accept-Encoding"),
+        release: Some(&release.id),
+        link: None,
+    }
+    .answer(&request.headers, || {
         let first = Bytes::from(table.header_bytes(bom));
         let release_id = release.id.clone();
         let db = state.db.clone();
@@ -350,18 +356,7 @@ pub async fn download_table(
             .expect("ascii"),
         );
         response
-    };
-    let headers = response.headers_mut();
-    headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex"));
-    headers.insert(
-        header::CACHE_CONTROL,
-        cache_control(request.text("release").is_some()),
-    );
-    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    headers.insert(
-        X_DATA_RELEASE,
-        HeaderValue::from_str(&release.id).expect("hex"),
-    );
+    });
     Ok(response)
 }
 

@@ -33,7 +33,7 @@ use crate::app::AppState;
 use crate::csv::{CSV_CONTENT_TYPE, CsvRecord};
 use crate::entity::release;
 use crate::error::{ApiError, Problem, echo};
-use crate::http::{X_DATA_RELEASE, cache_control, etag_for, is_not_modified};
+use crate::http::{Validators, cache_control, etag_for};
 use crate::query::{self, Page, PageRequest};
 
 pub use downloads::measure_missing_sizes;
@@ -491,38 +491,26 @@ where
 }
 
 fn send(request: &HeaderMap, rendered: &Rendered, pinned: bool) -> Response {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::ETAG,
-        HeaderValue::from_str(&rendered.etag).expect("hex etag"),
-    );
-    headers.insert(header::CACHE_CONTROL, cache_control(pinned));
-    headers.insert(
-        header::VARY,
-        HeaderValue::from_static("Accept, Accept-Encoding"),
-    );
-    headers.insert(
-        X_DATA_RELEASE,
-        HeaderValue::from_str(&rendered.release).expect("hex release"),
-    );
-    if let Some(link) = &rendered.link
-        && let Ok(value) = HeaderValue::from_str(link)
-    {
-        headers.insert(header::LINK, value);
+    Validators {
+        etag: &rendered.etag,
+        cache_control: cache_control(pinned),
+        vary: Some("Accept, Accept-Encoding"),
+        release: Some(&rendered.release),
+        link: rendered.link.as_deref(),
     }
-    if is_not_modified(request, &rendered.etag) {
-        return (StatusCode::NOT_MODIFIED, headers).into_response();
-    }
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(rendered.content_type),
-    );
-    if let Some(disposition) = &rendered.disposition
-        && let Ok(value) = HeaderValue::from_str(disposition)
-    {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    (StatusCode::OK, headers, rendered.body.clone()).into_response()
+    .answer(request, || {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(rendered.content_type),
+        );
+        if let Some(disposition) = &rendered.disposition
+            && let Ok(value) = HeaderValue::from_str(disposition)
+        {
+            headers.insert(header::CONTENT_DISPOSITION, value);
+        }
+        (StatusCode::OK, headers, rendered.body.clone()).into_response()
+    })
 }
 
 fn rendered(body: Vec<u8>, content_type: &'static str, release: &str) -> Rendered {
