@@ -6,8 +6,13 @@
 //! Every cacheable answer goes through [`Validators::answer`]: the one place that decides
 //! between `304 Not Modified` and the representation, and sets the caching headers.
 
+use std::sync::Arc;
+
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+
+use crate::error::ApiError;
 use sha2::{Digest, Sha256};
 
 /// Sent when the URL names a release: the response can never change.
@@ -92,6 +97,95 @@ impl Validators<'_> {
             headers.insert(header::LINK, value);
         }
         response
+    }
+}
+
+/// A rendered representation, ready to send again.
+#[derive(Debug)]
+pub struct Rendered {
+    body: Bytes,
+    content_type: &'static str,
+    etag: String,
+    release: String,
+    /// A `Link` header (the next page).
+    pub link: Option<String>,
+    /// A `Content-Disposition` header (CSV files).
+    pub disposition: Option<String>,
+}
+
+impl Rendered {
+    /// `body` of `content_type`, from `release`; its ETag digests both.
+    pub fn new(body: Vec<u8>, content_type: &'static str, release: &str) -> Self {
+        Rendered {
+            etag: etag_for(content_type, &body),
+            body: Bytes::from(body),
+            content_type,
+            release: release.to_owned(),
+            link: None,
+            disposition: None,
+        }
+    }
+
+    /// The answer to `request`: a 304 or the body, with the caching headers; immutable
+    /// when the URL pins the release.
+    pub fn answer(&self, request: &HeaderMap, pinned: bool) -> Response {
+        Validators {
+            etag: &self.etag,
+            cache_control: cache_control(pinned),
+            vary: Some("Accept, Accept-Encoding"),
+            release: Some(&self.release),
+            link: self.link.as_deref(),
+        }
+        .answer(request, || {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(self.content_type),
+            );
+            if let Some(disposition) = &self.disposition
+                && let Ok(value) = HeaderValue::from_str(disposition)
+            {
+                headers.insert(header::CONTENT_DISPOSITION, value);
+            }
+            (StatusCode::OK, headers, self.body.clone()).into_response()
+        })
+    }
+}
+
+#[derive(Clone)]
+struct ByBytes;
+
+impl quick_cache::Weighter<String, Arc<Rendered>> for ByBytes {
+    fn weight(&self, key: &String, value: &Arc<Rendered>) -> u64 {
+        (key.len() + value.body.len() + 256) as u64
+    }
+}
+
+/// Rendered representations by (release, path, normalised query, media type), bounded
+/// by total size.
+pub struct ResponseCache(quick_cache::sync::Cache<String, Arc<Rendered>, ByBytes>);
+
+impl ResponseCache {
+    /// A cache holding up to `bytes` of rendered bodies.
+    pub fn new(bytes: u64) -> Self {
+        ResponseCache(quick_cache::sync::Cache::with_weighter(
+            4096, bytes, ByBytes,
+        ))
+    }
+
+    /// The representation cached under `key`, or the one `render` makes, then kept.
+    pub async fn get_or_render<F>(&self, key: String, render: F) -> Result<Arc<Rendered>, ApiError>
+    where
+        F: AsyncFnOnce() -> Result<Rendered, ApiError>,
+    {
+        Ok(match self.0.get(&key) {
+            Some(hit) => hit,
+            None => {
+                let fresh = Arc::new(render().await?);
+                self.0.insert(key, fresh.clone());
+                fresh
+            }
+        })
     }
 }
 

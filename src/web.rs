@@ -10,11 +10,11 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::model::{Document, Event, Program, Release, Statistic};
 use crate::query::{self, MAX_LIMIT, PageRequest};
 use crate::rest::{ApiQuery, Representation, rendered_html, respond};
+use crate::state::AppState;
 use crate::vocabulary::{Basis, DatePrecision, PeriodInferred, Qualifier, StatisticStatus};
 
 /// The page's Content-Security-Policy: it needs nothing but its own inline styles.

@@ -18,9 +18,9 @@ use axum::{Extension, Router};
 
 use super::limits::{self, MAX_BODY_BYTES};
 use super::{AppSchema, build_schema};
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::http::{CACHE_IMMUTABLE, CACHE_LATEST, Validators, etag_for};
+use crate::state::AppState;
 
 /// The GraphQL response media type of the GraphQL over HTTP specification.
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";

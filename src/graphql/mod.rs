@@ -20,7 +20,7 @@ mod root;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub use http::routes;
 pub use limits::{

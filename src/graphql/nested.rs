@@ -16,10 +16,10 @@ use async_graphql::{ComplexObject, Context, ErrorExtensions, Result};
 use super::connection::{DocumentConnection, EventConnection, StatisticConnection};
 use super::inputs::{DocumentFilter, EventFilter, StatisticFilter};
 use super::limits::{self, DbGate, page_cost};
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::model::{Document, Event, Metric, Program, Statistic};
 use crate::query;
+use crate::state::AppState;
 
 /// Rows of one program, in one release, matching one filter.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

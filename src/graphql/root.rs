@@ -9,10 +9,10 @@ use super::connection::{
 };
 use super::inputs::{DocumentFilter, EventFilter, ProgramFilter, SourceFilter, StatisticFilter};
 use super::limits::{self, page_cost};
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::model::{Program, Release, Source};
 use crate::query::{self, PageRequest};
+use crate::state::AppState;
 
 /// The root of the schema (`Query` in GraphQL).
 pub struct QueryRoot;

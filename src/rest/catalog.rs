@@ -7,12 +7,12 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::ApiQuery;
-use crate::app::AppState;
 use crate::entity::release;
 use crate::error::{ApiError, Problem};
 use crate::http::{Validators, cache_control, etag_for};
 use crate::model::Release;
 use crate::query;
+use crate::state::AppState;
 use crate::tables::{PUBLISHED, Table};
 
 /// The Table Schema of a download: the import schema's constraints and foreign keys for

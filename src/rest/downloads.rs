@@ -11,12 +11,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{ApiQuery, Representation, param_names, render_json, respond};
-use crate::app::AppState;
 use crate::csv::{BOM, CSV_CONTENT_TYPE, CsvOut, CsvRecord};
 use crate::entity::release_download;
 use crate::error::{ApiError, Problem};
 use crate::http::{Validators, cache_control, etag_for};
 use crate::query::{self, MAX_LIMIT, PageRequest};
+use crate::state::AppState;
 use crate::tables::{self, Table};
 
 /// The tables that can be downloaded.

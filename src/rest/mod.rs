@@ -16,25 +16,22 @@ mod releases;
 mod sources;
 mod statistics;
 
-use std::sync::Arc;
-
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::csv::{CSV_CONTENT_TYPE, CsvRecord};
 use crate::entity::release;
 use crate::error::{ApiError, Problem, echo};
-use crate::http::{Validators, cache_control, etag_for};
+use crate::http::Rendered;
 use crate::query::{self, Page, PageRequest};
+use crate::state::AppState;
 
 pub use downloads::measure_missing_sizes;
 
@@ -426,39 +423,6 @@ pub struct ItemMeta {
 // ---------------------------------------------------------------------------------------
 // Rendering and the response cache
 
-/// A rendered representation, ready to send again.
-#[derive(Debug)]
-pub struct Rendered {
-    body: Bytes,
-    content_type: &'static str,
-    etag: String,
-    release: String,
-    link: Option<String>,
-    disposition: Option<String>,
-}
-
-#[derive(Clone)]
-struct ByBytes;
-
-impl quick_cache::Weighter<String, Arc<Rendered>> for ByBytes {
-    fn weight(&self, key: &String, value: &Arc<Rendered>) -> u64 {
-        (key.len() + value.body.len() + 256) as u64
-    }
-}
-
-/// Rendered representations by (release, path, normalised query, media type), bounded
-/// by total size.
-pub struct ResponseCache(quick_cache::sync::Cache<String, Arc<Rendered>, ByBytes>);
-
-impl ResponseCache {
-    /// A cache holding up to `bytes` of rendered bodies.
-    pub fn new(bytes: u64) -> Self {
-        ResponseCache(quick_cache::sync::Cache::with_weighter(
-            4096, bytes, ByBytes,
-        ))
-    }
-}
-
 /// Serve a representation from the cache, or render it once and keep it.
 pub(crate) async fn respond<F>(
     state: &AppState,
@@ -475,53 +439,15 @@ where
         request.path,
         request.normalized(&["format", "bom"])
     );
-    let rendered = match state.responses.0.get(&key) {
-        Some(hit) => hit,
-        None => {
-            let fresh = Arc::new(render().await?);
-            state.responses.0.insert(key, fresh.clone());
-            fresh
-        }
-    };
-    Ok(send(
+    let rendered = state.responses.get_or_render(key, render).await?;
+    Ok(rendered.answer(
         &request.headers,
-        &rendered,
         request.pins_release() || request.path.starts_with("/api/v1/releases/"),
     ))
 }
 
-fn send(request: &HeaderMap, rendered: &Rendered, pinned: bool) -> Response {
-    Validators {
-        etag: &rendered.etag,
-        cache_control: cache_control(pinned),
-        vary: Some("Accept, Accept-Encoding"),
-        release: Some(&rendered.release),
-        link: rendered.link.as_deref(),
-    }
-    .answer(request, || {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(rendered.content_type),
-        );
-        if let Some(disposition) = &rendered.disposition
-            && let Ok(value) = HeaderValue::from_str(disposition)
-        {
-            headers.insert(header::CONTENT_DISPOSITION, value);
-        }
-        (StatusCode::OK, headers, rendered.body.clone()).into_response()
-    })
-}
-
 fn rendered(body: Vec<u8>, content_type: &'static str, release: &str) -> Rendered {
-    Rendered {
-        etag: etag_for(content_type, &body),
-        body: Bytes::from(body),
-        content_type,
-        release: release.to_owned(),
-        link: None,
-        disposition: None,
-    }
+    Rendered::new(body, content_type, release)
 }
 
 /// An HTML page as a cacheable representation.

@@ -7,11 +7,11 @@ use super::{
     ApiQuery, ItemParams, ItemResponse, Links, ListMeta, ListResponse, Representation, param_names,
     render_json, respond,
 };
-use crate::app::AppState;
 use crate::csv::CSV_CONTENT_TYPE;
 use crate::error::{ApiError, Problem};
 use crate::model::Release;
 use crate::query::{self, MAX_LIMIT};
+use crate::state::AppState;
 
 /// Parameters of the releases collection.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
