@@ -163,7 +163,7 @@ pub async fn serve(
     crate::seed::first_start(&db, &args.seed_dir, policy).await?;
     // Releases imported by an older version have no stored download sizes yet.
     rest::measure_missing_sizes(&db).await?;
-    let app = build_app(AppState::new(db, policy));
+    let app = build_app(AppState::new(db));
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.addr))?;

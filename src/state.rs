@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use crate::disclosure::Policy;
 use crate::http::ResponseCache;
 
 /// Memory for rendered responses.
@@ -16,16 +15,14 @@ pub const RESPONSE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
-    pub policy: Policy,
     /// Rendered representations of immutable releases.
     pub responses: Arc<ResponseCache>,
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, policy: Policy) -> Self {
+    pub fn new(db: DatabaseConnection) -> Self {
         AppState {
             db,
-            policy,
             responses: Arc::new(ResponseCache::new(RESPONSE_CACHE_BYTES)),
         }
     }

@@ -179,7 +179,7 @@ pub async fn import(db: &DatabaseConnection, dir: &Path) -> seed::ImportOutcome 
 pub async fn app_with(fixture_name: &str) -> (axum::Router, TestDb) {
     let test_db = fresh_db().await;
     import(&test_db.db, &fixture(fixture_name)).await;
-    let app = build_app(AppState::new(test_db.db.clone(), policy()));
+    let app = build_app(AppState::new(test_db.db.clone()));
     (app, test_db)
 }
 
