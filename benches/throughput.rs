@@ -40,7 +40,7 @@ async fn run() {
     let policy = Policy::new(11).unwrap();
     let outcome = seed::import_dir(&db, &bundle, policy).await.unwrap();
     println!("{outcome}");
-    let app = build_app(AppState::new(db, policy));
+    let app = build_app(AppState::new(db));
 
     let duration = Duration::from_secs(seconds);
     bench(&app, "warm JSON page (limit=100)", duration, |_| {

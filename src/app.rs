@@ -1,6 +1,6 @@
-//! The application: shared state and `build_app`, the one seam `main` and the tests share.
+//! The application: `build_app`, the one seam `main` and the tests share, assembled from
+//! parts that do not know it (the state is in `state.rs`).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -8,7 +8,6 @@ use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use sea_orm::DatabaseConnection;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -20,35 +19,14 @@ use tower_http::trace::TraceLayer;
 use crate::disclosure::Policy;
 use crate::error::ApiError;
 use crate::http::X_DATA_RELEASE;
-use crate::rest::{self, ResponseCache};
+use crate::rest;
+pub use crate::state::AppState;
 
 /// The largest request body accepted on every route but `/graphql`, which reads its own
 /// bodies under its own, smaller limit (`graphql::MAX_BODY_BYTES`).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The longest a request may take before it is answered 408/503.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// Memory for rendered responses.
-pub const RESPONSE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub policy: Policy,
-    /// Rendered representations of immutable releases.
-    pub responses: Arc<ResponseCache>,
-}
-
-impl AppState {
-    pub fn new(db: DatabaseConnection, policy: Policy) -> Self {
-        AppState {
-            db,
-            policy,
-            responses: Arc::new(ResponseCache::new(RESPONSE_CACHE_BYTES)),
-        }
-    }
-}
-
 /// Build the whole HTTP application: REST, OpenAPI and its docs, health checks, and the
 /// layers every response passes through.
 pub fn build_app(state: AppState) -> Router {
@@ -219,7 +197,7 @@ pub async fn serve(
     crate::seed::first_start(&db, &args.seed_dir, policy).await?;
     // Releases imported by an older version have no stored download sizes yet.
     rest::measure_missing_sizes(&db).await?;
-    let app = build_app(AppState::new(db, policy));
+    let app = build_app(AppState::new(db));
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.addr))?;

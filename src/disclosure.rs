@@ -4,7 +4,11 @@
 //! The importer calls [`protect`] once per family at import time and stores only the
 //! published values, so no query path can bypass it. The module is pure: no I/O, no logging,
 //! and no error message ever contains a raw value (errors name a breakdown by index; the
-//! importer maps it to a group name). The rules refine `docs/disclosure-control.md`.
+//! importer maps it to a group name). The rules refine the policy in
+//! `docs/disclosure-control.md`.
+//!
+//! One cohesive thing, hence one long file: the suppression rules, the audit that checks
+//! them, and the property tests that hold the two together.
 //!
 //! # Terms
 //!

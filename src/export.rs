@@ -33,14 +33,14 @@ pub fn write_contracts(root: &Path) -> anyhow::Result<()> {
 }
 
 /// `descriptor` (a data package's JSON) with the schema of every resource named after
-/// a table replaced by that table's [`Table::table_schema`](crate::seed::tables::Table::table_schema);
+/// a table replaced by that table's [`Table::table_schema`](crate::tables::Table::table_schema);
 /// everything else (title, licence, sources, paths) is kept.
 pub fn seed_descriptor(descriptor: &str) -> anyhow::Result<String> {
     let mut json: serde_json::Value = serde_json::from_str(descriptor)?;
     if let Some(resources) = json.get_mut("resources").and_then(|r| r.as_array_mut()) {
         for resource in resources {
             let name = resource.get("name").and_then(|n| n.as_str()).unwrap_or("");
-            if let Some(table) = crate::seed::tables::TABLES.iter().find(|t| t.name == name) {
+            if let Some(table) = crate::tables::TABLES.iter().find(|t| t.name == name) {
                 resource["schema"] = table.table_schema();
             }
         }

@@ -1,9 +1,18 @@
-//! HTTP conventions shared by REST and GraphQL: strong ETags, conditional requests and
-//! cache lifetimes. A release never changes, so a representation of it is a pure
-//! function of (release, normalised query, media type) and may be cached for ever when
-//! the URL names the release.
+//! HTTP conventions shared by REST, GraphQL, downloads and catalogs: strong ETags,
+//! conditional requests, cache lifetimes, `X-Data-Release` and `Link`. A release never
+//! changes, so a representation of it is a pure function of (release, normalised query,
+//! media type) and may be cached for ever when the URL names the release.
+//!
+//! Every cacheable answer goes through [`Validators::answer`]: the one place that decides
+//! between `304 Not Modified` and the representation, and sets the caching headers.
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use std::sync::Arc;
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+
+use crate::error::ApiError;
 use sha2::{Digest, Sha256};
 
 /// Sent when the URL names a release: the response can never change.
@@ -44,6 +53,142 @@ pub fn cache_control(release_pinned: bool) -> HeaderValue {
     })
 }
 
+/// The caching headers of one representation.
+#[derive(Debug)]
+pub struct Validators<'a> {
+    /// Its strong ETag (see [`etag_for`]).
+    pub etag: &'a str,
+    /// Its lifetime, usually [`cache_control`].
+    pub cache_control: HeaderValue,
+    /// The request headers it depends on, if any.
+    pub vary: Option<&'static str>,
+    /// The release it comes from, sent as `X-Data-Release`.
+    pub release: Option<&'a str>,
+    /// A `Link` header (the next page).
+    pub link: Option<&'a str>,
+}
+
+impl Validators<'_> {
+    /// `304 Not Modified` when the request's `If-None-Match` matches the ETag, else the
+    /// representation `render` builds (with its own `Content-Type`); either way with the
+    /// ETag, `Cache-Control`, `Vary`, `X-Data-Release` and `Link`.
+    pub fn answer(self, request: &HeaderMap, render: impl FnOnce() -> Response) -> Response {
+        let mut response = if is_not_modified(request, self.etag) {
+            StatusCode::NOT_MODIFIED.into_response()
+        } else {
+            render()
+        };
+        let headers = response.headers_mut();
+        if let Ok(etag) = HeaderValue::from_str(self.etag) {
+            headers.insert(header::ETAG, etag);
+        }
+        headers.insert(header::CACHE_CONTROL, self.cache_control);
+        if let Some(vary) = self.vary {
+            headers.insert(header::VARY, HeaderValue::from_static(vary));
+        }
+        if let Some(release) = self.release
+            && let Ok(value) = HeaderValue::from_str(release)
+        {
+            headers.insert(X_DATA_RELEASE, value);
+        }
+        if let Some(link) = self.link
+            && let Ok(value) = HeaderValue::from_str(link)
+        {
+            headers.insert(header::LINK, value);
+        }
+        response
+    }
+}
+
+/// A rendered representation, ready to send again.
+#[derive(Debug)]
+pub struct Rendered {
+    body: Bytes,
+    content_type: &'static str,
+    etag: String,
+    release: String,
+    /// A `Link` header (the next page).
+    pub link: Option<String>,
+    /// A `Content-Disposition` header (CSV files).
+    pub disposition: Option<String>,
+}
+
+impl Rendered {
+    /// `body` of `content_type`, from `release`; its ETag digests both.
+    pub fn new(body: Vec<u8>, content_type: &'static str, release: &str) -> Self {
+        Rendered {
+            etag: etag_for(content_type, &body),
+            body: Bytes::from(body),
+            content_type,
+            release: release.to_owned(),
+            link: None,
+            disposition: None,
+        }
+    }
+
+    /// The answer to `request`: a 304 or the body, with the caching headers; immutable
+    /// when the URL pins the release.
+    pub fn answer(&self, request: &HeaderMap, pinned: bool) -> Response {
+        Validators {
+            etag: &self.etag,
+            cache_control: cache_control(pinned),
+            vary: Some("Accept, Accept-Encoding"),
+            release: Some(&self.release),
+            link: self.link.as_deref(),
+        }
+        .answer(request, || {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(self.content_type),
+            );
+            if let Some(disposition) = &self.disposition
+                && let Ok(value) = HeaderValue::from_str(disposition)
+            {
+                headers.insert(header::CONTENT_DISPOSITION, value);
+            }
+            (StatusCode::OK, headers, self.body.clone()).into_response()
+        })
+    }
+}
+
+#[derive(Clone)]
+struct ByBytes;
+
+impl quick_cache::Weighter<String, Arc<Rendered>> for ByBytes {
+    fn weight(&self, key: &String, value: &Arc<Rendered>) -> u64 {
+        (key.len() + value.body.len() + 256) as u64
+    }
+}
+
+/// Rendered representations by (release, path, normalised query, media type), bounded
+/// by total size.
+pub struct ResponseCache(quick_cache::sync::Cache<String, Arc<Rendered>, ByBytes>);
+
+impl ResponseCache {
+    /// A cache holding up to `bytes` of rendered bodies.
+    pub fn new(bytes: u64) -> Self {
+        ResponseCache(quick_cache::sync::Cache::with_weighter(
+            4096, bytes, ByBytes,
+        ))
+    }
+
+    /// The representation cached under `key`, or the one `render` makes, then kept.
+    pub async fn get_or_render<F>(&self, key: String, render: F) -> Result<Arc<Rendered>, ApiError>
+    where
+        F: AsyncFnOnce() -> Result<Rendered, ApiError>,
+    {
+        Ok(match self.0.get(&key) {
+            Some(hit) => hit,
+            None => {
+                let fresh = Arc::new(render().await?);
+                self.0.insert(key, fresh.clone());
+                fresh
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +205,38 @@ mod tests {
         assert!(is_not_modified(&headers, &etag));
         headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
         assert!(is_not_modified(&headers, &etag));
+    }
+
+    #[test]
+    fn an_answer_is_a_304_with_the_same_caching_headers_when_the_etag_matches() {
+        let etag = etag_for("text/plain", b"hi");
+        let validators = || Validators {
+            etag: &etag,
+            cache_control: cache_control(true),
+            vary: Some("Accept"),
+            release: Some("abc"),
+            link: Some("</next>; rel=\"next\""),
+        };
+        let render = || ([(header::CONTENT_TYPE, "text/plain")], "hi").into_response();
+        let fresh = validators().answer(&HeaderMap::new(), render);
+        let mut conditional = HeaderMap::new();
+        conditional.insert(header::IF_NONE_MATCH, HeaderValue::from_str(&etag).unwrap());
+        let cached = validators().answer(&conditional, render);
+        assert_eq!(fresh.status(), StatusCode::OK);
+        assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
+        for name in [
+            header::ETAG,
+            header::CACHE_CONTROL,
+            header::VARY,
+            header::LINK,
+            X_DATA_RELEASE.parse().unwrap(),
+        ] {
+            assert!(fresh.headers().contains_key(&name), "{name}");
+            assert_eq!(fresh.headers()[&name], cached.headers()[&name], "{name}");
+        }
+        assert_eq!(fresh.headers()[header::CACHE_CONTROL], CACHE_IMMUTABLE);
+        assert_eq!(fresh.headers()[header::CONTENT_TYPE], "text/plain");
+        assert!(!cached.headers().contains_key(header::CONTENT_TYPE));
     }
 
     #[test]

@@ -24,7 +24,10 @@ pub mod query;
 pub mod rest;
 pub mod seed;
 pub mod server;
+pub mod state;
+pub mod tables;
 pub mod vocabulary;
 pub mod web;
 
-pub use app::{AppState, build_app};
+pub use app::build_app;
+pub use state::AppState;

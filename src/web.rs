@@ -10,11 +10,11 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::model::{Document, Event, Program, Release, Statistic};
 use crate::query::{self, MAX_LIMIT, PageRequest};
 use crate::rest::{ApiQuery, Representation, rendered_html, respond};
+use crate::state::AppState;
 use crate::vocabulary::{Basis, DatePrecision, PeriodInferred, Qualifier, StatisticStatus};
 
 /// The page's Content-Security-Policy: it needs nothing but its own inline styles.
@@ -335,14 +335,7 @@ svg text{{font:12px system-ui,sans-serif}}
     html.push_str("</table>");
 
     html.push_str("<h2 id=\"downloads\">Downloads</h2><p>Every table of this release as CSV. “For Excel” adds a byte order mark so accents display correctly.</p><div class=\"downloads\">");
-    for table in [
-        "statistics",
-        "events",
-        "documents",
-        "programs",
-        "sources",
-        "metrics",
-    ] {
+    for table in crate::tables::PUBLISHED.map(|t| t.name) {
         let _ = write!(
             html,
             "<a href=\"/downloads/{table}.csv?release={id}\">{table}.csv</a><a href=\"/downloads/{table}.csv?release={id}&amp;bom=true\">{table}.csv for Excel</a><br>",

@@ -1,16 +1,13 @@
 //! GraphQL over HTTP: `POST /graphql` with a JSON body, `GET /graphql?query=…` (cacheable:
-//! strong ETag, `If-None-Match` → 304), GraphiQL for browsers at `GET /graphql`, and its
-//! vendored assets at `/graphql/assets/{file}`, compiled into the binary.
+//! strong ETag, `If-None-Match` → 304); for browsers, `GET /graphql` without a query is
+//! GraphiQL (`graphiql.rs`).
 //!
 //! Responses are `application/graphql-response+json` when the `Accept` header prefers it,
 //! else `application/json`. With the former, a rejected request (syntax, validation or a
 //! limit: nothing was executed) is a 400; with the latter it is a 200, as the GraphQL over
 //! HTTP specification asks. Errors in resolvers are always 200 with an `errors` entry.
 
-use std::sync::LazyLock;
-
 use axum::body::Body;
-use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -18,9 +15,8 @@ use axum::{Extension, Router};
 
 use super::limits::{self, MAX_BODY_BYTES};
 use super::{AppSchema, build_schema};
-use crate::app::AppState;
-use crate::error::ApiError;
-use crate::http::{CACHE_IMMUTABLE, CACHE_LATEST, etag_for, is_not_modified};
+use crate::http::{CACHE_LATEST, Validators, etag_for};
+use crate::state::AppState;
 
 /// The GraphQL response media type of the GraphQL over HTTP specification.
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -32,7 +28,7 @@ const BAD_REQUEST: &str = "BAD_REQUEST";
 pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/graphql", get(get_graphql).post(post_graphql))
-        .route("/graphql/assets/{file}", get(asset))
+        .route("/graphql/assets/{file}", get(super::graphiql::asset))
         .layer(Extension(build_schema(state)))
 }
 
@@ -195,7 +191,7 @@ async fn get_graphql(
         )
     } else if !has_query_parameter(query_string) {
         if wants_html(&headers) {
-            graphiql(&headers)
+            super::graphiql::page(&headers)
         } else {
             http_error(
                 StatusCode::BAD_REQUEST,
@@ -379,143 +375,27 @@ fn render(
     bound_errors(&mut value);
     let body = serde_json::to_vec(&value).unwrap_or_default();
     let content_type = media.as_str();
-    let cache = (cacheable && response.is_ok()).then(|| {
+    let mut http = if cacheable && response.is_ok() {
         let lifetime = response
             .http_headers
             .get(header::CACHE_CONTROL)
             .cloned()
             .unwrap_or(HeaderValue::from_static(CACHE_LATEST));
-        (etag_for(content_type, &body), lifetime)
-    });
-    let mut http = match &cache {
-        Some((etag, _)) if is_not_modified(request, etag) => {
-            StatusCode::NOT_MODIFIED.into_response()
+        Validators {
+            etag: &etag_for(content_type, &body),
+            cache_control: lifetime,
+            vary: None,
+            release: None,
+            link: None,
         }
-        _ => (status, body).into_response(),
+        .answer(request, || (status, body).into_response())
+    } else {
+        let mut http = (status, body).into_response();
+        http.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        http
     };
-    let headers = http.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    match cache {
-        Some((etag, lifetime)) => {
-            if let Ok(etag) = HeaderValue::from_str(&etag) {
-                headers.insert(header::ETAG, etag);
-            }
-            headers.insert(header::CACHE_CONTROL, lifetime);
-        }
-        None => {
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        }
-    }
+    http.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     http
-}
-
-/// A file of the vendored GraphiQL, compiled into the binary.
-struct Asset {
-    name: &'static str,
-    content_type: &'static str,
-    bytes: &'static [u8],
-}
-
-const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
-
-static ASSETS: &[Asset] = &[
-    Asset {
-        name: "graphiql.min.js",
-        content_type: JAVASCRIPT,
-        bytes: include_bytes!("../../assets/graphiql/graphiql.min.js"),
-    },
-    Asset {
-        name: "graphiql.min.css",
-        content_type: "text/css; charset=utf-8",
-        bytes: include_bytes!("../../assets/graphiql/graphiql.min.css"),
-    },
-    Asset {
-        name: "react.production.min.js",
-        content_type: JAVASCRIPT,
-        bytes: include_bytes!("../../assets/graphiql/react.production.min.js"),
-    },
-    Asset {
-        name: "react-dom.production.min.js",
-        content_type: JAVASCRIPT,
-        bytes: include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
-    },
-    Asset {
-        name: "graphiql-init.js",
-        content_type: JAVASCRIPT,
-        bytes: include_bytes!("../../assets/graphiql/graphiql-init.js"),
-    },
-];
-
-const INDEX_HTML: &str = include_str!("../../assets/graphiql/index.html");
-const HTML: &str = "text/html; charset=utf-8";
-
-/// The ETag of each asset, computed once.
-static ASSET_ETAGS: LazyLock<Vec<String>> = LazyLock::new(|| {
-    ASSETS
-        .iter()
-        .map(|asset| etag_for(asset.content_type, asset.bytes))
-        .collect()
-});
-
-/// The GraphiQL page, with every asset URL carrying a digest of the assets
-/// (`?v=…`), so the assets can be cached for a year and still change with a release of
-/// this service.
-static INDEX: LazyLock<(String, String)> = LazyLock::new(|| {
-    let digest: String = ASSET_ETAGS.iter().map(|e| e.trim_matches('"')).collect();
-    let version = &etag_for("", digest.as_bytes())[1..13];
-    let mut page = INDEX_HTML.to_owned();
-    for asset in ASSETS {
-        let path = format!("/graphql/assets/{}", asset.name);
-        page = page.replace(&format!("\"{path}\""), &format!("\"{path}?v={version}\""));
-    }
-    let etag = etag_for(HTML, page.as_bytes());
-    (page, etag)
-});
-
-/// The GraphiQL page. Revalidated on every visit (it names the current asset versions).
-fn graphiql(request: &HeaderMap) -> Response {
-    let (page, etag) = &*INDEX;
-    let mut response = if is_not_modified(request, etag) {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        page.clone().into_response()
-    };
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(HTML));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    if let Ok(etag) = HeaderValue::from_str(etag) {
-        headers.insert(header::ETAG, etag);
-    }
-    response
-}
-
-/// `GET /graphql/assets/{file}`: a GraphiQL script or stylesheet.
-async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
-    let Some(index) = ASSETS.iter().position(|asset| asset.name == file) else {
-        return ApiError::not_found(format!(
-            "no GraphiQL asset {:?}; the page at /graphql names the ones there are",
-            crate::error::echo(&file)
-        ))
-        .into_response();
-    };
-    let asset = &ASSETS[index];
-    let etag = &ASSET_ETAGS[index];
-    let mut response = if is_not_modified(&headers, etag) {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        asset.bytes.into_response()
-    };
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(asset.content_type),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(CACHE_IMMUTABLE),
-    );
-    if let Ok(etag) = HeaderValue::from_str(etag) {
-        headers.insert(header::ETAG, etag);
-    }
-    response
 }

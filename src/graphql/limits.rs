@@ -18,17 +18,18 @@
 //! 5. validation, then complexity ([`MAX_COMPLEXITY`]), where a paged field costs
 //!    `first × (cost of its selection)` (see [`page_cost`]).
 //!
-//! While a request runs, every database query of a resolver goes through a [`DbGate`]:
+//! While a request runs, every database query of a resolver goes through a `DbGate`
+//! (`gate.rs`):
 //! one request holds at most [`MAX_REQUEST_CONNECTIONS`] database connections at once,
 //! GraphQL as a whole at most [`MAX_GRAPHQL_CONNECTIONS`] (so REST and `/readyz` always
 //! find free connections in the pool), and each query is abandoned after
-//! [`crate::db::STATEMENT_TIMEOUT`] (PostgreSQL also cancels it on the server).
+//! [`crate::db::STATEMENT_TIMEOUT`] (PostgreSQL also cancels it on the server). Which
+//! release each root field reads, and so how long the answer may be cached, is kept in
+//! the request's `RequestScope` (`scope.rs`).
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest, NextRequest,
@@ -38,15 +39,14 @@ use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, Selection, SelectionSet,
 };
 use async_graphql::{
-    Context, QueryPathSegment, Request, Response, SchemaBuilder, ServerError, ServerResult,
-    ValidationResult, Value,
+    Request, Response, SchemaBuilder, ServerError, ServerResult, ValidationResult, Value,
 };
 use axum::http::header;
-use tokio::sync::Semaphore;
 
-use crate::db::{ACQUIRE_TIMEOUT, MAX_CONNECTIONS, STATEMENT_TIMEOUT};
-use crate::error::ApiError;
+use crate::db::MAX_CONNECTIONS;
 use crate::query::{DEFAULT_LIMIT, MAX_LIMIT};
+
+use super::scope::RequestScope;
 
 /// The largest request accepted: a POST body, or a GET query string.
 pub const MAX_BODY_BYTES: usize = 32 * 1024;
@@ -126,160 +126,6 @@ pub fn is_request_error(response: &Response) -> bool {
         })
 }
 
-/// What the resolvers of one request share.
-pub struct RequestScope {
-    /// The database connections this request may still take ([`MAX_REQUEST_CONNECTIONS`]).
-    connections: Semaphore,
-    /// The release each root field (by response key) resolved to, so nested fields
-    /// (which carry no `release` argument) read the same release.
-    releases: Mutex<HashMap<String, String>>,
-    /// Some root field names its release (or a cursor of one).
-    pinned: AtomicBool,
-    /// Some root field reads "the latest" (or the list of releases, or the schema).
-    unpinned: AtomicBool,
-    /// Execution started (so errors are field errors, not a rejected request).
-    executed: AtomicBool,
-}
-
-impl Default for RequestScope {
-    fn default() -> Self {
-        RequestScope {
-            connections: Semaphore::new(MAX_REQUEST_CONNECTIONS),
-            releases: Mutex::default(),
-            pinned: AtomicBool::default(),
-            unpinned: AtomicBool::default(),
-            executed: AtomicBool::default(),
-        }
-    }
-}
-
-/// The database connections GraphQL may use ([`MAX_GRAPHQL_CONNECTIONS`]), shared by every
-/// request of one schema and by the DataLoader, and the deadline of each query.
-#[derive(Clone)]
-pub struct DbGate {
-    connections: Arc<Semaphore>,
-}
-
-impl Default for DbGate {
-    fn default() -> Self {
-        DbGate {
-            connections: Arc::new(Semaphore::new(MAX_GRAPHQL_CONNECTIONS)),
-        }
-    }
-}
-
-impl DbGate {
-    /// Run database work (which holds one connection at a time) once GraphQL has a
-    /// connection to spare, and give up after [`STATEMENT_TIMEOUT`]. Waiting for a
-    /// connection is bounded like the pool's own wait ([`ACQUIRE_TIMEOUT`]).
-    pub async fn run<T>(
-        &self,
-        work: impl Future<Output = Result<T, ApiError>>,
-    ) -> Result<T, ApiError> {
-        self.run_within(ACQUIRE_TIMEOUT, STATEMENT_TIMEOUT, work)
-            .await
-    }
-
-    async fn run_within<T>(
-        &self,
-        wait: Duration,
-        deadline: Duration,
-        work: impl Future<Output = Result<T, ApiError>>,
-    ) -> Result<T, ApiError> {
-        let _permit = tokio::time::timeout(wait, self.connections.acquire())
-            .await
-            .map_err(|_| ApiError::Unavailable)?
-            .map_err(|_| ApiError::Unavailable)?;
-        tokio::time::timeout(deadline, work)
-            .await
-            .unwrap_or_else(|_| {
-                tracing::warn!(?deadline, "a GraphQL database query timed out");
-                Err(ApiError::Unavailable)
-            })
-    }
-}
-
-/// Run the database work of a resolver within the request's and GraphQL's connection
-/// caps, and the statement deadline (see [`DbGate::run`]).
-pub async fn db<T>(
-    ctx: &Context<'_>,
-    work: impl Future<Output = Result<T, ApiError>>,
-) -> Result<T, ApiError> {
-    let scope = scope(ctx)?;
-    let gate = ctx
-        .data::<DbGate>()
-        .map_err(|_| ApiError::Internal(anyhow::anyhow!("the GraphQL DbGate is missing")))?;
-    // Waiting for the request's own queries is bounded by their deadlines.
-    let _permit = scope
-        .connections
-        .acquire()
-        .await
-        .map_err(|_| ApiError::Unavailable)?;
-    gate.run(work).await
-}
-
-/// The response key of the root field `ctx` is under.
-fn root_key<'a>(ctx: &'a Context<'_>) -> Option<&'a str> {
-    let mut node = ctx.path_node.as_ref()?;
-    while let Some(parent) = node.parent {
-        node = parent;
-    }
-    match node.segment {
-        QueryPathSegment::Name(name) => Some(name),
-        QueryPathSegment::Index(_) => None,
-    }
-}
-
-fn scope<'a>(ctx: &'a Context<'_>) -> Result<&'a Arc<RequestScope>, ApiError> {
-    ctx.data::<Arc<RequestScope>>()
-        .map_err(|_| ApiError::Internal(anyhow::anyhow!("the GraphQL limits extension is missing")))
-}
-
-/// Called by every root field that reads a release: records the release for the
-/// field's nested fields, and whether the request pinned it (for caching).
-pub fn enter_release(ctx: &Context<'_>, release: &str, pinned: bool) -> Result<(), ApiError> {
-    let scope = scope(ctx)?;
-    if let Some(key) = root_key(ctx) {
-        scope
-            .releases
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key.to_owned(), release.to_owned());
-    }
-    mark_pinned(ctx, pinned)
-}
-
-/// Record whether a root field's answer can change when a new release is imported.
-pub fn mark_pinned(ctx: &Context<'_>, pinned: bool) -> Result<(), ApiError> {
-    let scope = scope(ctx)?;
-    if pinned {
-        scope.pinned.store(true, Ordering::Relaxed);
-    } else {
-        scope.unpinned.store(true, Ordering::Relaxed);
-    }
-    Ok(())
-}
-
-/// The release of the root field a nested field is under.
-pub fn release_of(ctx: &Context<'_>) -> Result<String, ApiError> {
-    let scope = scope(ctx)?;
-    root_key(ctx)
-        .and_then(|key| {
-            scope
-                .releases
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(key)
-                .cloned()
-        })
-        .ok_or_else(|| {
-            ApiError::Internal(anyhow::anyhow!(
-                "no release recorded for the root field of {:?}",
-                ctx.path_node.map(|p| p.to_string())
-            ))
-        })
-}
-
 struct Limits;
 
 impl ExtensionFactory for Limits {
@@ -316,11 +162,9 @@ impl Extension for LimitsExtension {
                 tag(error, VALIDATION_FAILED);
             }
         } else if response.is_ok() {
-            let pinned = self.scope.pinned.load(Ordering::Relaxed)
-                && !self.scope.unpinned.load(Ordering::Relaxed);
             response
                 .http_headers
-                .insert(header::CACHE_CONTROL, crate::http::cache_control(pinned));
+                .insert(header::CACHE_CONTROL, self.scope.cache_control());
         }
         response
     }
@@ -646,46 +490,6 @@ mod tests {
             assert!(check_nesting(&query).is_ok(), "{query}");
         }
         assert!(check_nesting(&"{".repeat(MAX_NESTING + 1)).is_err());
-    }
-
-    #[tokio::test]
-    async fn the_gate_caps_concurrent_database_work_and_abandons_it_at_the_deadline() {
-        use std::sync::atomic::AtomicUsize;
-        let gate = DbGate::default();
-        let running = Arc::new(AtomicUsize::new(0));
-        let most = Arc::new(AtomicUsize::new(0));
-        let tasks: Vec<_> = (0..4 * MAX_GRAPHQL_CONNECTIONS)
-            .map(|_| {
-                let (gate, running, most) = (gate.clone(), running.clone(), most.clone());
-                tokio::spawn(async move {
-                    gate.run(async {
-                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
-                        most.fetch_max(now, Ordering::SeqCst);
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                        running.fetch_sub(1, Ordering::SeqCst);
-                        Ok(())
-                    })
-                    .await
-                })
-            })
-            .collect();
-        for task in tasks {
-            task.await.unwrap().unwrap();
-        }
-        assert_eq!(most.load(Ordering::SeqCst), MAX_GRAPHQL_CONNECTIONS);
-
-        let slow = gate.run_within(Duration::from_secs(5), Duration::from_millis(50), async {
-            tokio::time::sleep(Duration::from_secs(60)).await;
-            Ok(())
-        });
-        let started = std::time::Instant::now();
-        assert!(matches!(slow.await, Err(ApiError::Unavailable)));
-        assert!(started.elapsed() < Duration::from_secs(30));
-        // The abandoned work gave its connection back.
-        assert_eq!(
-            gate.connections.available_permits(),
-            MAX_GRAPHQL_CONNECTIONS
-        );
     }
 
     #[test]

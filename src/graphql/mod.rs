@@ -11,16 +11,19 @@
 //! - [`http`]: GraphQL over HTTP (GET and POST), GraphiQL and its vendored assets.
 
 mod connection;
+mod gate;
+mod graphiql;
 mod http;
 mod inputs;
 mod limits;
 mod nested;
 mod root;
+mod scope;
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub use http::routes;
 pub use limits::{
@@ -40,7 +43,7 @@ fn builder() -> SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
 
 /// The schema over the application's database, limits included.
 pub fn build_schema(state: &AppState) -> AppSchema {
-    let gate = limits::DbGate::default();
+    let gate = gate::DbGate::default();
     builder()
         .data(state.clone())
         .data(gate.clone())

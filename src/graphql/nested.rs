@@ -14,12 +14,14 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{ComplexObject, Context, ErrorExtensions, Result};
 
 use super::connection::{DocumentConnection, EventConnection, StatisticConnection};
+use super::gate::DbGate;
 use super::inputs::{DocumentFilter, EventFilter, StatisticFilter};
-use super::limits::{self, DbGate, page_cost};
-use crate::app::AppState;
+use super::limits::page_cost;
+use super::scope;
 use crate::error::ApiError;
 use crate::model::{Document, Event, Metric, Program, Statistic};
 use crate::query;
+use crate::state::AppState;
 
 /// Rows of one program, in one release, matching one filter.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -240,7 +242,7 @@ impl Program {
             .unwrap_or_default()
             .to_query()
             .map_err(|e| e.extend())?;
-        let release = limits::release_of(ctx).map_err(|e| e.extend())?;
+        let release = scope::release_of(ctx).map_err(|e| e.extend())?;
         let page = nested_page(&release, first, after.as_deref()).map_err(|e| e.extend())?;
         let rows = rows_of(ctx, &release, &self.slug, filter).await?;
         Ok(StatisticConnection::new(
@@ -266,7 +268,7 @@ impl Program {
             .unwrap_or_default()
             .to_query()
             .map_err(|e| e.extend())?;
-        let release = limits::release_of(ctx).map_err(|e| e.extend())?;
+        let release = scope::release_of(ctx).map_err(|e| e.extend())?;
         let page = nested_page(&release, first, after.as_deref()).map_err(|e| e.extend())?;
         let rows = rows_of(ctx, &release, &self.slug, filter).await?;
         Ok(EventConnection::new(
@@ -296,7 +298,7 @@ impl Program {
             .unwrap_or_default()
             .to_query(search)
             .map_err(|e| e.extend())?;
-        let release = limits::release_of(ctx).map_err(|e| e.extend())?;
+        let release = scope::release_of(ctx).map_err(|e| e.extend())?;
         let page = nested_page(&release, first, after.as_deref()).map_err(|e| e.extend())?;
         let rows = rows_of(ctx, &release, &self.slug, filter).await?;
         Ok(DocumentConnection::new(
@@ -312,7 +314,7 @@ impl Program {
 impl Statistic {
     /// What is counted: the metric's name, definition and unit.
     async fn metric(&self, ctx: &Context<'_>) -> Result<Metric> {
-        let release = limits::release_of(ctx).map_err(|e| e.extend())?;
+        let release = scope::release_of(ctx).map_err(|e| e.extend())?;
         let key = MetricKey {
             release,
             id: self.metric.clone(),

@@ -7,12 +7,14 @@ use super::connection::{
     DocumentConnection, EventConnection, MetricConnection, ProgramConnection, SourceConnection,
     StatisticConnection,
 };
+use super::gate;
 use super::inputs::{DocumentFilter, EventFilter, ProgramFilter, SourceFilter, StatisticFilter};
-use super::limits::{self, page_cost};
-use crate::app::AppState;
+use super::limits::page_cost;
+use super::scope;
 use crate::error::ApiError;
 use crate::model::{Program, Release, Source};
 use crate::query::{self, PageRequest};
+use crate::state::AppState;
 
 /// The root of the schema (`Query` in GraphQL).
 pub struct QueryRoot;
@@ -29,7 +31,7 @@ async fn paged(
     first: Option<i32>,
     after: Option<&str>,
 ) -> Result<(String, PageRequest)> {
-    let (model, page) = limits::db(
+    let (model, page) = gate::db(
         ctx,
         query::resolve_page(
             &state(ctx)?.db,
@@ -41,17 +43,17 @@ async fn paged(
     )
     .await
     .map_err(|e| e.extend())?;
-    limits::enter_release(ctx, &model.id, release.is_some() || after.is_some())
+    scope::enter_release(ctx, &model.id, release.is_some() || after.is_some())
         .map_err(|e| e.extend())?;
     Ok((model.id, page))
 }
 
 /// Resolve the release of an item root field.
 async fn item_release(ctx: &Context<'_>, release: Option<&str>) -> Result<String> {
-    let model = limits::db(ctx, query::resolve_release(&state(ctx)?.db, release))
+    let model = gate::db(ctx, query::resolve_release(&state(ctx)?.db, release))
         .await
         .map_err(|e| e.extend())?;
-    limits::enter_release(ctx, &model.id, release.is_some()).map_err(|e| e.extend())?;
+    scope::enter_release(ctx, &model.id, release.is_some()).map_err(|e| e.extend())?;
     Ok(model.id)
 }
 
@@ -81,7 +83,7 @@ impl QueryRoot {
         let filter = filter.unwrap_or_default().to_query();
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
         let rows = extend(
-            limits::db(
+            gate::db(
                 ctx,
                 query::list_programs(&state(ctx)?.db, &release, &filter, page),
             )
@@ -100,7 +102,7 @@ impl QueryRoot {
     ) -> Result<Option<Program>> {
         extend(query::check_text("slug", &slug))?;
         let release = item_release(ctx, release.as_deref()).await?;
-        extend(limits::db(ctx, query::get_program(&state(ctx)?.db, &release, &slug)).await)
+        extend(gate::db(ctx, query::get_program(&state(ctx)?.db, &release, &slug)).await)
     }
 
     /// Published figures (one row per program, metric, period, dimension and category),
@@ -121,7 +123,7 @@ impl QueryRoot {
         let filter = extend(filter.unwrap_or_default().to_query())?;
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
         let rows = extend(
-            limits::db(
+            gate::db(
                 ctx,
                 query::list_statistics(&state(ctx)?.db, &release, &filter, page),
             )
@@ -147,7 +149,7 @@ impl QueryRoot {
         let filter = extend(filter.unwrap_or_default().to_query())?;
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
         let rows = extend(
-            limits::db(
+            gate::db(
                 ctx,
                 query::list_events(&state(ctx)?.db, &release, &filter, page),
             )
@@ -178,7 +180,7 @@ impl QueryRoot {
         let filter = extend(filter.unwrap_or_default().to_query(search))?;
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
         let rows = extend(
-            limits::db(
+            gate::db(
                 ctx,
                 query::list_documents(&state(ctx)?.db, &release, &filter, page),
             )
@@ -204,7 +206,7 @@ impl QueryRoot {
         let filter = filter.unwrap_or_default().to_query();
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
         let rows = extend(
-            limits::db(
+            gate::db(
                 ctx,
                 query::list_sources(&state(ctx)?.db, &release, &filter, page),
             )
@@ -223,7 +225,7 @@ impl QueryRoot {
     ) -> Result<Option<Source>> {
         extend(query::check_text("id", &id))?;
         let release = item_release(ctx, release.as_deref()).await?;
-        extend(limits::db(ctx, query::get_source(&state(ctx)?.db, &release, &id)).await)
+        extend(gate::db(ctx, query::get_source(&state(ctx)?.db, &release, &id)).await)
     }
 
     /// The dictionary of metrics: what each statistic counts.
@@ -241,15 +243,15 @@ impl QueryRoot {
     ) -> Result<MetricConnection> {
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
         let rows =
-            extend(limits::db(ctx, query::list_metrics(&state(ctx)?.db, &release, page)).await)?;
+            extend(gate::db(ctx, query::list_metrics(&state(ctx)?.db, &release, page)).await)?;
         Ok(MetricConnection::new(&release, rows, after.is_some()))
     }
 
     /// Every release, newest first. Pass a release's `id` as `release` to any other
     /// field to read that release instead of the latest.
     async fn releases(&self, ctx: &Context<'_>) -> Result<Vec<Release>> {
-        extend(limits::mark_pinned(ctx, false))?;
-        extend(limits::db(ctx, query::list_releases(&state(ctx)?.db)).await)
+        extend(scope::mark_pinned(ctx, false))?;
+        extend(gate::db(ctx, query::list_releases(&state(ctx)?.db)).await)
     }
 
     /// One release by its id (the latest when `id` is left out), or null if there is no
@@ -260,14 +262,14 @@ impl QueryRoot {
         #[graphql(desc = "The release's id (64 hex digits). Default: the latest release.")]
         id: Option<String>,
     ) -> Result<Option<Release>> {
-        extend(limits::mark_pinned(ctx, id.is_some()))?;
+        extend(scope::mark_pinned(ctx, id.is_some()))?;
         if let Some(id) = &id {
             extend(query::check_text("id", id))?;
             if !query::is_release_id(id) {
                 return Ok(None);
             }
         }
-        match limits::db(ctx, query::resolve_release(&state(ctx)?.db, id.as_deref())).await {
+        match gate::db(ctx, query::resolve_release(&state(ctx)?.db, id.as_deref())).await {
             Ok(model) => Ok(Some(Release::from(model))),
             Err(ApiError::NotFound { .. }) if id.is_some() => Ok(None),
             Err(error) => Err(error.extend()),

@@ -1,4 +1,5 @@
-//! The seven tables of product.md §3. Every data table is keyed by (release_id, id),
+//! The seven tables: `releases` and the six data tables of the catalogue (`src/tables.rs`).
+//! Every data table is keyed by (release_id, id),
 //! references its release, and carries `position` (the canonical order, for keyset paging).
 
 use sea_orm_migration::prelude::*;

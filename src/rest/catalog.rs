@@ -7,55 +7,22 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::ApiQuery;
-use crate::app::AppState;
-use crate::csv::CsvRecord;
 use crate::entity::release;
 use crate::error::{ApiError, Problem};
-use crate::http::{X_DATA_RELEASE, cache_control, etag_for, is_not_modified};
-use crate::model::{Document, Event, Metric, Program, Release, Source, Statistic};
+use crate::http::{Validators, cache_control, etag_for};
+use crate::model::Release;
 use crate::query;
-use crate::seed::tables::TABLES;
-
-/// The tables, their CSV columns, key and description.
-fn tables() -> [(
-    &'static str,
-    &'static [&'static str],
-    &'static str,
-    &'static str,
-); 6] {
-    [
-        (
-            "statistics",
-            Statistic::HEADER,
-            "id",
-            "Published figures, one row per program, metric, period, dimension and category. A suppressed figure has an empty value and suppressed=true.",
-        ),
-        ("events", Event::HEADER, "id", "Program timelines."),
-        (
-            "documents",
-            Document::HEADER,
-            "id",
-            "Ordinances, statements, subpoenas as reported, reports and court decisions.",
-        ),
-        (
-            "programs",
-            Program::HEADER,
-            "slug",
-            "Municipal ID and sanctuary-policy programs.",
-        ),
-        ("sources", Source::HEADER, "id", "Every publication cited."),
-        ("metrics", Metric::HEADER, "id", "What each metric counts."),
-    ]
-}
+use crate::state::AppState;
+use crate::tables::{PUBLISHED, Table};
 
 /// The Table Schema of a download: the import schema's constraints and foreign keys for
 /// the columns it shares with the imported table, plus the columns downloads add.
-fn download_schema(table: &str, columns: &[&str], key: &str) -> Value {
-    let imported = TABLES.iter().find(|t| t.name == table);
-    let fields: Vec<Value> = columns
+fn download_schema(table: &Table) -> Value {
+    let fields: Vec<Value> = table
+        .csv_header
         .iter()
         .map(|&column| {
-            let field = imported.and_then(|t| t.fields.iter().find(|f| f.name == column));
+            let field = table.fields.iter().find(|f| f.name == column);
             match (column, field) {
                 ("suppressed", _) => json!({
                     "name": column, "type": "boolean",
@@ -81,8 +48,8 @@ fn download_schema(table: &str, columns: &[&str], key: &str) -> Value {
             }
         })
         .collect();
-    let mut schema = json!({"fields": fields, "primaryKey": [key], "missingValues": [""]});
-    let foreign_keys = imported.map(|t| t.foreign_keys()).unwrap_or_default();
+    let mut schema = json!({"fields": fields, "primaryKey": [table.key], "missingValues": [""]});
+    let foreign_keys = table.foreign_keys();
     if !foreign_keys.is_empty() {
         schema["foreignKeys"] = foreign_keys.into();
     }
@@ -116,26 +83,24 @@ fn base_url(headers: &HeaderMap) -> String {
 
 fn send_json(request: &ApiQuery, value: &Value, release: &str) -> Response {
     let body = serde_json::to_vec_pretty(value).unwrap_or_default();
-    let etag = etag_for("application/json", &body);
-    let mut headers = HeaderMap::new();
-    headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex"));
-    headers.insert(
-        header::CACHE_CONTROL,
-        cache_control(request.text("release").is_some()),
-    );
-    headers.insert(
-        header::VARY,
-        HeaderValue::from_static("Accept-Encoding, Host"),
-    );
-    headers.insert(X_DATA_RELEASE, HeaderValue::from_str(release).expect("hex"));
-    if is_not_modified(&request.headers, &etag) {
-        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    Validators {
+        etag: &etag_for("application/json", &body),
+        cache_control: cache_control(request.text("release").is_some()),
+        vary: Some("Accept-Encoding, Host"),
+        release: Some(release),
+        link: None,
     }
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    (StatusCode::OK, headers, body).into_response()
+    .answer(&request.headers, || {
+        (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response()
+    })
 }
 
 async fn release_of(state: &AppState, request: &ApiQuery) -> Result<release::Model, ApiError> {
@@ -165,9 +130,10 @@ pub async fn datapackage(
 ) -> Result<Response, ApiError> {
     let release = Release::from(release_of(&state, &request).await?);
     let base = base_url(&request.headers);
-    let resources: Vec<Value> = tables()
+    let resources: Vec<Value> = PUBLISHED
         .iter()
-        .map(|(name, columns, key, description)| {
+        .map(|table| {
+            let (name, description) = (table.name, table.description);
             json!({
                 "name": name,
                 "path": format!("{base}/downloads/{name}.csv?release={}", release.id),
@@ -176,7 +142,7 @@ pub async fn datapackage(
                 "mediatype": "text/csv",
                 "encoding": "utf-8",
                 "description": description,
-                "schema": download_schema(name, columns, key),
+                "schema": download_schema(table),
             })
         })
         .collect();
@@ -219,9 +185,10 @@ pub async fn data_json(
     let release = Release::from(release_of(&state, &request).await?);
     let base = base_url(&request.headers);
     let modified = release.imported_at.format("%Y-%m-%d").to_string();
-    let datasets: Vec<Value> = tables()
+    let datasets: Vec<Value> = PUBLISHED
         .iter()
-        .map(|(name, _, _, description)| {
+        .map(|table| {
+            let (name, description) = (table.name, table.description);
             json!({
                 "@type": "dcat:Dataset",
                 "identifier": format!("{base}/api/v1/{name}?release={}", release.id),

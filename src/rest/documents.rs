@@ -9,10 +9,10 @@ use utoipa::IntoParams;
 use super::{
     ApiQuery, ItemParams, ItemResponse, ListParams, ListResponse, item, list, param_names,
 };
-use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::model::Document;
 use crate::query::{self, DateRange, DocumentFilter, MAX_SEARCH_CHARS};
+use crate::state::AppState;
 use crate::vocabulary::DocumentKind;
 
 /// Filters of the documents collection.

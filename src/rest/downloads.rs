@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
@@ -11,13 +11,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{ApiQuery, Representation, param_names, render_json, respond};
-use crate::app::AppState;
 use crate::csv::{BOM, CSV_CONTENT_TYPE, CsvOut, CsvRecord};
 use crate::entity::release_download;
 use crate::error::{ApiError, Problem};
-use crate::http::{X_DATA_RELEASE, cache_control, etag_for, is_not_modified};
-use crate::model::{Document, Event, Metric, Program, Source, Statistic};
+use crate::http::{Validators, cache_control, etag_for};
 use crate::query::{self, MAX_LIMIT, PageRequest};
+use crate::state::AppState;
+use crate::tables::{self, Table};
 
 /// The tables that can be downloaded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -41,26 +41,20 @@ impl DownloadTable {
         DownloadTable::Metrics,
     ];
 
-    fn name(self) -> &'static str {
+    /// The catalogue entry of this table: its name and CSV columns.
+    fn table(self) -> &'static Table {
         match self {
-            DownloadTable::Programs => "programs",
-            DownloadTable::Statistics => "statistics",
-            DownloadTable::Events => "events",
-            DownloadTable::Documents => "documents",
-            DownloadTable::Sources => "sources",
-            DownloadTable::Metrics => "metrics",
+            DownloadTable::Programs => &tables::PROGRAMS,
+            DownloadTable::Statistics => &tables::STATISTICS,
+            DownloadTable::Events => &tables::EVENTS,
+            DownloadTable::Documents => &tables::DOCUMENTS,
+            DownloadTable::Sources => &tables::SOURCES,
+            DownloadTable::Metrics => &tables::METRICS,
         }
     }
 
-    fn header(self) -> &'static [&'static str] {
-        match self {
-            DownloadTable::Programs => Program::HEADER,
-            DownloadTable::Statistics => Statistic::HEADER,
-            DownloadTable::Events => Event::HEADER,
-            DownloadTable::Documents => Document::HEADER,
-            DownloadTable::Sources => Source::HEADER,
-            DownloadTable::Metrics => Metric::HEADER,
-        }
+    fn name(self) -> &'static str {
+        self.table().name
     }
 
     /// One chunk of rows after `after`, as CSV lines; and where the next chunk starts.
@@ -111,7 +105,7 @@ impl DownloadTable {
 
     fn header_bytes(self, bom: bool) -> Vec<u8> {
         let mut out = CsvOut::new();
-        out.header(self.header());
+        out.header(self.table().csv_header);
         let header = out.take();
         if bom { [BOM, &header].concat() } else { header }
     }
@@ -311,9 +305,15 @@ pub async fn download_table(
         CSV_CONTENT_TYPE,
         format!("{}/{}/{bom}", release.id, table.name()).as_bytes(),
     );
-    let mut response = if is_not_modified(&request.headers, &etag) {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
+    let pinned = request.text("release").is_some();
+    let response = Validators {
+        etag: &etag,
+        cache_control: cache_control(pinned),
+        vary: Some("Accept-Encoding"),
+        release: Some(&release.id),
+        link: None,
+    }
+    .answer(&request.headers, || {
         let first = Bytes::from(table.header_bytes(bom));
         let release_id = release.id.clone();
         let db = state.db.clone();
@@ -356,17 +356,28 @@ pub async fn download_table(
             .expect("ascii"),
         );
         response
-    };
-    let headers = response.headers_mut();
-    headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex"));
-    headers.insert(
-        header::CACHE_CONTROL,
-        cache_control(request.text("release").is_some()),
-    );
-    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    headers.insert(
-        X_DATA_RELEASE,
-        HeaderValue::from_str(&release.id).expect("hex"),
-    );
+    });
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_catalogued_table_is_downloadable_once() {
+        let mut downloads = DownloadTable::ALL.map(DownloadTable::name);
+        let mut catalogued = tables::TABLES.map(|t| t.name);
+        downloads.sort_unstable();
+        catalogued.sort_unstable();
+        assert_eq!(downloads, catalogued);
+        for table in DownloadTable::ALL {
+            let serialized = serde_json::to_value(table).unwrap();
+            assert_eq!(
+                serialized,
+                table.name(),
+                "the OpenAPI name is the table name"
+            );
+        }
+    }
 }

@@ -7,10 +7,10 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::{ApiQuery, ListParams, ListResponse, list, param_names};
-use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::model::Event;
 use crate::query::{self, DateRange, EventFilter};
+use crate::state::AppState;
 use crate::vocabulary::EventKind;
 
 /// Filters of the events collection.

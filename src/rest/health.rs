@@ -7,9 +7,9 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::error::{ApiError, PROBLEM_JSON, Problem};
 use crate::query;
+use crate::state::AppState;
 
 /// The state of the service.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -4,10 +4,10 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::{ApiQuery, ListParams, ListResponse, list, param_names};
-use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::model::Metric;
 use crate::query;
+use crate::state::AppState;
 
 /// List metrics
 ///

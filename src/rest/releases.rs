@@ -4,14 +4,14 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 
 use super::{
-    ApiQuery, ItemParams, ItemResponse, Links, ListMeta, ListResponse, Representation, param_names,
+    ApiQuery, ItemResponse, Links, ListMeta, ListResponse, Representation, param_names,
     render_json, respond,
 };
-use crate::app::AppState;
 use crate::csv::CSV_CONTENT_TYPE;
 use crate::error::{ApiError, Problem};
 use crate::model::Release;
 use crate::query::{self, MAX_LIMIT};
+use crate::state::AppState;
 
 /// Parameters of the releases collection.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -104,7 +104,6 @@ pub async fn get_release(
 ) -> Result<Response, ApiError> {
     query::check_text("id", &id)?;
     request.check_names(&[])?;
-    let _ = param_names::<ItemParams>;
     let representation = request.representation(false)?;
     if !query::is_release_id(&id) {
         return Err(ApiError::invalid(

@@ -8,10 +8,10 @@ use utoipa::IntoParams;
 use super::{
     ApiQuery, ItemParams, ItemResponse, ListParams, ListResponse, item, list, param_names,
 };
-use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::model::Source;
 use crate::query::{self, SourceFilter};
+use crate::state::AppState;
 use crate::vocabulary::SourceKind;
 
 /// Filters of the sources collection.

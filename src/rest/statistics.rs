@@ -9,10 +9,10 @@ use utoipa::IntoParams;
 use super::{
     ApiQuery, ItemParams, ItemResponse, ListParams, ListResponse, item, list, param_names,
 };
-use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::model::Statistic;
 use crate::query::{self, DateRange, StatisticFilter};
+use crate::state::AppState;
 use crate::vocabulary::{Basis, StatisticStatus};
 
 /// Filters of the statistics collection.

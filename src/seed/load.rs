@@ -17,6 +17,7 @@ use crate::entity::{
     document, event, metric, program, release, release_download, source, statistic,
 };
 use crate::model::{Document, Event, Metric, Program, Source, Statistic};
+use crate::tables;
 
 /// Rows per INSERT statement: well under SQLite's and PostgreSQL's parameter limits.
 const CHUNK: usize = 200;
@@ -232,7 +233,7 @@ fn download_sizes(bundle: &Bundle) -> Result<Vec<release_download::Model>, sea_o
     }
     let tables = [
         (
-            "programs",
+            &tables::PROGRAMS,
             measure(
                 bundle
                     .programs
@@ -241,14 +242,14 @@ fn download_sizes(bundle: &Bundle) -> Result<Vec<release_download::Model>, sea_o
             )?,
         ),
         (
-            "statistics",
+            &tables::STATISTICS,
             measure(bundle.statistics.models(&bundle.id).map(|m| {
                 let source = source(&m.source_id)?;
                 Statistic::from_entity(m, source)
             }))?,
         ),
         (
-            "events",
+            &tables::EVENTS,
             measure(
                 bundle
                     .events
@@ -257,7 +258,7 @@ fn download_sizes(bundle: &Bundle) -> Result<Vec<release_download::Model>, sea_o
             )?,
         ),
         (
-            "documents",
+            &tables::DOCUMENTS,
             measure(
                 bundle
                     .documents
@@ -266,7 +267,7 @@ fn download_sizes(bundle: &Bundle) -> Result<Vec<release_download::Model>, sea_o
             )?,
         ),
         (
-            "sources",
+            &tables::SOURCES,
             measure(
                 bundle
                     .sources
@@ -275,7 +276,7 @@ fn download_sizes(bundle: &Bundle) -> Result<Vec<release_download::Model>, sea_o
             )?,
         ),
         (
-            "metrics",
+            &tables::METRICS,
             measure(bundle.metrics.iter().map(|m| Ok(Metric::from(m.clone()))))?,
         ),
     ];
@@ -283,7 +284,7 @@ fn download_sizes(bundle: &Bundle) -> Result<Vec<release_download::Model>, sea_o
         .into_iter()
         .map(|(table, (rows, bytes))| release_download::Model {
             release_id: bundle.id.clone(),
-            table_name: table.to_owned(),
+            table_name: table.name.to_owned(),
             row_count: rows as i64,
             byte_count: bytes as i64,
         })

@@ -51,8 +51,7 @@ fn set_value(dir: &Path, id: &str, value: i64) {
 async fn app_over(dir: &Path) -> (axum::Router, TestDb) {
     let test_db = fresh_db().await;
     import(&test_db.db, dir).await;
-    let app =
-        sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone(), policy()));
+    let app = sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone()));
     (app, test_db)
 }
 

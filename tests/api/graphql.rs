@@ -107,7 +107,7 @@ fn counting(db: &DatabaseConnection) -> (Router, Arc<AtomicUsize>) {
     db.set_metric_callback(move |_| {
         counter.fetch_add(1, Ordering::SeqCst);
     });
-    (build_app(AppState::new(db, policy())), count)
+    (build_app(AppState::new(db)), count)
 }
 
 /// Run `query` on a counting app; the number of statements it cost.
@@ -412,7 +412,7 @@ async fn an_earlier_release_is_selectable_with_the_release_argument() {
     import(&test_db.db, dir.path()).await;
     let second = latest_release(&test_db.db).await;
     assert_ne!(first, second);
-    let app = build_app(AppState::new(test_db.db.clone(), policy()));
+    let app = build_app(AppState::new(test_db.db.clone()));
     let query = |release: Option<&str>| {
         let arg = release
             .map(|r| format!(r#"release: "{r}""#))
@@ -1076,7 +1076,7 @@ async fn an_abusive_nested_query_is_rejected_as_too_complex_before_any_resolver_
     );
     // Variables count too.
     let with_variables = post(
-        &build_app(AppState::new(test_db.db.clone(), policy())),
+        &build_app(AppState::new(test_db.db.clone())),
         json!({
             "query": "query($n: Int) { programs(first: $n) { nodes { statistics(first: $n) { nodes { id } } } } }",
             "variables": { "n": 1000 }

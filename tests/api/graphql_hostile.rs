@@ -569,7 +569,7 @@ fn counting(db: &sea_orm::DatabaseConnection) -> (Router, std::sync::Arc<AtomicU
         counter.fetch_add(1, Ordering::SeqCst);
     });
     (
-        sanctuary_data::build_app(sanctuary_data::AppState::new(db, policy())),
+        sanctuary_data::build_app(sanctuary_data::AppState::new(db)),
         count,
     )
 }

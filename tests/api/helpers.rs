@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sanctuary_data::disclosure::Policy;
-use sanctuary_data::entity::{document, event, metric, program, release, source, statistic};
-use sanctuary_data::{AppState, build_app, db, seed};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, EntityTrait, PaginatorTrait};
+use sanctuary_data::entity::release;
+use sanctuary_data::{AppState, build_app, db, seed, tables};
+use sea_orm::{
+    ConnectionTrait, Database, DatabaseConnection, EntityTrait, PaginatorTrait, Statement,
+};
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
@@ -149,18 +151,20 @@ pub fn fixture_copy(name: &str) -> tempfile::TempDir {
     dir
 }
 
-/// Row counts of every table, in the order releases, sources, programs, metrics, events,
-/// documents, statistics.
-pub async fn counts(db: &DatabaseConnection) -> [u64; 7] {
-    [
-        release::Entity::find().count(db).await.unwrap(),
-        source::Entity::find().count(db).await.unwrap(),
-        program::Entity::find().count(db).await.unwrap(),
-        metric::Entity::find().count(db).await.unwrap(),
-        event::Entity::find().count(db).await.unwrap(),
-        document::Entity::find().count(db).await.unwrap(),
-        statistic::Entity::find().count(db).await.unwrap(),
-    ]
+/// Row counts of `releases` and of every catalogued table in load order: releases,
+/// sources, programs, metrics, events, documents, statistics.
+pub async fn counts(db: &DatabaseConnection) -> [u64; 1 + tables::TABLES.len()] {
+    let mut counts = [release::Entity::find().count(db).await.unwrap(); 1 + tables::TABLES.len()];
+    for (count, table) in counts[1..].iter_mut().zip(tables::TABLES) {
+        let sql = format!("SELECT COUNT(*) AS n FROM {}", table.name);
+        let row = db
+            .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap()
+            .expect("one row");
+        *count = row.try_get::<i64>("", "n").unwrap() as u64;
+    }
+    counts
 }
 
 /// Import a directory, panicking with the problems if it fails.
@@ -175,7 +179,7 @@ pub async fn import(db: &DatabaseConnection, dir: &Path) -> seed::ImportOutcome 
 pub async fn app_with(fixture_name: &str) -> (axum::Router, TestDb) {
     let test_db = fresh_db().await;
     import(&test_db.db, &fixture(fixture_name)).await;
-    let app = build_app(AppState::new(test_db.db.clone(), policy()));
+    let app = build_app(AppState::new(test_db.db.clone()));
     (app, test_db)
 }
 

@@ -102,8 +102,7 @@ async fn statistics_agree_over_rest_csv_and_graphql_including_suppressed_cells()
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/synthetic-breakdowns"),
     )
     .await;
-    let app =
-        sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone(), policy()));
+    let app = sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone()));
     let filters = [
         ("", json!({})),
         ("dimension=channel", json!({"dimension": "channel"})),

@@ -277,8 +277,7 @@ async fn a_pagination_walk_returns_every_row_once_in_order_with_any_page_size() 
     let test_db = fresh_db().await;
     let dir = synthetic_fixture(2500);
     import(&test_db.db, dir.path()).await;
-    let app =
-        sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone(), policy()));
+    let app = sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone()));
     let everything = ids(&get(&app, "/api/v1/statistics?limit=1000&program=alpha")
         .await
         .json());
@@ -404,8 +403,7 @@ async fn csv_bom_and_formula_guard() {
     )
     .unwrap();
     import(&test_db.db, dir.path()).await;
-    let app =
-        sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone(), policy()));
+    let app = sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone()));
     let plain = get(&app, "/api/v1/events?format=csv").await;
     assert!(!plain.body.starts_with(b"\xEF\xBB\xBF"));
     let with_bom = get(&app, "/api/v1/events?format=csv&bom=true").await;
@@ -509,8 +507,7 @@ async fn downloads_list_and_stream_whole_tables() {
     let test_db = fresh_db().await;
     let dir = synthetic_fixture(1500);
     import(&test_db.db, dir.path()).await;
-    let app =
-        sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone(), policy()));
+    let app = sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone()));
     let list = get(&app, "/downloads").await.json();
     let statistics = list["data"]
         .as_array()
@@ -602,8 +599,7 @@ async fn the_openapi_document_is_served_and_documents_every_route() {
 #[tokio::test]
 async fn readyz_names_the_release_and_healthz_needs_no_database() {
     let test_db = fresh_db().await;
-    let app =
-        sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone(), policy()));
+    let app = sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone()));
     assert_eq!(get(&app, "/healthz").await.json()["status"], "ok");
     let empty = get(&app, "/readyz").await;
     assert_eq!(empty.status, 503);

@@ -57,8 +57,7 @@ async fn html_in_the_data_is_escaped() {
     )
     .unwrap();
     import(&test_db.db, dir.path()).await;
-    let app =
-        sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone(), policy()));
+    let app = sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone()));
     let html = get(&app, "/").await.text();
     assert!(!html.contains("<script>alert"));
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));

@@ -1,8 +1,13 @@
-//! The column allow-list: the only tables and columns an import may contain, with the
-//! type of every column. This list, not the descriptor, is the authority: a
+//! The table catalogue: the one list of the tables a release publishes, with the columns
+//! an import may contain and the type of every column.
+//!
+//! It is also the column allow-list. This list, not the descriptor, is the authority: a
 //! datapackage.json that declares any other column is rejected, which is what keeps
-//! person-level fields out.
+//! person-level fields out. The importer reads and the release digest
+//! (`src/seed/digest.rs`) covers the tables in [`TABLES`] order.
 
+use crate::csv::CsvRecord;
+use crate::model::{Document, Event, Metric, Program, Source, Statistic};
 use crate::vocabulary::{
     Basis, DatePrecision, DocumentKind, EventKind, PeriodInferred, ProgramStatus, Qualifier,
     SourceKind, StatisticStatus,
@@ -48,12 +53,18 @@ pub struct Field {
     pub required: bool,
 }
 
-/// One allowed table: its resource name, its columns and its key column.
+/// One published table: its resource name, its imported columns, its key column, and how
+/// it is published.
 #[derive(Debug)]
 pub struct Table {
     pub name: &'static str,
     pub key: &'static str,
+    /// The columns an import may contain, in the order of the import schema.
     pub fields: &'static [Field],
+    /// What the table holds, for the data catalogs (`/datapackage.json`, `/data.json`).
+    pub description: &'static str,
+    /// The columns of its CSV collection and download, in order.
+    pub csv_header: &'static [&'static str],
 }
 
 impl Table {
@@ -100,6 +111,8 @@ pub const SOURCES: Table = Table {
         opt("retrieved_on", Date),
         req("kind", Enum(SourceKind::VALUES)),
     ],
+    description: "Every publication cited.",
+    csv_header: Source::HEADER,
 };
 
 pub const PROGRAMS: Table = Table {
@@ -116,6 +129,8 @@ pub const PROGRAMS: Table = Table {
         req("description", Text),
         req("source_id", Reference("sources")),
     ],
+    description: "Municipal ID and sanctuary-policy programs.",
+    csv_header: Program::HEADER,
 };
 
 pub const METRICS: Table = Table {
@@ -127,6 +142,8 @@ pub const METRICS: Table = Table {
         req("description", Text),
         req("unit", Identifier),
     ],
+    description: "What each metric counts.",
+    csv_header: Metric::HEADER,
 };
 
 pub const EVENTS: Table = Table {
@@ -142,6 +159,8 @@ pub const EVENTS: Table = Table {
         req("description", Text),
         req("source_id", Reference("sources")),
     ],
+    description: "Program timelines.",
+    csv_header: Event::HEADER,
 };
 
 pub const DOCUMENTS: Table = Table {
@@ -158,6 +177,8 @@ pub const DOCUMENTS: Table = Table {
         req("summary", Text),
         req("source_id", Reference("sources")),
     ],
+    description: "Ordinances, statements, subpoenas as reported, reports and court decisions.",
+    csv_header: Document::HEADER,
 };
 
 pub const STATISTICS: Table = Table {
@@ -181,9 +202,12 @@ pub const STATISTICS: Table = Table {
         req("source_id", Reference("sources")),
         opt("note", Text),
     ],
+    description: "Published figures, one row per program, metric, period, dimension and category. A suppressed figure has an empty value and suppressed=true.",
+    csv_header: Statistic::HEADER,
 };
 
-/// Every table, in load order (referenced tables first).
+/// Every table, in load order (referenced tables first): the order the importer reads
+/// them and the release digest covers them.
 pub const TABLES: [&Table; 6] = [
     &SOURCES,
     &PROGRAMS,
@@ -191,6 +215,17 @@ pub const TABLES: [&Table; 6] = [
     &EVENTS,
     &DOCUMENTS,
     &STATISTICS,
+];
+
+/// The same tables in the order the data catalogs and the home page list them (the
+/// figures first).
+pub const PUBLISHED: [&Table; 6] = [
+    &STATISTICS,
+    &EVENTS,
+    &DOCUMENTS,
+    &PROGRAMS,
+    &SOURCES,
+    &METRICS,
 ];
 
 /// The longest text accepted in any cell, so a runaway file cannot bloat a release.
@@ -281,5 +316,31 @@ impl Table {
             schema["foreignKeys"] = foreign_keys.into();
         }
         schema
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_published_order_lists_every_table_once() {
+        let mut published = PUBLISHED.map(|t| t.name);
+        let mut loaded = TABLES.map(|t| t.name);
+        published.sort_unstable();
+        loaded.sort_unstable();
+        assert_eq!(published, loaded);
+    }
+
+    #[test]
+    fn every_reference_names_a_catalogued_table_loaded_before() {
+        for (i, table) in TABLES.iter().enumerate() {
+            for field in table.fields {
+                if let Reference(target) = field.ty {
+                    let at = TABLES.iter().position(|t| t.name == target);
+                    assert!(at.is_some_and(|at| at < i), "{}.{}", table.name, field.name);
+                }
+            }
+        }
     }
 }

@@ -1,0 +1,209 @@
+//! Response bodies and rendering: the JSON envelopes, JSON/CSV rendering of pages and
+//! items, and [`respond`], which serves them through the representation cache
+//! (`src/http.rs`).
+
+use super::*;
+
+/// A page of a collection.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ListResponse<T> {
+    /// The rows of this page, in the collection's canonical order.
+    pub data: Vec<T>,
+    /// About the page.
+    pub meta: ListMeta,
+    /// Links to follow.
+    pub links: Links,
+}
+
+/// About a page.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ListMeta {
+    /// The release the rows come from.
+    pub release: String,
+    /// Rows matching the filters, across all pages.
+    pub total: u64,
+    /// The page size used.
+    pub limit: u64,
+}
+
+/// Links of a page.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Links {
+    /// The next page (pinned to the same release), or null on the last page.
+    pub next: Option<String>,
+}
+
+/// One item.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ItemResponse<T> {
+    /// The item.
+    pub data: T,
+    /// About the response.
+    pub meta: ItemMeta,
+}
+
+/// About an item response.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ItemMeta {
+    /// The release the item comes from.
+    pub release: String,
+}
+
+/// Serve a representation from the cache, or render it once and keep it.
+pub(crate) async fn respond<F>(
+    state: &AppState,
+    request: &ApiQuery,
+    release: &str,
+    representation: Representation,
+    render: F,
+) -> Result<Response, ApiError>
+where
+    F: AsyncFnOnce() -> Result<Rendered, ApiError>,
+{
+    let key = format!(
+        "{release}|{}|{}|{representation:?}",
+        request.path,
+        request.normalized(&["format", "bom"])
+    );
+    let rendered = state.responses.get_or_render(key, render).await?;
+    Ok(rendered.answer(
+        &request.headers,
+        request.pins_release() || request.path.starts_with("/api/v1/releases/"),
+    ))
+}
+
+pub(super) fn rendered(body: Vec<u8>, content_type: &'static str, release: &str) -> Rendered {
+    Rendered::new(body, content_type, release)
+}
+
+/// An HTML page as a cacheable representation.
+pub(crate) fn rendered_html(body: Vec<u8>, release: &str) -> Rendered {
+    rendered(body, "text/html; charset=utf-8", release)
+}
+
+pub(super) fn render_json<T: Serialize>(value: &T, release: &str) -> Result<Rendered, ApiError> {
+    let body = serde_json::to_vec(value).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(rendered(body, "application/json", release))
+}
+
+/// Render a page as JSON or CSV, with its `next` link.
+pub(super) fn render_page<T: Serialize + CsvRecord>(
+    request: &ApiQuery,
+    table: &str,
+    release: &str,
+    page: Page<T>,
+    limit: u64,
+    representation: Representation,
+) -> Result<Rendered, ApiError> {
+    let next = page.next.as_ref().map(|cursor| {
+        let mut query = request.normalized(&["cursor", "release"]);
+        if !query.is_empty() {
+            query.push('&');
+        }
+        query.push_str(
+            &url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("release", release)
+                .append_pair("cursor", &cursor.encode())
+                .finish(),
+        );
+        format!("{}?{query}", request.path)
+    });
+    let mut out = match representation {
+        Representation::Json => render_json(
+            &ListResponse {
+                data: page.items,
+                meta: ListMeta {
+                    release: release.to_owned(),
+                    total: page.total,
+                    limit,
+                },
+                links: Links { next: next.clone() },
+            },
+            release,
+        )?,
+        Representation::Csv { bom } => {
+            let mut out = rendered(
+                crate::csv::render(&page.items, bom),
+                CSV_CONTENT_TYPE,
+                release,
+            );
+            out.disposition = Some(format!("attachment; filename=\"{table}-{release}.csv\""));
+            out
+        }
+    };
+    out.link = next.map(|n| format!("<{n}>; rel=\"next\""));
+    Ok(out)
+}
+
+/// The shared body of every collection handler.
+pub(super) async fn list<T, F>(
+    state: &AppState,
+    request: &ApiQuery,
+    table: &str,
+    fetch: F,
+) -> Result<Response, ApiError>
+where
+    T: Serialize + CsvRecord,
+    F: AsyncFnOnce(&AppState, &str, PageRequest) -> Result<Page<T>, ApiError>,
+{
+    let representation = request.representation(true)?;
+    let (release, page_request) = query::resolve_page(
+        &state.db,
+        request.text("release").as_deref(),
+        request.text("cursor").as_deref(),
+        request.integer("limit")?,
+        ("limit", "cursor"),
+    )
+    .await?;
+    let release_id = release.id.clone();
+    respond(state, request, &release.id, representation, async || {
+        let page = fetch(state, &release_id, page_request).await?;
+        render_page(
+            request,
+            table,
+            &release_id,
+            page,
+            page_request.limit,
+            representation,
+        )
+    })
+    .await
+}
+
+/// The shared body of every item handler.
+/// `what` is (the resource's name, the path parameter's name) for the 404 message.
+pub(super) async fn item<T, F>(
+    state: &AppState,
+    request: &ApiQuery,
+    what: (&str, &str),
+    id: &str,
+    fetch: F,
+) -> Result<Response, ApiError>
+where
+    T: Serialize,
+    F: AsyncFnOnce(&AppState, &str) -> Result<Option<T>, ApiError>,
+{
+    query::check_text(what.1, id)?;
+    request.check_names(&param_names::<ItemParams>())?;
+    let representation = request.representation(false)?;
+    let release: release::Model =
+        query::resolve_release(&state.db, request.text("release").as_deref()).await?;
+    respond(state, request, &release.id, representation, async || {
+        let found = fetch(state, &release.id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound {
+                parameter: Some(what.1.to_owned()),
+                detail: format!("no {} {:?} in release {}", what.0, echo(id), release.id),
+            })?;
+        render_json(
+            &ItemResponse {
+                data: found,
+                meta: ItemMeta {
+                    release: release.id.clone(),
+                },
+            },
+            &release.id,
+        )
+    })
+    .await
+}
