@@ -285,9 +285,16 @@ pub struct ListParams {
 /// Parameters every single item takes.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct ItemParams {
     /// A release id (64 hex digits, see `/api/v1/releases`); default: the latest release.
     #[param(pattern = "^[0-9a-f]{64}$")]
     pub(super) release: Option<String>,
+}
+
+impl QueryParams for ItemParams {
+    fn read(request: &ApiQuery) -> Result<Self, ApiError> {
+        Ok(ItemParams {
+            release: request.text("release"),
+        })
+    }
 }
