@@ -4,6 +4,9 @@
 //! Rows are ordered by `position` (the canonical order fixed at import, unique within a
 //! release); pages continue after the last position seen, so paging is keyset-based and
 //! a crawl never skips or repeats a row, even while a new release is imported.
+//!
+//! One cohesive thing, hence one long file: the one query layer the parity tests hold to
+//! account (splitting it per table would invite the outputs to drift apart).
 
 use std::collections::HashMap;
 
@@ -109,6 +112,7 @@ pub struct Page<T> {
 /// The release and page a request asks for: `release` wins; otherwise the cursor's
 /// release; otherwise the latest. `names` are the argument names to blame in errors
 /// (`limit`/`cursor` for REST, `first`/`after` for GraphQL).
+#[tracing::instrument(level = "debug", skip(db))]
 pub async fn resolve_page(
     db: &DatabaseConnection,
     release: Option<&str>,
@@ -205,6 +209,7 @@ pub fn page_of_loaded<T: Clone>(release: &str, rows: &[(i32, T)], page: PageRequ
 }
 
 /// The release named by `requested`, or the latest.
+#[tracing::instrument(level = "debug", skip(db))]
 pub async fn resolve_release(
     db: &DatabaseConnection,
     requested: Option<&str>,
@@ -246,6 +251,7 @@ pub async fn latest_release(
 }
 
 /// Every release, newest first (there are few; the list is capped all the same).
+#[tracing::instrument(level = "debug", skip(db))]
 pub async fn list_releases(db: &DatabaseConnection) -> Result<Vec<Release>, ApiError> {
     let rows = release::Entity::find()
         .order_by_desc(release::Column::Seq)
@@ -513,6 +519,7 @@ fn document_condition(release: &str, f: &DocumentFilter) -> Condition {
 }
 
 /// A page of statistics.
+#[tracing::instrument(level = "debug", skip(db, filter), fields(after = page_request.after, limit = page_request.limit))]
 pub async fn list_statistics(
     db: &DatabaseConnection,
     release: &str,
@@ -540,6 +547,7 @@ pub async fn list_statistics(
 
 /// Every statistic of the given programs that matches `filter`, grouped by program, in
 /// canonical order (for GraphQL's batched nested fields).
+#[tracing::instrument(level = "debug", skip(db, programs, filter), fields(programs = programs.len()))]
 pub async fn statistics_of_programs(
     db: &DatabaseConnection,
     release: &str,
@@ -562,6 +570,7 @@ pub async fn statistics_of_programs(
 }
 
 /// One statistic by id.
+#[tracing::instrument(level = "debug", skip(db))]
 pub async fn get_statistic(
     db: &DatabaseConnection,
     release: &str,
@@ -578,6 +587,7 @@ pub async fn get_statistic(
 }
 
 /// A page of events.
+#[tracing::instrument(level = "debug", skip(db, filter), fields(after = page_request.after, limit = page_request.limit))]
 pub async fn list_events(
     db: &DatabaseConnection,
     release: &str,
@@ -598,6 +608,7 @@ pub async fn list_events(
 }
 
 /// Every event of the given programs that matches `filter`, grouped by program.
+#[tracing::instrument(level = "debug", skip(db, programs, filter), fields(programs = programs.len()))]
 pub async fn events_of_programs(
     db: &DatabaseConnection,
     release: &str,
@@ -620,6 +631,7 @@ pub async fn events_of_programs(
 }
 
 /// A page of documents.
+#[tracing::instrument(level = "debug", skip(db, filter), fields(after = page_request.after, limit = page_request.limit))]
 pub async fn list_documents(
     db: &DatabaseConnection,
     release: &str,
@@ -646,6 +658,7 @@ pub async fn list_documents(
 }
 
 /// Every document of the given programs that matches `filter`, grouped by program.
+#[tracing::instrument(level = "debug", skip(db, programs, filter), fields(programs = programs.len()))]
 pub async fn documents_of_programs(
     db: &DatabaseConnection,
     release: &str,
@@ -668,6 +681,7 @@ pub async fn documents_of_programs(
 }
 
 /// One document by id.
+#[tracing::instrument(level = "debug", skip(db))]
 pub async fn get_document(
     db: &DatabaseConnection,
     release: &str,
@@ -684,6 +698,7 @@ pub async fn get_document(
 }
 
 /// A page of programs.
+#[tracing::instrument(level = "debug", skip(db, filter), fields(after = page_request.after, limit = page_request.limit))]
 pub async fn list_programs(
     db: &DatabaseConnection,
     release: &str,
@@ -708,6 +723,7 @@ pub async fn list_programs(
 }
 
 /// One program by slug.
+#[tracing::instrument(level = "debug", skip(db))]
 pub async fn get_program(
     db: &DatabaseConnection,
     release: &str,
@@ -724,6 +740,7 @@ pub async fn get_program(
 }
 
 /// A page of sources.
+#[tracing::instrument(level = "debug", skip(db, filter), fields(after = page_request.after, limit = page_request.limit))]
 pub async fn list_sources(
     db: &DatabaseConnection,
     release: &str,
@@ -746,6 +763,7 @@ pub async fn list_sources(
 }
 
 /// One source by id.
+#[tracing::instrument(level = "debug", skip(db))]
 pub async fn get_source(
     db: &DatabaseConnection,
     release: &str,
@@ -758,6 +776,7 @@ pub async fn get_source(
 }
 
 /// A page of metrics.
+#[tracing::instrument(level = "debug", skip(db), fields(after = page_request.after, limit = page_request.limit))]
 pub async fn list_metrics(
     db: &DatabaseConnection,
     release: &str,
@@ -776,6 +795,7 @@ pub async fn list_metrics(
 }
 
 /// Metrics by id (for GraphQL's batched `Statistic.metric`).
+#[tracing::instrument(level = "debug", skip(db, ids), fields(ids = ids.len()))]
 pub async fn metrics_by_id(
     db: &DatabaseConnection,
     release: &str,

@@ -1,6 +1,6 @@
-//! Bounds on what one GraphQL request may ask for, checked before any resolver runs, the
-//! bounds on the database work it may do while running, and the per-request bookkeeping
-//! the resolvers and the HTTP layer share.
+//! Bounds on what one GraphQL request may ask for, checked before any resolver runs, and
+//! the numbers that bound the database work it may do while running (enforced in
+//! `gate.rs`).
 //!
 //! Checked in this order (each rejection is a GraphQL error with
 //! `extensions.code = "GRAPHQL_VALIDATION_FAILED"`, or `GRAPHQL_PARSE_FAILED` for syntax):

@@ -6,9 +6,11 @@
 //! - [`nested`]: `Program.statistics / events / documents` and `Statistic.metric`, loaded
 //!   through one [`DataLoader`] so a query costs a constant number of database queries.
 //! - [`limits`]: nesting, depth, complexity, database-query, size and directive limits,
-//!   checked before any resolver runs; the caps on database connections and time while
-//!   it runs; and the per-request bookkeeping (release of each root field, caching).
-//! - [`http`]: GraphQL over HTTP (GET and POST), GraphiQL and its vendored assets.
+//!   checked before any resolver runs.
+//! - [`gate`]: the caps on database connections and time while a request runs.
+//! - [`scope`]: the release of each root field, and the cache lifetime it implies.
+//! - [`http`]: GraphQL over HTTP (GET and POST); [`graphiql`]: GraphiQL and its vendored
+//!   assets.
 
 mod connection;
 mod gate;

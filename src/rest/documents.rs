@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::{
-    ApiQuery, ItemParams, ItemResponse, ListParams, ListResponse, item, list, param_names,
+    ApiQuery, ItemParams, ItemResponse, ListParams, ListResponse, QueryParams, item, list,
 };
 use crate::error::{ApiError, Problem};
 use crate::model::Document;
@@ -18,7 +18,6 @@ use crate::vocabulary::DocumentKind;
 /// Filters of the documents collection.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct DocumentListParams {
     /// Only this program (its slug, e.g. `citykey`).
     #[param(example = "citykey", pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
@@ -41,10 +40,18 @@ pub struct DocumentListParams {
 
 impl DocumentListParams {
     /// The filter a request asks for; unknown or malformed parameters are errors.
-    pub fn filter(request: &ApiQuery) -> Result<DocumentFilter, ApiError> {
-        let mut allowed = param_names::<ListParams>();
-        allowed.extend(param_names::<DocumentListParams>());
-        request.check_names(&allowed)?;
+    pub fn filter(self) -> Result<DocumentFilter, ApiError> {
+        Ok(DocumentFilter {
+            program: self.program,
+            kind: self.kind,
+            q: self.q,
+            published: DateRange::new(self.from, self.to)?,
+        })
+    }
+}
+
+impl QueryParams for DocumentListParams {
+    fn read(request: &ApiQuery) -> Result<Self, ApiError> {
         let q = request.text("q");
         if q.as_ref()
             .is_some_and(|q| q.chars().count() > MAX_SEARCH_CHARS)
@@ -54,11 +61,12 @@ impl DocumentListParams {
                 format!("q must be at most {MAX_SEARCH_CHARS} characters"),
             ));
         }
-        Ok(DocumentFilter {
+        Ok(DocumentListParams {
             program: request.text("program"),
             kind: request.vocab("kind", DocumentKind::parse, DocumentKind::VALUES)?,
             q,
-            published: DateRange::new(request.date("from")?, request.date("to")?)?,
+            from: request.date("from")?,
+            to: request.date("to")?,
         })
     }
 }
@@ -85,7 +93,7 @@ pub async fn list_documents(
     State(state): State<AppState>,
     request: ApiQuery,
 ) -> Result<Response, ApiError> {
-    let filter = DocumentListParams::filter(&request)?;
+    let filter = request.list_params::<DocumentListParams>()?.filter()?;
     list(
         &state,
         &request,

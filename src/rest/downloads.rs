@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiQuery, Representation, param_names, render_json, respond};
+use super::{ApiQuery, QueryParams, Representation, render_json, respond};
 use crate::csv::{BOM, CSV_CONTENT_TYPE, CsvOut, CsvRecord};
 use crate::entity::release_download;
 use crate::error::{ApiError, Problem};
@@ -114,13 +114,21 @@ impl DownloadTable {
 /// Parameters of the downloads.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct DownloadParams {
     /// A release id (64 hex digits, see `/api/v1/releases`); default: the latest release.
     #[param(pattern = "^[0-9a-f]{64}$")]
     release: Option<String>,
     /// Prefix a UTF-8 byte order mark so Excel reads accents correctly.
     bom: Option<bool>,
+}
+
+impl QueryParams for DownloadParams {
+    fn read(request: &ApiQuery) -> Result<Self, ApiError> {
+        Ok(DownloadParams {
+            release: request.text("release"),
+            bom: request.boolean("bom")?,
+        })
+    }
 }
 
 /// One downloadable table.
@@ -296,16 +304,16 @@ pub async fn download_table(
                     .join(", ")
             ),
         })?;
-    request.check_names(&param_names::<DownloadParams>())?;
-    let bom = request.boolean("bom")?.unwrap_or(false);
-    let release = query::resolve_release(&state.db, request.text("release").as_deref()).await?;
+    let params = request.params::<DownloadParams>()?;
+    let bom = params.bom.unwrap_or(false);
+    let release = query::resolve_release(&state.db, params.release.as_deref()).await?;
 
     // The file is a pure function of (release, table, bom), so that is what the ETag digests.
     let etag = etag_for(
         CSV_CONTENT_TYPE,
         format!("{}/{}/{bom}", release.id, table.name()).as_bytes(),
     );
-    let pinned = request.text("release").is_some();
+    let pinned = params.release.is_some();
     let response = Validators {
         etag: &etag,
         cache_control: cache_control(pinned),

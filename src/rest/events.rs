@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{ApiQuery, ListParams, ListResponse, list, param_names};
+use super::{ApiQuery, ListParams, ListResponse, QueryParams, list};
 use crate::error::{ApiError, Problem};
 use crate::model::Event;
 use crate::query::{self, DateRange, EventFilter};
@@ -16,7 +16,6 @@ use crate::vocabulary::EventKind;
 /// Filters of the events collection.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct EventListParams {
     /// Only this program (its slug, e.g. `citykey`).
     #[param(example = "citykey", pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
@@ -29,16 +28,24 @@ pub struct EventListParams {
     to: Option<NaiveDate>,
 }
 
-impl EventListParams {
-    /// The filter a request asks for; unknown or malformed parameters are errors.
-    pub fn filter(request: &ApiQuery) -> Result<EventFilter, ApiError> {
-        let mut allowed = param_names::<ListParams>();
-        allowed.extend(param_names::<EventListParams>());
-        request.check_names(&allowed)?;
-        Ok(EventFilter {
+impl QueryParams for EventListParams {
+    fn read(request: &ApiQuery) -> Result<Self, ApiError> {
+        Ok(EventListParams {
             program: request.text("program"),
             kind: request.vocab("kind", EventKind::parse, EventKind::VALUES)?,
-            date: DateRange::new(request.date("from")?, request.date("to")?)?,
+            from: request.date("from")?,
+            to: request.date("to")?,
+        })
+    }
+}
+
+impl EventListParams {
+    /// The filter these parameters ask for (`from` not after `to`).
+    pub fn filter(self) -> Result<EventFilter, ApiError> {
+        Ok(EventFilter {
+            program: self.program,
+            kind: self.kind,
+            date: DateRange::new(self.from, self.to)?,
         })
     }
 }
@@ -66,7 +73,7 @@ pub async fn list_events(
     State(state): State<AppState>,
     request: ApiQuery,
 ) -> Result<Response, ApiError> {
-    let filter = EventListParams::filter(&request)?;
+    let filter = request.list_params::<EventListParams>()?.filter()?;
     list(&state, &request, "events", async |state, release, page| {
         query::list_events(&state.db, release, &filter, page).await
     })

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::{
-    ApiQuery, ItemParams, ItemResponse, ListParams, ListResponse, item, list, param_names,
+    ApiQuery, ItemParams, ItemResponse, ListParams, ListResponse, QueryParams, item, list,
 };
 use crate::error::{ApiError, Problem};
 use crate::model::Program;
@@ -17,10 +17,17 @@ use crate::vocabulary::ProgramStatus;
 /// Filters of the programs collection.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct ProgramListParams {
     /// Only programs with this status.
     status: Option<ProgramStatus>,
+}
+
+impl QueryParams for ProgramListParams {
+    fn read(request: &ApiQuery) -> Result<Self, ApiError> {
+        Ok(ProgramListParams {
+            status: request.vocab("status", ProgramStatus::parse, ProgramStatus::VALUES)?,
+        })
+    }
 }
 
 /// List programs
@@ -45,11 +52,9 @@ pub async fn list_programs(
     State(state): State<AppState>,
     request: ApiQuery,
 ) -> Result<Response, ApiError> {
-    let mut allowed = param_names::<ListParams>();
-    allowed.extend(param_names::<ProgramListParams>());
-    request.check_names(&allowed)?;
+    let params = request.list_params::<ProgramListParams>()?;
     let filter = ProgramFilter {
-        status: request.vocab("status", ProgramStatus::parse, ProgramStatus::VALUES)?,
+        status: params.status,
     };
     list(
         &state,

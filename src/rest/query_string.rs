@@ -35,7 +35,31 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiQuery {
     }
 }
 
+/// A parameter struct documented in OpenAPI (`IntoParams`) and read from the query string
+/// by the same struct, so the documentation, the allowed names and the parsing cannot
+/// disagree.
+pub trait QueryParams: IntoParams + Sized {
+    /// Read the parameters (their names are already checked); a malformed value is a 400
+    /// naming it.
+    fn read(request: &ApiQuery) -> Result<Self, ApiError>;
+}
+
 impl ApiQuery {
+    /// The typed filter parameters `P` of a collection. Any name other than `P`'s and the
+    /// paging parameters of [`ListParams`] is a 400 naming it.
+    pub fn list_params<P: QueryParams>(&self) -> Result<P, ApiError> {
+        let mut allowed = param_names::<ListParams>();
+        allowed.extend(param_names::<P>());
+        self.check_names(&allowed)?;
+        P::read(self)
+    }
+
+    /// The typed parameters `P` of a resource; any other name is a 400 naming it.
+    pub fn params<P: QueryParams>(&self) -> Result<P, ApiError> {
+        self.check_names(&param_names::<P>())?;
+        P::read(self)
+    }
+
     /// Reject unknown, repeated and empty parameters. `allowed` comes from the handler's
     /// documented parameter structs, so the docs and the check cannot disagree.
     pub fn check_names(&self, allowed: &[String]) -> Result<(), ApiError> {
@@ -262,9 +286,16 @@ pub struct ListParams {
 /// Parameters every single item takes.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct ItemParams {
     /// A release id (64 hex digits, see `/api/v1/releases`); default: the latest release.
     #[param(pattern = "^[0-9a-f]{64}$")]
     pub(super) release: Option<String>,
+}
+
+impl QueryParams for ItemParams {
+    fn read(request: &ApiQuery) -> Result<Self, ApiError> {
+        Ok(ItemParams {
+            release: request.text("release"),
+        })
+    }
 }

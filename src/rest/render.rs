@@ -184,10 +184,10 @@ where
     F: AsyncFnOnce(&AppState, &str) -> Result<Option<T>, ApiError>,
 {
     query::check_text(what.1, id)?;
-    request.check_names(&param_names::<ItemParams>())?;
+    let params = request.params::<ItemParams>()?;
     let representation = request.representation(false)?;
     let release: release::Model =
-        query::resolve_release(&state.db, request.text("release").as_deref()).await?;
+        query::resolve_release(&state.db, params.release.as_deref()).await?;
     respond(state, request, &release.id, representation, async || {
         let found = fetch(state, &release.id)
             .await?

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::{
-    ApiQuery, ItemParams, ItemResponse, ListParams, ListResponse, item, list, param_names,
+    ApiQuery, ItemParams, ItemResponse, ListParams, ListResponse, QueryParams, item, list,
 };
 use crate::error::{ApiError, Problem};
 use crate::model::Source;
@@ -17,10 +17,17 @@ use crate::vocabulary::SourceKind;
 /// Filters of the sources collection.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct SourceListParams {
     /// Only sources of this kind.
     kind: Option<SourceKind>,
+}
+
+impl QueryParams for SourceListParams {
+    fn read(request: &ApiQuery) -> Result<Self, ApiError> {
+        Ok(SourceListParams {
+            kind: request.vocab("kind", SourceKind::parse, SourceKind::VALUES)?,
+        })
+    }
 }
 
 /// List sources
@@ -45,12 +52,8 @@ pub async fn list_sources(
     State(state): State<AppState>,
     request: ApiQuery,
 ) -> Result<Response, ApiError> {
-    let mut allowed = param_names::<ListParams>();
-    allowed.extend(param_names::<SourceListParams>());
-    request.check_names(&allowed)?;
-    let filter = SourceFilter {
-        kind: request.vocab("kind", SourceKind::parse, SourceKind::VALUES)?,
-    };
+    let params = request.list_params::<SourceListParams>()?;
+    let filter = SourceFilter { kind: params.kind };
     list(&state, &request, "sources", async |state, release, page| {
         query::list_sources(&state.db, release, &filter, page).await
     })

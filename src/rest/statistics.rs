@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::{
-    ApiQuery, ItemParams, ItemResponse, ListParams, ListResponse, item, list, param_names,
+    ApiQuery, ItemParams, ItemResponse, ListParams, ListResponse, QueryParams, item, list,
 };
 use crate::error::{ApiError, Problem};
 use crate::model::Statistic;
@@ -18,7 +18,6 @@ use crate::vocabulary::{Basis, StatisticStatus};
 /// Filters of the statistics collection.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct StatisticListParams {
     /// Only this program (its slug, e.g. `citykey`).
     #[param(example = "citykey", pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
@@ -48,18 +47,30 @@ pub struct StatisticListParams {
 
 impl StatisticListParams {
     /// The filter a request asks for; unknown or malformed parameters are errors.
-    pub fn filter(request: &ApiQuery) -> Result<StatisticFilter, ApiError> {
-        let mut allowed = param_names::<ListParams>();
-        allowed.extend(param_names::<StatisticListParams>());
-        request.check_names(&allowed)?;
+    pub fn filter(self) -> Result<StatisticFilter, ApiError> {
         Ok(StatisticFilter {
+            program: self.program,
+            metric: self.metric,
+            dimension: self.dimension,
+            category: self.category,
+            status: self.status,
+            basis: self.basis,
+            period: DateRange::new(self.from, self.to)?,
+        })
+    }
+}
+
+impl QueryParams for StatisticListParams {
+    fn read(request: &ApiQuery) -> Result<Self, ApiError> {
+        Ok(StatisticListParams {
             program: request.text("program"),
             metric: request.text("metric"),
             dimension: request.text("dimension"),
             category: request.text("category"),
             status: request.vocab("status", StatisticStatus::parse, StatisticStatus::VALUES)?,
             basis: request.vocab("basis", Basis::parse, Basis::VALUES)?,
-            period: DateRange::new(request.date("from")?, request.date("to")?)?,
+            from: request.date("from")?,
+            to: request.date("to")?,
         })
     }
 }
@@ -88,7 +99,7 @@ pub async fn list_statistics(
     State(state): State<AppState>,
     request: ApiQuery,
 ) -> Result<Response, ApiError> {
-    let filter = StatisticListParams::filter(&request)?;
+    let filter = request.list_params::<StatisticListParams>()?.filter()?;
     list(
         &state,
         &request,

@@ -64,6 +64,7 @@ impl Bundle {
 
 /// Turn checked rows into entity models in canonical order, applying disclosure control
 /// to statistics. Raw values of suppressed cells are dropped here and go no further.
+#[tracing::instrument(skip(policy, tables, problems))]
 pub(super) fn build_bundle(
     title: String,
     policy: Policy,

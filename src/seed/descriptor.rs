@@ -31,6 +31,7 @@ pub(super) fn locate(text: &str, needle: &str) -> (usize, usize) {
 }
 
 /// Read the resources of the descriptor and check them against the allow-list.
+#[tracing::instrument(skip_all)]
 pub(super) fn read_descriptor(
     bytes: &[u8],
     problems: &mut Problems,

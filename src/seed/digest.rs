@@ -16,6 +16,7 @@ const RELEASE_ID: &str = "release_id";
 
 /// The release id of `bundle`: title, k and every protected row of every catalogued table
 /// in load order.
+#[tracing::instrument(skip_all)]
 pub(super) fn release_id(bundle: &Bundle) -> String {
     let mut digest = ReleaseDigest::new(&bundle.title, bundle.min_cell);
     digest.rows("sources", &bundle.sources);

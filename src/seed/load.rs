@@ -67,6 +67,7 @@ pub enum ImportFailure {
 /// Imports into one database run one at a time, across processes (see
 /// [`MaintenanceLock`]): a second import waits for the first, then finds its content
 /// already there (or becomes the next release).
+#[tracing::instrument(skip(db, policy), fields(dir = %dir.display()))]
 pub async fn import_dir(
     db: &DatabaseConnection,
     dir: &Path,
@@ -119,6 +120,7 @@ pub async fn first_start(
 
 /// Write a checked bundle in one transaction, under the [`MaintenanceLock`]. Identical
 /// content (same release id) is a no-op.
+#[tracing::instrument(skip_all, fields(release = %bundle.id))]
 pub async fn load_bundle(
     db: &DatabaseConnection,
     bundle: Bundle,
@@ -210,6 +212,7 @@ where
 /// The row count and CSV size of each download of the bundle, measured on the rows as
 /// the API will serve them (the same public types and CSV writer as `/downloads`), so
 /// listing downloads never has to render a table.
+#[tracing::instrument(skip_all)]
 fn download_sizes(bundle: &Bundle) -> Result<Vec<release_download::Model>, sea_orm::DbErr> {
     let sources: HashMap<&str, Source> = bundle
         .sources

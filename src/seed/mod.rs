@@ -43,6 +43,7 @@ pub use read::*;
 use statistics::*;
 
 /// Validate `dir` and apply disclosure control, without touching any database.
+#[tracing::instrument(skip(policy), fields(dir = %dir.display()))]
 pub fn check_dir(dir: &Path, policy: Policy) -> Result<Bundle, Problems> {
     let mut problems = Problems::default();
 

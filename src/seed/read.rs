@@ -184,6 +184,7 @@ impl ReadTable {
 }
 
 /// Read and type-check one CSV file, record by record.
+#[tracing::instrument(skip(table, reader, problems), fields(table = table.name))]
 pub(super) fn read_table<R: std::io::BufRead>(
     table: &'static Table,
     file: &str,
@@ -447,6 +448,7 @@ pub(super) fn check_value<'a>(field: &Field, text: &'a str) -> Result<Value<'a>,
 }
 
 /// Keys are unique (a duplicate names both lines) and references resolve.
+#[tracing::instrument(skip_all)]
 pub(super) fn check_keys_and_references(tables: &[ReadTable], problems: &mut Problems) {
     let mut keys: HashMap<&str, HashMap<&str, usize>> = HashMap::new();
     for read in tables {

@@ -9,6 +9,7 @@ use super::*;
 /// Families are found by sorting row numbers, not by building maps of rows: the
 /// statistics table may hold millions of rows, and only one family's values are
 /// materialised at a time.
+#[tracing::instrument(skip_all, fields(rows = read.len()))]
 pub(super) fn protect_statistics(
     policy: Policy,
     read: ReadTable,
