@@ -47,6 +47,22 @@ impl Drop for TestDb {
     }
 }
 
+/// Create an empty PostgreSQL database for one test; its name and URL.
+async fn create_postgres_database(admin_url: &str, n: usize) -> (String, String) {
+    let name = format!("sanctuary_test_{}_{}", std::process::id(), n);
+    let admin = Database::connect(admin_url)
+        .await
+        .expect("connect to TEST_DATABASE_URL");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .expect("create test database");
+    admin.close().await.ok();
+    let mut url = url::Url::parse(admin_url).expect("TEST_DATABASE_URL is a URL");
+    url.set_path(&name);
+    (name, url.to_string())
+}
+
 /// A database with no tables yet (a fresh PostgreSQL database, or the URL of an SQLite
 /// file not created yet), for start-up tests; `db` is a plain connection to it, without
 /// migrations (on SQLite, to an unrelated in-memory database).
@@ -54,18 +70,7 @@ pub async fn empty_db() -> TestDb {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
-            let name = format!("sanctuary_test_{}_{}", std::process::id(), n);
-            let admin = Database::connect(&admin_url)
-                .await
-                .expect("connect to TEST_DATABASE_URL");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                .await
-                .expect("create test database");
-            admin.close().await.ok();
-            let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
-            url.set_path(&name);
-            let url = url.to_string();
+            let (name, url) = create_postgres_database(&admin_url, n).await;
             let db = Database::connect(&url).await.expect("connect");
             TestDb {
                 db,
@@ -93,18 +98,7 @@ pub async fn fresh_db() -> TestDb {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
-            let name = format!("sanctuary_test_{}_{}", std::process::id(), n);
-            let admin = Database::connect(&admin_url)
-                .await
-                .expect("connect to TEST_DATABASE_URL");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                .await
-                .expect("create test database");
-            admin.close().await.ok();
-            let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
-            url.set_path(&name);
-            let url = url.to_string();
+            let (name, url) = create_postgres_database(&admin_url, n).await;
             let db = db::connect(&url)
                 .await
                 .expect("connect to the test database");
