@@ -64,7 +64,7 @@ pub fn build_app(state: AppState) -> Router {
             REQUEST_TIMEOUT,
         ))
         .layer(CatchPanicLayer::custom(|_| {
-            axum::response::IntoResponse::into_response(ApiError::Internal(anyhow::anyhow!(
+            axum::response::IntoResponse::into_response(ApiError::internal(anyhow::anyhow!(
                 "a handler panicked"
             )))
         }))
@@ -196,7 +196,9 @@ pub async fn serve(
     tracing::info!(database = %crate::db::describe(database_url), "connected; migrations applied");
     crate::seed::first_start(&db, &args.seed_dir, policy).await?;
     // Releases imported by an older version have no stored download sizes yet.
-    rest::measure_missing_sizes(&db).await?;
+    rest::measure_missing_sizes(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("measuring download sizes: {e:?}"))?;
     let app = build_app(AppState::new(db));
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await

@@ -29,34 +29,33 @@ fn shorten(text: &str, chars: usize) -> String {
 }
 
 /// Everything a request can go wrong with. Internal causes are logged, never returned.
-#[derive(Debug, thiserror::Error)]
+///
+/// Deliberately not `Display` (its words are [`ApiError::detail`]): async-graphql turns any
+/// `Display` type into a bare GraphQL error, so a `Display` impl would let `?` in a resolver
+/// drop the `type`, `status` and `parameter` extensions. Without it, the only conversion is
+/// the one below (`From<ApiError> for async_graphql::Error`), and resolvers that return
+/// `Result<T, ApiError>` cannot lose them.
+#[derive(Debug, Clone)]
 pub enum ApiError {
     /// A query parameter, path segment or argument is unknown or malformed.
-    #[error("{detail}")]
     InvalidParameter { parameter: String, detail: String },
     /// No such item (or release).
-    #[error("{detail}")]
     NotFound {
         parameter: Option<String>,
         detail: String,
     },
     /// The `Accept` header asks for a representation we do not have.
-    #[error("{detail}")]
     NotAcceptable { detail: String },
     /// The database did not answer in time.
-    #[error("the database is unavailable; try again shortly")]
     Unavailable,
     /// Every connection slot is taken (answered before the request is read).
-    #[error("the server is handling as many connections as it allows; try again shortly")]
     Overloaded,
     /// An error produced by the HTTP machinery rather than a handler: a method the path
     /// does not allow, a body too large, a request that took too long, a URL axum could
     /// not decode. Rendered like every other error (see `app::problem_errors`).
-    #[error("{detail}")]
     Http { status: StatusCode, detail: String },
     /// A bug or an unexpected database error; details are in the server log.
-    #[error("internal error")]
-    Internal(#[source] anyhow::Error),
+    Internal(std::sync::Arc<anyhow::Error>),
 }
 
 impl ApiError {
@@ -67,10 +66,30 @@ impl ApiError {
         }
     }
 
+    /// A bug or an unexpected failure; `cause` goes to the server log only.
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        ApiError::Internal(std::sync::Arc::new(cause.into()))
+    }
+
     pub fn not_found(detail: impl Into<String>) -> Self {
         ApiError::NotFound {
             parameter: None,
             detail: detail.into(),
+        }
+    }
+
+    /// What went wrong, in words, and how to fix it (the problem's `detail`).
+    pub fn detail(&self) -> String {
+        match self {
+            ApiError::InvalidParameter { detail, .. }
+            | ApiError::NotFound { detail, .. }
+            | ApiError::NotAcceptable { detail }
+            | ApiError::Http { detail, .. } => detail.clone(),
+            ApiError::Unavailable => "the database is unavailable; try again shortly".into(),
+            ApiError::Overloaded => {
+                "the server is handling as many connections as it allows; try again shortly".into()
+            }
+            ApiError::Internal(_) => "internal error".into(),
         }
     }
 
@@ -130,7 +149,7 @@ impl ApiError {
             problem_type: self.problem_type().into(),
             title: status.canonical_reason().unwrap_or("Error").into(),
             status: status.as_u16(),
-            detail: shorten(&self.to_string(), MAX_DETAIL_CHARS),
+            detail: shorten(&self.detail(), MAX_DETAIL_CHARS),
             parameter: self.parameter().map(echo),
         }
     }
@@ -144,7 +163,7 @@ impl From<sea_orm::DbErr> for ApiError {
                 tracing::warn!(error = %other, "a database statement ran out of time");
                 ApiError::Unavailable
             }
-            other => ApiError::Internal(other.into()),
+            other => ApiError::internal(other),
         }
     }
 }
@@ -210,13 +229,31 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// GraphQL errors carry the same `type`, `status` and `parameter` as problem+json.
-impl async_graphql::ErrorExtensions for ApiError {
-    fn extend(&self) -> async_graphql::Error {
+/// GraphQL errors carry the same `type`, `status` and `parameter` as problem+json: `?` on
+/// an `ApiError` in a resolver keeps them.
+impl From<ApiError> for async_graphql::Error {
+    fn from(error: ApiError) -> Self {
+        error.to_graphql()
+    }
+}
+
+/// From async-graphql's own errors (a missing context value, say): a bug, never the
+/// client's fault.
+impl From<async_graphql::Error> for ApiError {
+    fn from(error: async_graphql::Error) -> Self {
+        ApiError::internal(anyhow::anyhow!("{}", error.message))
+    }
+}
+
+impl ApiError {
+    /// The GraphQL error: the problem's `detail` as the message, and its `type`, `status`
+    /// and `parameter` as extensions.
+    pub fn to_graphql(&self) -> async_graphql::Error {
         if let ApiError::Internal(cause) = self {
             tracing::error!(error = ?cause, "internal error");
         }
         let problem = self.problem();
+        use async_graphql::ErrorExtensions;
         async_graphql::Error::new(problem.detail.clone()).extend_with(|_, extensions| {
             extensions.set("type", problem.problem_type.clone());
             extensions.set("status", problem.status);

@@ -428,7 +428,7 @@ fn with_sources<M: Row, T>(
         .map(|row| {
             let id = row.source_id().unwrap_or_default().to_owned();
             let source = sources.get(&id).cloned().ok_or_else(|| {
-                ApiError::Internal(anyhow::anyhow!("source {id} missing from its release"))
+                ApiError::internal(anyhow::anyhow!("source {id} missing from its release"))
             })?;
             Ok(convert(row, source)?)
         })

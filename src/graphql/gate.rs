@@ -67,7 +67,7 @@ pub async fn db<T>(
     let scope = super::scope::scope(ctx)?;
     let gate = ctx
         .data::<DbGate>()
-        .map_err(|_| ApiError::Internal(anyhow::anyhow!("the GraphQL DbGate is missing")))?;
+        .map_err(|_| ApiError::internal(anyhow::anyhow!("the GraphQL DbGate is missing")))?;
     // Waiting for the request's own queries is bounded by their deadlines.
     let _permit = scope
         .connections

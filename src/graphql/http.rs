@@ -93,6 +93,9 @@ fn wants_html(headers: &HeaderMap) -> bool {
         .any(|(media, q)| media == "text/html" && *q > 0.0)
 }
 
+/// The problem type of an error async-graphql reports before any resolver runs.
+const BAD_REQUEST_TYPE: &str = "urn:sanctuary-data:problem:bad-request";
+
 /// The most errors one response lists; the rest are counted in a last one.
 pub const MAX_ERRORS: usize = 20;
 /// The longest run of non-blank characters an error message repeats: names, values and
@@ -130,7 +133,13 @@ fn shorten_echoes(message: &str) -> String {
     out
 }
 
-/// Bound the `errors` of a response: at most [`MAX_ERRORS`], each message shortened.
+/// Bound the `errors` of a response: at most [`MAX_ERRORS`], each message shortened, and
+/// give every error the problem `type` and `status` that REST would.
+///
+/// Resolvers fail with `ApiError`, which carries both (see `crate::error`). What remains
+/// without them comes from async-graphql itself before any resolver runs (a document that
+/// does not parse or validate, an argument that is not of its type, a request limit): the
+/// request's fault, a 400 `bad-request`.
 fn bound_errors(value: &mut serde_json::Value) {
     let Some(errors) = value.get_mut("errors").and_then(|e| e.as_array_mut()) else {
         return;
@@ -138,6 +147,17 @@ fn bound_errors(value: &mut serde_json::Value) {
     let more = errors.len().saturating_sub(MAX_ERRORS);
     errors.truncate(MAX_ERRORS);
     for error in errors.iter_mut() {
+        if let Some(error) = error.as_object_mut() {
+            let extensions = error
+                .entry("extensions")
+                .or_insert_with(|| serde_json::json!({}));
+            if let Some(extensions) = extensions.as_object_mut()
+                && !extensions.contains_key("type")
+            {
+                extensions.insert("type".into(), BAD_REQUEST_TYPE.into());
+                extensions.insert("status".into(), 400.into());
+            }
+        }
         if let Some(message) = error.get_mut("message")
             && let Some(text) = message.as_str()
         {
@@ -152,7 +172,7 @@ fn bound_errors(value: &mut serde_json::Value) {
             .unwrap_or(serde_json::Value::String(BAD_REQUEST.into()));
         errors.push(serde_json::json!({
             "message": format!("{more} more errors are not listed"),
-            "extensions": { "code": code }
+            "extensions": { "code": code, "type": BAD_REQUEST_TYPE, "status": 400 }
         }));
     }
 }
@@ -160,7 +180,14 @@ fn bound_errors(value: &mut serde_json::Value) {
 /// A response with GraphQL `errors` for a request that could not even be read.
 fn http_error(status: StatusCode, message: impl Into<String>, media: Media) -> Response {
     let body = serde_json::json!({
-        "errors": [{ "message": shorten_echoes(&message.into()), "extensions": { "code": BAD_REQUEST } }]
+        "errors": [{
+            "message": shorten_echoes(&message.into()),
+            "extensions": {
+                "code": BAD_REQUEST,
+                "type": crate::error::ApiError::Http { status, detail: String::new() }.problem_type(),
+                "status": status.as_u16(),
+            }
+        }]
     });
     let mut response = (status, body.to_string()).into_response();
     let headers = response.headers_mut();

@@ -11,7 +11,7 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::{ComplexObject, Context, ErrorExtensions, Result};
+use async_graphql::{ComplexObject, Context};
 
 use super::connection::{DocumentConnection, EventConnection, StatisticConnection};
 use super::gate::DbGate;
@@ -22,6 +22,10 @@ use crate::error::ApiError;
 use crate::model::{Document, Event, Metric, Program, Statistic};
 use crate::query;
 use crate::state::AppState;
+
+/// Every resolver fails with an [`ApiError`], so its GraphQL error keeps the problem's
+/// `type`, `status` and `parameter` (see `crate::error`).
+type Result<T, E = ApiError> = std::result::Result<T, E>;
 
 /// Rows of one program, in one release, matching one filter.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -58,7 +62,7 @@ type Rows<T> = Arc<Vec<(i32, T)>>;
 async fn load_grouped<F, T, Fut>(
     keys: &[ProgramRows<F>],
     fetch: impl Fn(String, F, Vec<String>) -> Fut,
-) -> Result<HashMap<ProgramRows<F>, Rows<T>>, async_graphql::Error>
+) -> Result<HashMap<ProgramRows<F>, Rows<T>>, ApiError>
 where
     F: Clone + Eq + Hash,
     Fut: Future<Output = Result<HashMap<String, Vec<(i32, T)>>, ApiError>>,
@@ -72,9 +76,7 @@ where
     }
     let mut found = HashMap::with_capacity(keys.len());
     for ((release, filter), programs) in groups {
-        let mut rows = fetch(release.clone(), filter.clone(), programs.clone())
-            .await
-            .map_err(|e| e.extend())?;
+        let mut rows = fetch(release.clone(), filter.clone(), programs.clone()).await?;
         for program in programs {
             let value = Arc::new(rows.remove(&program).unwrap_or_default());
             found.insert(
@@ -92,7 +94,7 @@ where
 
 impl Loader<ProgramRows<query::StatisticFilter>> for QueryLoader {
     type Value = Rows<Statistic>;
-    type Error = async_graphql::Error;
+    type Error = ApiError;
 
     async fn load(
         &self,
@@ -114,7 +116,7 @@ impl Loader<ProgramRows<query::StatisticFilter>> for QueryLoader {
 
 impl Loader<ProgramRows<query::EventFilter>> for QueryLoader {
     type Value = Rows<Event>;
-    type Error = async_graphql::Error;
+    type Error = ApiError;
 
     async fn load(
         &self,
@@ -136,7 +138,7 @@ impl Loader<ProgramRows<query::EventFilter>> for QueryLoader {
 
 impl Loader<ProgramRows<query::DocumentFilter>> for QueryLoader {
     type Value = Rows<Document>;
-    type Error = async_graphql::Error;
+    type Error = ApiError;
 
     async fn load(
         &self,
@@ -158,7 +160,7 @@ impl Loader<ProgramRows<query::DocumentFilter>> for QueryLoader {
 
 impl Loader<MetricKey> for QueryLoader {
     type Value = Metric;
-    type Error = async_graphql::Error;
+    type Error = ApiError;
 
     async fn load(&self, keys: &[MetricKey]) -> Result<HashMap<MetricKey, Metric>, Self::Error> {
         let mut by_release: HashMap<&str, Vec<String>> = HashMap::new();
@@ -173,8 +175,7 @@ impl Loader<MetricKey> for QueryLoader {
             let metrics = self
                 .gate
                 .run(query::metrics_by_id(&self.state.db, release, &ids))
-                .await
-                .map_err(|e| e.extend())?;
+                .await?;
             found.extend(metrics.into_iter().map(|(id, metric)| {
                 (
                     MetricKey {
@@ -190,7 +191,7 @@ impl Loader<MetricKey> for QueryLoader {
 }
 
 fn loader<'a>(ctx: &'a Context<'_>) -> Result<&'a DataLoader<QueryLoader>> {
-    ctx.data::<DataLoader<QueryLoader>>()
+    Ok(ctx.data::<DataLoader<QueryLoader>>()?)
 }
 
 /// The page of a nested field: the same checks and messages as a root field, without
@@ -213,7 +214,7 @@ async fn rows_of<F, T>(
 ) -> Result<Rows<T>>
 where
     F: Clone + Eq + Hash + Send + Sync + 'static,
-    QueryLoader: Loader<ProgramRows<F>, Value = Rows<T>, Error = async_graphql::Error>,
+    QueryLoader: Loader<ProgramRows<F>, Value = Rows<T>, Error = ApiError>,
 {
     let key = ProgramRows {
         release: release.to_owned(),
@@ -238,12 +239,9 @@ impl Program {
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
     ) -> Result<StatisticConnection> {
-        let filter = filter
-            .unwrap_or_default()
-            .to_query()
-            .map_err(|e| e.extend())?;
-        let release = scope::release_of(ctx).map_err(|e| e.extend())?;
-        let page = nested_page(&release, first, after.as_deref()).map_err(|e| e.extend())?;
+        let filter = filter.unwrap_or_default().to_query()?;
+        let release = scope::release_of(ctx)?;
+        let page = nested_page(&release, first, after.as_deref())?;
         let rows = rows_of(ctx, &release, &self.slug, filter).await?;
         Ok(StatisticConnection::new(
             &release,
@@ -264,12 +262,9 @@ impl Program {
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
     ) -> Result<EventConnection> {
-        let filter = filter
-            .unwrap_or_default()
-            .to_query()
-            .map_err(|e| e.extend())?;
-        let release = scope::release_of(ctx).map_err(|e| e.extend())?;
-        let page = nested_page(&release, first, after.as_deref()).map_err(|e| e.extend())?;
+        let filter = filter.unwrap_or_default().to_query()?;
+        let release = scope::release_of(ctx)?;
+        let page = nested_page(&release, first, after.as_deref())?;
         let rows = rows_of(ctx, &release, &self.slug, filter).await?;
         Ok(EventConnection::new(
             &release,
@@ -294,12 +289,9 @@ impl Program {
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
     ) -> Result<DocumentConnection> {
-        let filter = filter
-            .unwrap_or_default()
-            .to_query(search)
-            .map_err(|e| e.extend())?;
-        let release = scope::release_of(ctx).map_err(|e| e.extend())?;
-        let page = nested_page(&release, first, after.as_deref()).map_err(|e| e.extend())?;
+        let filter = filter.unwrap_or_default().to_query(search)?;
+        let release = scope::release_of(ctx)?;
+        let page = nested_page(&release, first, after.as_deref())?;
         let rows = rows_of(ctx, &release, &self.slug, filter).await?;
         Ok(DocumentConnection::new(
             &release,
@@ -314,17 +306,16 @@ impl Program {
 impl Statistic {
     /// What is counted: the metric's name, definition and unit.
     async fn metric(&self, ctx: &Context<'_>) -> Result<Metric> {
-        let release = scope::release_of(ctx).map_err(|e| e.extend())?;
+        let release = scope::release_of(ctx)?;
         let key = MetricKey {
             release,
             id: self.metric.clone(),
         };
         loader(ctx)?.load_one(key).await?.ok_or_else(|| {
-            ApiError::Internal(anyhow::anyhow!(
+            ApiError::internal(anyhow::anyhow!(
                 "metric {} missing from its release",
                 self.metric
             ))
-            .extend()
         })
     }
 }

@@ -1,7 +1,7 @@
 //! The root fields. Each reads one release (the `release` argument, else the release of
 //! the `after` cursor, else the latest) through the query layer, exactly as REST does.
 
-use async_graphql::{Context, ErrorExtensions, Object, Result};
+use async_graphql::{Context, Object};
 
 use super::connection::{
     DocumentConnection, EventConnection, MetricConnection, ProgramConnection, SourceConnection,
@@ -16,11 +16,15 @@ use crate::model::{Program, Release, Source};
 use crate::query::{self, PageRequest};
 use crate::state::AppState;
 
+/// Every resolver fails with an [`ApiError`], so its GraphQL error keeps the problem's
+/// `type`, `status` and `parameter` (see `crate::error`).
+type Result<T, E = ApiError> = std::result::Result<T, E>;
+
 /// The root of the schema (`Query` in GraphQL).
 pub struct QueryRoot;
 
 fn state<'a>(ctx: &'a Context<'_>) -> Result<&'a AppState> {
-    ctx.data::<AppState>()
+    Ok(ctx.data::<AppState>()?)
 }
 
 /// Resolve the release and page of a paged root field, and record the release for the
@@ -41,24 +45,16 @@ async fn paged(
             ("first", "after"),
         ),
     )
-    .await
-    .map_err(|e| e.extend())?;
-    scope::enter_release(ctx, &model.id, release.is_some() || after.is_some())
-        .map_err(|e| e.extend())?;
+    .await?;
+    scope::enter_release(ctx, &model.id, release.is_some() || after.is_some())?;
     Ok((model.id, page))
 }
 
 /// Resolve the release of an item root field.
 async fn item_release(ctx: &Context<'_>, release: Option<&str>) -> Result<String> {
-    let model = gate::db(ctx, query::resolve_release(&state(ctx)?.db, release))
-        .await
-        .map_err(|e| e.extend())?;
-    scope::enter_release(ctx, &model.id, release.is_some()).map_err(|e| e.extend())?;
+    let model = gate::db(ctx, query::resolve_release(&state(ctx)?.db, release)).await?;
+    scope::enter_release(ctx, &model.id, release.is_some())?;
     Ok(model.id)
-}
-
-fn extend<T>(result: Result<T, ApiError>) -> Result<T> {
-    result.map_err(|e| e.extend())
 }
 
 /// Aggregate statistics, timelines and policy documents of municipal ID and
@@ -82,13 +78,11 @@ impl QueryRoot {
     ) -> Result<ProgramConnection> {
         let filter = filter.unwrap_or_default().to_query();
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
-        let rows = extend(
-            gate::db(
-                ctx,
-                query::list_programs(&state(ctx)?.db, &release, &filter, page),
-            )
-            .await,
-        )?;
+        let rows = gate::db(
+            ctx,
+            query::list_programs(&state(ctx)?.db, &release, &filter, page),
+        )
+        .await?;
         Ok(ProgramConnection::new(&release, rows, after.is_some()))
     }
 
@@ -100,9 +94,9 @@ impl QueryRoot {
         #[graphql(desc = "The release to read (its id; see `releases`). Default: the latest.")]
         release: Option<String>,
     ) -> Result<Option<Program>> {
-        extend(query::check_text("slug", &slug))?;
+        query::check_text("slug", &slug)?;
         let release = item_release(ctx, release.as_deref()).await?;
-        extend(gate::db(ctx, query::get_program(&state(ctx)?.db, &release, &slug)).await)
+        gate::db(ctx, query::get_program(&state(ctx)?.db, &release, &slug)).await
     }
 
     /// Published figures (one row per program, metric, period, dimension and category),
@@ -120,15 +114,13 @@ impl QueryRoot {
         )]
         release: Option<String>,
     ) -> Result<StatisticConnection> {
-        let filter = extend(filter.unwrap_or_default().to_query())?;
+        let filter = filter.unwrap_or_default().to_query()?;
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
-        let rows = extend(
-            gate::db(
-                ctx,
-                query::list_statistics(&state(ctx)?.db, &release, &filter, page),
-            )
-            .await,
-        )?;
+        let rows = gate::db(
+            ctx,
+            query::list_statistics(&state(ctx)?.db, &release, &filter, page),
+        )
+        .await?;
         Ok(StatisticConnection::new(&release, rows, after.is_some()))
     }
 
@@ -146,15 +138,13 @@ impl QueryRoot {
         )]
         release: Option<String>,
     ) -> Result<EventConnection> {
-        let filter = extend(filter.unwrap_or_default().to_query())?;
+        let filter = filter.unwrap_or_default().to_query()?;
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
-        let rows = extend(
-            gate::db(
-                ctx,
-                query::list_events(&state(ctx)?.db, &release, &filter, page),
-            )
-            .await,
-        )?;
+        let rows = gate::db(
+            ctx,
+            query::list_events(&state(ctx)?.db, &release, &filter, page),
+        )
+        .await?;
         Ok(EventConnection::new(&release, rows, after.is_some()))
     }
 
@@ -177,15 +167,13 @@ impl QueryRoot {
         )]
         release: Option<String>,
     ) -> Result<DocumentConnection> {
-        let filter = extend(filter.unwrap_or_default().to_query(search))?;
+        let filter = filter.unwrap_or_default().to_query(search)?;
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
-        let rows = extend(
-            gate::db(
-                ctx,
-                query::list_documents(&state(ctx)?.db, &release, &filter, page),
-            )
-            .await,
-        )?;
+        let rows = gate::db(
+            ctx,
+            query::list_documents(&state(ctx)?.db, &release, &filter, page),
+        )
+        .await?;
         Ok(DocumentConnection::new(&release, rows, after.is_some()))
     }
 
@@ -205,13 +193,11 @@ impl QueryRoot {
     ) -> Result<SourceConnection> {
         let filter = filter.unwrap_or_default().to_query();
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
-        let rows = extend(
-            gate::db(
-                ctx,
-                query::list_sources(&state(ctx)?.db, &release, &filter, page),
-            )
-            .await,
-        )?;
+        let rows = gate::db(
+            ctx,
+            query::list_sources(&state(ctx)?.db, &release, &filter, page),
+        )
+        .await?;
         Ok(SourceConnection::new(&release, rows, after.is_some()))
     }
 
@@ -223,9 +209,9 @@ impl QueryRoot {
         #[graphql(desc = "The release to read (its id; see `releases`). Default: the latest.")]
         release: Option<String>,
     ) -> Result<Option<Source>> {
-        extend(query::check_text("id", &id))?;
+        query::check_text("id", &id)?;
         let release = item_release(ctx, release.as_deref()).await?;
-        extend(gate::db(ctx, query::get_source(&state(ctx)?.db, &release, &id)).await)
+        gate::db(ctx, query::get_source(&state(ctx)?.db, &release, &id)).await
     }
 
     /// The dictionary of metrics: what each statistic counts.
@@ -242,16 +228,15 @@ impl QueryRoot {
         release: Option<String>,
     ) -> Result<MetricConnection> {
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
-        let rows =
-            extend(gate::db(ctx, query::list_metrics(&state(ctx)?.db, &release, page)).await)?;
+        let rows = gate::db(ctx, query::list_metrics(&state(ctx)?.db, &release, page)).await?;
         Ok(MetricConnection::new(&release, rows, after.is_some()))
     }
 
     /// Every release, newest first. Pass a release's `id` as `release` to any other
     /// field to read that release instead of the latest.
     async fn releases(&self, ctx: &Context<'_>) -> Result<Vec<Release>> {
-        extend(scope::mark_pinned(ctx, false))?;
-        extend(gate::db(ctx, query::list_releases(&state(ctx)?.db)).await)
+        scope::mark_pinned(ctx, false)?;
+        gate::db(ctx, query::list_releases(&state(ctx)?.db)).await
     }
 
     /// One release by its id (the latest when `id` is left out), or null if there is no
@@ -262,9 +247,9 @@ impl QueryRoot {
         #[graphql(desc = "The release's id (64 hex digits). Default: the latest release.")]
         id: Option<String>,
     ) -> Result<Option<Release>> {
-        extend(scope::mark_pinned(ctx, id.is_some()))?;
+        scope::mark_pinned(ctx, id.is_some())?;
         if let Some(id) = &id {
-            extend(query::check_text("id", id))?;
+            query::check_text("id", id)?;
             if !query::is_release_id(id) {
                 return Ok(None);
             }
@@ -272,7 +257,7 @@ impl QueryRoot {
         match gate::db(ctx, query::resolve_release(&state(ctx)?.db, id.as_deref())).await {
             Ok(model) => Ok(Some(Release::from(model))),
             Err(ApiError::NotFound { .. }) if id.is_some() => Ok(None),
-            Err(error) => Err(error.extend()),
+            Err(error) => Err(error),
         }
     }
 }

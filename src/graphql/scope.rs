@@ -63,7 +63,7 @@ fn root_key<'a>(ctx: &'a Context<'_>) -> Option<&'a str> {
 
 pub(super) fn scope<'a>(ctx: &'a Context<'_>) -> Result<&'a Arc<RequestScope>, ApiError> {
     ctx.data::<Arc<RequestScope>>()
-        .map_err(|_| ApiError::Internal(anyhow::anyhow!("the GraphQL limits extension is missing")))
+        .map_err(|_| ApiError::internal(anyhow::anyhow!("the GraphQL limits extension is missing")))
 }
 
 /// Called by every root field that reads a release: records the release for the
@@ -104,7 +104,7 @@ pub fn release_of(ctx: &Context<'_>) -> Result<String, ApiError> {
                 .cloned()
         })
         .ok_or_else(|| {
-            ApiError::Internal(anyhow::anyhow!(
+            ApiError::internal(anyhow::anyhow!(
                 "no release recorded for the root field of {:?}",
                 ctx.path_node.map(|p| p.to_string())
             ))

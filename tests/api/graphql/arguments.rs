@@ -92,6 +92,40 @@ async fn malformed_cursors_dates_and_searches_name_their_argument() {
     );
 }
 
+/// Every GraphQL error carries the problem `type` and `status` REST would give: resolver
+/// errors (an `ApiError`) and the errors async-graphql raises before any resolver runs
+/// (an argument that is not of its type, an unknown field, a document that does not parse).
+#[tokio::test]
+async fn every_graphql_error_carries_a_problem_type_and_status() {
+    let (app, _db) = app_with("small").await;
+    let cases = [
+        (
+            r#"{ events(filter: { from: "2020-13-01" }) { totalCount } }"#,
+            400,
+        ),
+        (r#"{ statistics(first: "ten") { totalCount } }"#, 400),
+        (r#"{ noSuchField }"#, 400),
+        (r#"{ events { "#, 400),
+        (
+            r#"{ program(slug: "alpha") { statistics(after: "bad") { totalCount } } }"#,
+            400,
+        ),
+        (
+            r#"{ statistics(release: "0000000000000000000000000000000000000000000000000000000000000000") { totalCount } }"#,
+            404,
+        ),
+    ];
+    for (query, status) in cases {
+        let error = first_error(&app, query).await;
+        let problem = error["extensions"]["type"].as_str().unwrap_or_default();
+        assert!(
+            problem.starts_with("urn:sanctuary-data:problem:"),
+            "{query}: {error}"
+        );
+        assert_eq!(error["extensions"]["status"], status, "{query}: {error}");
+    }
+}
+
 /// Follow `endCursor` with `first: 1` until `hasNextPage` is false.
 async fn walk(app: &Router, field: &str, wrap: impl Fn(&str) -> String) -> Vec<String> {
     let mut seen = Vec::new();
