@@ -104,6 +104,8 @@
 //! sum of the suppressed cells, and the smallest published cell), which is what keeps every
 //! API response byte-identical under such a swap.
 
+pub mod linked;
+
 use thiserror::Error;
 
 /// The smallest threshold the service accepts: `k` below 5 is refused at start-up.
