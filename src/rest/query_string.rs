@@ -180,17 +180,22 @@ impl ApiQuery {
         self.text("release").is_some() || self.text("cursor").is_some()
     }
 
-    /// JSON or CSV, from `format` (which wins) or the `Accept` header.
-    /// `bom` is checked whatever the representation, and ignored for JSON.
-    pub(super) fn representation(&self, csv_allowed: bool) -> Result<Representation, ApiError> {
-        let bom = self.boolean("bom")?.unwrap_or(false);
-        if let Some(format) = self.text("format") {
-            return match format.as_str() {
+    /// JSON or CSV, from a `format` parameter (which wins) or the `Accept` header. `bom`
+    /// is ignored for JSON.
+    pub(super) fn representation(
+        &self,
+        format: Option<&str>,
+        bom: Option<bool>,
+        csv_allowed: bool,
+    ) -> Result<Representation, ApiError> {
+        let bom = bom.unwrap_or(false);
+        if let Some(format) = format {
+            return match format {
                 "json" => Ok(Representation::Json),
                 "csv" if csv_allowed => Ok(Representation::Csv { bom }),
                 _ => Err(ApiError::invalid(
                     "format",
-                    format!("format must be json or csv, got {:?}", echo(&format)),
+                    format!("format must be json or csv, got {:?}", echo(format)),
                 )),
             };
         }
@@ -260,10 +265,9 @@ pub fn param_names<T: IntoParams>() -> Vec<String> {
         .collect()
 }
 
-/// Parameters every collection takes.
+/// Parameters every collection takes: paging, the release and the representation.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct ListParams {
     /// Rows per page, 1 to 1000.
     #[param(minimum = 1, maximum = 1000, default = 100, example = 100)]
@@ -281,6 +285,25 @@ pub struct ListParams {
     /// With CSV: prefix a UTF-8 byte order mark so Excel reads accents correctly
     /// (ignored for JSON).
     pub(super) bom: Option<bool>,
+}
+
+impl QueryParams for ListParams {
+    fn read(request: &ApiQuery) -> Result<Self, ApiError> {
+        Ok(ListParams {
+            limit: request.integer("limit")?,
+            cursor: request.text("cursor"),
+            release: request.text("release"),
+            format: request.text("format"),
+            bom: request.boolean("bom")?,
+        })
+    }
+}
+
+impl ListParams {
+    /// JSON or CSV, as `format` or the `Accept` header asks.
+    pub(super) fn representation(&self, request: &ApiQuery) -> Result<Representation, ApiError> {
+        request.representation(self.format.as_deref(), self.bom, true)
+    }
 }
 
 /// Parameters every single item takes.

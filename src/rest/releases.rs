@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 
 use super::{
-    ApiQuery, ItemResponse, Links, ListMeta, ListResponse, Representation, param_names,
+    ApiQuery, ItemResponse, Links, ListMeta, ListResponse, QueryParams, Representation,
     render_json, respond,
 };
 use crate::csv::CSV_CONTENT_TYPE;
@@ -16,13 +16,21 @@ use crate::state::AppState;
 /// Parameters of the releases collection.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct ReleaseListParams {
     /// `json` (default) or `csv`; overrides the `Accept` header.
     #[param(pattern = "^(json|csv)$")]
     format: Option<String>,
     /// With CSV: prefix a UTF-8 byte order mark for Excel.
     bom: Option<bool>,
+}
+
+impl QueryParams for ReleaseListParams {
+    fn read(request: &ApiQuery) -> Result<Self, ApiError> {
+        Ok(ReleaseListParams {
+            format: request.text("format"),
+            bom: request.boolean("bom")?,
+        })
+    }
 }
 
 /// List releases
@@ -47,8 +55,8 @@ pub async fn list_releases(
     State(state): State<AppState>,
     request: ApiQuery,
 ) -> Result<Response, ApiError> {
-    request.check_names(&param_names::<ReleaseListParams>())?;
-    let representation = request.representation(true)?;
+    let params = request.params::<ReleaseListParams>()?;
+    let representation = request.representation(params.format.as_deref(), params.bom, true)?;
     let latest = query::resolve_release(&state.db, None).await?;
     respond(&state, &request, &latest.id, representation, async || {
         let releases = query::list_releases(&state.db).await?;
@@ -104,7 +112,7 @@ pub async fn get_release(
 ) -> Result<Response, ApiError> {
     query::check_text("id", &id)?;
     request.check_names(&[])?;
-    let representation = request.representation(false)?;
+    let representation = request.representation(None, None, false)?;
     if !query::is_release_id(&id) {
         return Err(ApiError::invalid(
             "id",

@@ -146,12 +146,13 @@ where
     T: Serialize + CsvRecord,
     F: AsyncFnOnce(&AppState, &str, PageRequest) -> Result<Page<T>, ApiError>,
 {
-    let representation = request.representation(true)?;
+    let paging = ListParams::read(request)?;
+    let representation = paging.representation(request)?;
     let (release, page_request) = query::resolve_page(
         &state.db,
-        request.text("release").as_deref(),
-        request.text("cursor").as_deref(),
-        request.integer("limit")?,
+        paging.release.as_deref(),
+        paging.cursor.as_deref(),
+        paging.limit,
         ("limit", "cursor"),
     )
     .await?;
@@ -185,7 +186,7 @@ where
 {
     query::check_text(what.1, id)?;
     let params = request.params::<ItemParams>()?;
-    let representation = request.representation(false)?;
+    let representation = request.representation(None, None, false)?;
     let release: release::Model =
         query::resolve_release(&state.db, params.release.as_deref()).await?;
     respond(state, request, &release.id, representation, async || {
