@@ -19,6 +19,7 @@ mod http;
 mod inputs;
 mod limits;
 mod nested;
+mod nesting;
 mod root;
 mod scope;
 
