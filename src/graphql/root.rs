@@ -38,7 +38,7 @@ async fn paged(
     let (model, page) = gate::db(
         ctx,
         query::resolve_page(
-            &state(ctx)?.db,
+            &state(ctx)?.releases,
             release,
             after,
             first.map(i64::from),
@@ -47,14 +47,14 @@ async fn paged(
     )
     .await?;
     scope::enter_release(ctx, &model.id, release.is_some() || after.is_some())?;
-    Ok((model.id, page))
+    Ok((model.id.clone(), page))
 }
 
 /// Resolve the release of an item root field.
 async fn item_release(ctx: &Context<'_>, release: Option<&str>) -> Result<String> {
-    let model = gate::db(ctx, query::resolve_release(&state(ctx)?.db, release)).await?;
+    let model = gate::db(ctx, query::resolve_release(&state(ctx)?.releases, release)).await?;
     scope::enter_release(ctx, &model.id, release.is_some())?;
-    Ok(model.id)
+    Ok(model.id.clone())
 }
 
 /// Aggregate statistics, timelines and policy documents of municipal ID and
@@ -254,8 +254,13 @@ impl QueryRoot {
                 return Ok(None);
             }
         }
-        match gate::db(ctx, query::resolve_release(&state(ctx)?.db, id.as_deref())).await {
-            Ok(model) => Ok(Some(Release::from(model))),
+        match gate::db(
+            ctx,
+            query::resolve_release(&state(ctx)?.releases, id.as_deref()),
+        )
+        .await
+        {
+            Ok(model) => Ok(Some(Release::from((*model).clone()))),
             Err(ApiError::NotFound { .. }) if id.is_some() => Ok(None),
             Err(error) => Err(error),
         }
