@@ -160,12 +160,21 @@ impl Releases {
     /// The latest release, from memory; read from the database only before any release
     /// is known or after an import in this process.
     pub async fn latest(&self) -> Result<Option<Arc<release::Model>>, DbErr> {
-        if self.shared.imports.load(Ordering::SeqCst) == self.shared.checked.load(Ordering::SeqCst)
-            && let Some(latest) = self.shared.current()
-        {
-            return Ok(Some(latest));
+        match self.known_latest() {
+            Some(latest) => Ok(Some(latest)),
+            None => self.shared.refresh(&self.shared.db).await,
         }
-        self.shared.refresh(&self.shared.db).await
+    }
+
+    /// The latest release if it is known and current (no import in this process since it
+    /// was read), without the database; `None` tells the caller to use [`latest`](Self::latest).
+    pub fn known_latest(&self) -> Option<Arc<release::Model>> {
+        if self.shared.imports.load(Ordering::SeqCst) == self.shared.checked.load(Ordering::SeqCst)
+        {
+            self.shared.current()
+        } else {
+            None
+        }
     }
 
     /// The release `id`, from memory once it has been seen (releases never change).
