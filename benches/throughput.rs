@@ -55,6 +55,29 @@ async fn run() {
         "/api/v1/programs/citykey".to_owned()
     })
     .await;
+    bench(&app, "trivial route (/healthz)", duration, |_| {
+        "/healthz".to_owned()
+    })
+    .await;
+    bench_graphql(&app, "warm GraphQL POST (100 rows)", duration, |_| {
+        GRAPHQL_PAGE.to_owned()
+    })
+    .await;
+    bench(&app, "warm GraphQL GET (100 rows)", duration, |_| {
+        format!(
+            "/graphql?query={}",
+            url::form_urlencoded::byte_serialize(GRAPHQL_PAGE.as_bytes()).collect::<String>()
+        )
+    })
+    .await;
+    // Every request a different page size: a cache miss each time (execute + render).
+    bench_graphql(
+        &app,
+        "cold GraphQL POST (100 rows, distinct)",
+        duration,
+        |i| GRAPHQL_PAGE.replace("first: 100", &format!("first: {}", 100 + i % 900)),
+    )
+    .await;
     // Every request a different filter: a cache miss each time (query + render).
     bench(
         &app,
@@ -87,6 +110,59 @@ async fn run() {
         |_| "/downloads/statistics.csv".to_owned(),
     )
     .await;
+}
+
+/// A GraphQL page of 100 statistics with the fields of the REST page.
+const GRAPHQL_PAGE: &str = "{ statistics(first: 100) { totalCount nodes { id program metric { id } periodStart periodEnd dimension category value suppressed unit source { id } } } }";
+
+/// POST `query(i)` to `/graphql` from 8 concurrent tasks for `duration`.
+async fn bench_graphql(
+    app: &axum::Router,
+    name: &str,
+    duration: Duration,
+    query: impl Fn(usize) -> String + Clone + Send + 'static,
+) {
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..8)
+        .map(|task| {
+            let app = app.clone();
+            let query = query.clone();
+            tokio::spawn(async move {
+                let (mut count, mut bytes, mut i) = (0u64, 0u64, task);
+                while start.elapsed() < duration {
+                    let body = serde_json::json!({ "query": query(i) }).to_string();
+                    let request = Request::post("/graphql")
+                        .header("content-type", "application/json")
+                        .body(Body::from(body))
+                        .unwrap();
+                    let response = app.clone().oneshot(request).await.unwrap();
+                    assert!(response.status().is_success(), "{}", response.status());
+                    let body = response.into_body().collect().await.unwrap().to_bytes();
+                    assert!(
+                        !body.starts_with(b"{\"errors\""),
+                        "{}",
+                        String::from_utf8_lossy(&body)
+                    );
+                    bytes += body.len() as u64;
+                    count += 1;
+                    i += 8;
+                }
+                (count, bytes)
+            })
+        })
+        .collect();
+    let (mut count, mut bytes) = (0, 0);
+    for task in tasks {
+        let (c, b) = task.await.unwrap();
+        count += c;
+        bytes += b;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    println!(
+        "{name:<55} {:>10.0} req/s {:>8.1} MB/s",
+        count as f64 / elapsed,
+        bytes as f64 / elapsed / 1e6
+    );
 }
 
 fn date_after(i: usize) -> chrono::NaiveDate {

@@ -3,7 +3,8 @@
 //! Migrations and imports are serialised across processes by a [`MaintenanceLock`]: a
 //! PostgreSQL advisory lock, or an exclusive lock on a file next to the SQLite database.
 //! An SQLite file is created only when it does not exist at start; a file deleted while
-//! serving makes the database unavailable (503), never silently empty.
+//! serving makes the database unavailable (503), never silently empty (representations
+//! already rendered, kept in memory, may still be served: their release is immutable).
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -234,6 +235,16 @@ fn lock_file_path(database: &Path) -> PathBuf {
     let mut name = database.as_os_str().to_owned();
     name.push(".lock");
     PathBuf::from(name)
+}
+
+/// Whether `db` is an in-memory SQLite database (one pool, one process: no other writer).
+pub fn is_in_memory_sqlite(db: &DatabaseConnection) -> bool {
+    db.get_database_backend() == DbBackend::Sqlite
+        && is_in_memory(
+            db.get_sqlite_connection_pool()
+                .connect_options()
+                .get_filename(),
+        )
 }
 
 fn is_in_memory(database: &Path) -> bool {

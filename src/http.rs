@@ -111,6 +111,11 @@ pub struct Rendered {
     pub link: Option<String>,
     /// A `Content-Disposition` header (CSV files).
     pub disposition: Option<String>,
+    /// The status to answer with (GraphQL answers some rejected requests 400).
+    pub status: StatusCode,
+    /// GraphQL: the `Cache-Control` of a GET answer when it may be cached (else
+    /// `no-store`).
+    pub lifetime: Option<HeaderValue>,
 }
 
 impl Rendered {
@@ -123,7 +128,24 @@ impl Rendered {
             release: release.to_owned(),
             link: None,
             disposition: None,
+            status: StatusCode::OK,
+            lifetime: None,
         }
+    }
+
+    /// The body.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The media type of the body.
+    pub fn content_type(&self) -> &'static str {
+        self.content_type
+    }
+
+    /// The strong ETag of the body and media type.
+    pub fn etag(&self) -> &str {
+        &self.etag
     }
 
     /// The answer to `request`: a 304 or the body, with the caching headers; immutable
@@ -161,8 +183,8 @@ impl quick_cache::Weighter<String, Arc<Rendered>> for ByBytes {
     }
 }
 
-/// Rendered representations by (release, path, normalised query, media type), bounded
-/// by total size.
+/// Rendered representations by (release, path, normalised query, media type) for REST,
+/// and by (latest release, request digest, media type) for GraphQL, bounded by total size.
 pub struct ResponseCache(quick_cache::sync::Cache<String, Arc<Rendered>, ByBytes>);
 
 impl ResponseCache {
@@ -171,6 +193,16 @@ impl ResponseCache {
         ResponseCache(quick_cache::sync::Cache::with_weighter(
             4096, bytes, ByBytes,
         ))
+    }
+
+    /// The representation cached under `key`, if any.
+    pub fn get(&self, key: &str) -> Option<Arc<Rendered>> {
+        self.0.get(key)
+    }
+
+    /// Keep `rendered` under `key`.
+    pub fn insert(&self, key: String, rendered: Arc<Rendered>) {
+        self.0.insert(key, rendered);
     }
 
     /// The representation cached under `key`, or the one `render` makes, then kept.

@@ -21,6 +21,7 @@ pub mod http;
 pub mod migration;
 pub mod model;
 pub mod query;
+pub mod releases;
 pub mod rest;
 pub mod seed;
 pub mod server;

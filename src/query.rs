@@ -9,6 +9,7 @@
 //! account (splitting it per table would invite the outputs to drift apart).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -22,6 +23,7 @@ use sea_orm::{
 use crate::entity::{document, event, metric, program, release, source, statistic};
 use crate::error::ApiError;
 use crate::model::{Document, Event, Metric, Program, Release, Source, Statistic};
+use crate::releases::Releases;
 use crate::vocabulary::{
     Basis, DocumentKind, EventKind, ProgramStatus, SourceKind, StatisticStatus,
 };
@@ -112,17 +114,17 @@ pub struct Page<T> {
 /// The release and page a request asks for: `release` wins; otherwise the cursor's
 /// release; otherwise the latest. `names` are the argument names to blame in errors
 /// (`limit`/`cursor` for REST, `first`/`after` for GraphQL).
-#[tracing::instrument(level = "debug", skip(db))]
+#[tracing::instrument(level = "debug", skip(releases))]
 pub async fn resolve_page(
-    db: &DatabaseConnection,
+    releases: &Releases,
     release: Option<&str>,
     cursor: Option<&str>,
     limit: Option<i64>,
     names: (&str, &str),
-) -> Result<(release::Model, PageRequest), ApiError> {
+) -> Result<(Arc<release::Model>, PageRequest), ApiError> {
     let (limit, cursor) = page_args(limit, cursor, names)?;
     let requested = release.or(cursor.as_ref().map(|c| c.release.as_str()));
-    let release = resolve_release(db, requested).await?;
+    let release = resolve_release(releases, requested).await?;
     let page = page_in_release(&release.id, limit, cursor.as_ref(), names.1)?;
     Ok((release, page))
 }
@@ -208,12 +210,14 @@ pub fn page_of_loaded<T: Clone>(release: &str, rows: &[(i32, T)], page: PageRequ
     }
 }
 
-/// The release named by `requested`, or the latest.
-#[tracing::instrument(level = "debug", skip(db))]
+/// The release named by `requested`, or the latest; from the instance's memory of
+/// releases (see `crate::releases`), which asks the database only for a release it has
+/// not seen yet.
+#[tracing::instrument(level = "debug", skip(releases))]
 pub async fn resolve_release(
-    db: &DatabaseConnection,
+    releases: &Releases,
     requested: Option<&str>,
-) -> Result<release::Model, ApiError> {
+) -> Result<Arc<release::Model>, ApiError> {
     match requested {
         Some(id) => {
             check_text("release", id)?;
@@ -226,21 +230,28 @@ pub async fn resolve_release(
                     ),
                 ));
             }
-            release::Entity::find_by_id(id.to_owned())
-                .one(db)
-                .await?
-                .ok_or_else(|| ApiError::NotFound {
-                    parameter: Some("release".into()),
-                    detail: format!("no release {id}; see /api/v1/releases"),
-                })
+            releases.by_id(id).await?.ok_or_else(|| ApiError::NotFound {
+                parameter: Some("release".into()),
+                detail: format!("no release {id}; see /api/v1/releases"),
+            })
         }
-        None => latest_release(db)
+        None => releases
+            .latest()
             .await?
             .ok_or_else(|| ApiError::not_found("no release has been imported yet")),
     }
 }
 
-/// The newest release, if any has been imported.
+/// The release `id`, from the database.
+pub async fn release_by_id(
+    db: &DatabaseConnection,
+    id: &str,
+) -> Result<Option<release::Model>, sea_orm::DbErr> {
+    release::Entity::find_by_id(id.to_owned()).one(db).await
+}
+
+/// The newest release, if any has been imported, from the database (requests read it
+/// from memory: `crate::releases`).
 pub async fn latest_release(
     db: &DatabaseConnection,
 ) -> Result<Option<release::Model>, sea_orm::DbErr> {

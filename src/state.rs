@@ -1,5 +1,5 @@
-//! What every handler can reach: the database and the cache of rendered
-//! representations. Below every front door (`rest`, `graphql`, `web`), which import it
+//! What every handler can reach: the database, the releases it holds (the latest in
+//! memory) and the cache of rendered representations. Below every front door (`rest`, `graphql`, `web`), which import it
 //! from here, never from `app`.
 
 use std::sync::Arc;
@@ -7,6 +7,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::http::ResponseCache;
+use crate::releases::Releases;
 
 /// Memory for rendered responses.
 pub const RESPONSE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
@@ -15,13 +16,18 @@ pub const RESPONSE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// The latest release and the releases seen by id, in memory.
+    pub releases: Arc<Releases>,
     /// Rendered representations of immutable releases.
     pub responses: Arc<ResponseCache>,
 }
 
 impl AppState {
+    /// Inside a Tokio runtime, this starts the task that watches the database for new
+    /// releases (stopped when the last clone of the state is dropped).
     pub fn new(db: DatabaseConnection) -> Self {
         AppState {
+            releases: Arc::new(Releases::new(db.clone())),
             db,
             responses: Arc::new(ResponseCache::new(RESPONSE_CACHE_BYTES)),
         }

@@ -134,7 +134,8 @@ fn source_link(url: &str, title: &str, publisher: &str) -> String {
 /// Served at `/` as HTML; cached per release like every other representation.
 pub async fn home(State(state): State<AppState>, request: ApiQuery) -> Result<Response, ApiError> {
     request.check_names(&["release".to_owned()])?;
-    let release = query::resolve_release(&state.db, request.text("release").as_deref()).await?;
+    let release =
+        query::resolve_release(&state.releases, request.text("release").as_deref()).await?;
     let mut response = respond(
         &state,
         &request,
@@ -153,7 +154,7 @@ pub async fn home(State(state): State<AppState>, request: ApiQuery) -> Result<Re
             let documents =
                 query::list_documents(db, &release.id, &Default::default(), all).await?;
             let html = page(
-                &Release::from(release.clone()),
+                &Release::from((*release).clone()),
                 &programs.items,
                 &statistics.items,
                 statistics.total,

@@ -1,21 +1,27 @@
 //! GraphQL over HTTP: `POST /graphql` with a JSON body, `GET /graphql?query=…` (cacheable:
 //! strong ETag, `If-None-Match` → 304); for browsers, `GET /graphql` without a query is
-//! GraphiQL (`graphiql.rs`).
+//! GraphiQL (`graphiql.rs`). Answers to both come from the response cache REST uses
+//! (see [`execute`]): a repeated request costs no database work and no execution.
 //!
 //! Responses are `application/graphql-response+json` when the `Accept` header prefers it,
 //! else `application/json`. With the former, a rejected request (syntax, validation or a
 //! limit: nothing was executed) is a 400; with the latter it is a 200, as the GraphQL over
 //! HTTP specification asks. Errors in resolvers are always 200 with an `errors` entry.
 
+use std::sync::Arc;
+
 use axum::body::Body;
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
+use sha2::{Digest, Sha256};
 
 use super::limits::{self, MAX_BODY_BYTES};
+use super::scope::LatestRelease;
 use super::{AppSchema, build_schema};
-use crate::http::{CACHE_LATEST, Validators, etag_for};
+use crate::http::{CACHE_LATEST, Rendered, Validators};
 use crate::state::AppState;
 
 /// The GraphQL response media type of the GraphQL over HTTP specification.
@@ -202,6 +208,7 @@ fn http_error(status: StatusCode, message: impl Into<String>, media: Media) -> R
 /// `GET /graphql`: GraphiQL for a browser (no `query` parameter, `Accept: text/html`), or
 /// a query from the URL.
 async fn get_graphql(
+    State(state): State<AppState>,
     Extension(schema): Extension<AppSchema>,
     uri: Uri,
     headers: HeaderMap,
@@ -229,7 +236,7 @@ async fn get_graphql(
         }
     } else {
         match parse_get(query_string) {
-            Ok(request) => execute(&schema, request, &headers, media, true).await,
+            Ok(request) => execute(&schema, &state, request, &headers, media, true).await,
             Err(message) => http_error(StatusCode::BAD_REQUEST, message, media),
         }
     };
@@ -281,6 +288,7 @@ fn is_length_limit(error: &axum::Error) -> bool {
 /// `POST /graphql` with `Content-Type: application/json`; one operation per request
 /// (batches are refused).
 async fn post_graphql(
+    State(state): State<AppState>,
     Extension(schema): Extension<AppSchema>,
     headers: HeaderMap,
     body: Body,
@@ -350,7 +358,7 @@ async fn post_graphql(
         );
     }
     match serde_json::from_slice::<async_graphql::Request>(&bytes) {
-        Ok(request) => execute(&schema, request, &headers, media, false).await,
+        Ok(request) => execute(&schema, &state, request, &headers, media, false).await,
         Err(error) => http_error(
             StatusCode::BAD_REQUEST,
             format!(
@@ -362,13 +370,23 @@ async fn post_graphql(
     }
 }
 
-/// Execute a request that was read correctly (a missing `query` is not one).
+/// Execute a request that was read correctly (a missing `query` is not one), or answer
+/// it from the response cache.
+///
+/// An answer is a pure function of the latest release when the request arrives (which
+/// every root field without a `release` reads: [`LatestRelease`]), the request (document,
+/// operation name, variables, extensions) and the media type; so it is cached under
+/// those, in the same [`crate::http::ResponseCache`] as REST, for GET and POST alike. The
+/// document is taken as sent: the `locations` of its errors depend on its layout. An
+/// answer with an error of the service (status 5xx: the database unavailable or slow) is
+/// not kept.
 async fn execute(
     schema: &AppSchema,
+    state: &AppState,
     request: async_graphql::Request,
     headers: &HeaderMap,
     media: Media,
-    cacheable: bool,
+    get: bool,
 ) -> Response {
     if request.query.trim().is_empty() {
         return http_error(
@@ -377,17 +395,56 @@ async fn execute(
             media,
         );
     }
-    render(schema.execute(request).await, headers, media, cacheable)
+    let Some(latest) = state.releases.known_latest() else {
+        // The latest release is not known yet (the first request, or the first after an
+        // import in this process; or there is none): the resolvers read it; nothing to
+        // key the answer by.
+        let (rendered, _) = render(schema.execute(request).await, media);
+        return answer(&rendered, headers, get);
+    };
+    let key = cache_key(&latest.id, media, &request);
+    if let Some(hit) = state.responses.get(&key) {
+        return answer(&hit, headers, get);
+    }
+    let response = schema.execute(request.data(LatestRelease(latest))).await;
+    let (rendered, pure) = render(response, media);
+    let rendered = Arc::new(rendered);
+    if pure {
+        state.responses.insert(key, rendered.clone());
+    }
+    answer(&rendered, headers, get)
 }
 
-/// The HTTP response for a GraphQL response. GET responses without errors get a strong
-/// ETag and a cache lifetime: immutable when every root field named its release.
-fn render(
-    response: async_graphql::Response,
-    request: &HeaderMap,
-    media: Media,
-    cacheable: bool,
-) -> Response {
+/// The cache key of a GraphQL answer: the latest release, the media type and a digest of
+/// the request.
+fn cache_key(latest: &str, media: Media, request: &async_graphql::Request) -> String {
+    let mut hasher = Sha256::new();
+    let mut part = |bytes: &[u8]| {
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+    };
+    part(request.query.as_bytes());
+    part(
+        request
+            .operation_name
+            .as_deref()
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    part(&serde_json::to_vec(&request.variables).unwrap_or_default());
+    let extensions: std::collections::BTreeMap<_, _> = request.extensions.iter().collect();
+    part(&serde_json::to_vec(&extensions).unwrap_or_default());
+    format!(
+        "{latest}|graphql|{}|{}",
+        media.as_str(),
+        hex::encode(hasher.finalize())
+    )
+}
+
+/// The HTTP representation of a GraphQL response, and whether it may be kept (no error
+/// of the service's own, status 5xx). Answers without errors get a cache lifetime (used
+/// by GET): immutable when every root field named its release.
+fn render(response: async_graphql::Response, media: Media) -> (Rendered, bool) {
     let request_error = limits::is_request_error(&response);
     let status = if request_error && media == Media::GraphqlResponse {
         StatusCode::BAD_REQUEST
@@ -400,29 +457,84 @@ fn render(
         object.remove("data");
     }
     bound_errors(&mut value);
+    let pure = value
+        .get("errors")
+        .and_then(|e| e.as_array())
+        .is_none_or(|errors| {
+            errors.iter().all(|error| {
+                error
+                    .pointer("/extensions/status")
+                    .and_then(|s| s.as_u64())
+                    .is_some_and(|s| s < 500)
+            })
+        });
     let body = serde_json::to_vec(&value).unwrap_or_default();
-    let content_type = media.as_str();
-    let mut http = if cacheable && response.is_ok() {
-        let lifetime = response
+    let mut rendered = Rendered::new(body, media.as_str(), "");
+    rendered.status = status;
+    rendered.lifetime = response.is_ok().then(|| {
+        response
             .http_headers
             .get(header::CACHE_CONTROL)
             .cloned()
-            .unwrap_or(HeaderValue::from_static(CACHE_LATEST));
-        Validators {
-            etag: &etag_for(content_type, &body),
-            cache_control: lifetime,
+            .unwrap_or(HeaderValue::from_static(CACHE_LATEST))
+    });
+    (rendered, pure)
+}
+
+/// The answer to a GET (strong ETag, `If-None-Match` → 304, the cache lifetime) or a
+/// POST (`no-store`: a POST is never answered 304) with `rendered`.
+fn answer(rendered: &Rendered, request: &HeaderMap, get: bool) -> Response {
+    let body = || (rendered.status, rendered.body().clone()).into_response();
+    let mut http = match (&rendered.lifetime, get) {
+        (Some(lifetime), true) => Validators {
+            etag: rendered.etag(),
+            cache_control: lifetime.clone(),
             vary: None,
             release: None,
             link: None,
         }
-        .answer(request, || (status, body).into_response())
-    } else {
-        let mut http = (status, body).into_response();
-        http.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        http
+        .answer(request, body),
+        _ => {
+            let mut http = body();
+            http.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            http
+        }
     };
-    http.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    http.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(rendered.content_type()),
+    );
     http
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ApiError;
+
+    fn response_with(error: ApiError) -> async_graphql::Response {
+        let error = error
+            .to_graphql()
+            .into_server_error(async_graphql::Pos::default());
+        async_graphql::Response::from_errors(vec![error])
+    }
+
+    #[test]
+    fn an_answer_with_an_error_of_the_service_is_not_kept() {
+        let (_, pure) = render(response_with(ApiError::Unavailable), Media::Json);
+        assert!(!pure, "a 503 must not be cached");
+        let internal = ApiError::internal(anyhow::anyhow!("boom"));
+        assert!(!render(response_with(internal), Media::Json).1);
+        let (rendered, pure) = render(response_with(ApiError::not_found("no such")), Media::Json);
+        assert!(pure, "a 404 is a pure answer");
+        assert_eq!(rendered.status, StatusCode::OK);
+        assert!(
+            render(
+                async_graphql::Response::new(async_graphql::Value::Null),
+                Media::Json
+            )
+            .1
+        );
+    }
 }

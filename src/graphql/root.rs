@@ -1,6 +1,8 @@
 //! The root fields. Each reads one release (the `release` argument, else the release of
 //! the `after` cursor, else the latest) through the query layer, exactly as REST does.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Object};
 
 use super::connection::{
@@ -27,34 +29,46 @@ fn state<'a>(ctx: &'a Context<'_>) -> Result<&'a AppState> {
     Ok(ctx.data::<AppState>()?)
 }
 
+/// The release a root field reads: the one named, else the latest when the request
+/// arrived (see [`scope::LatestRelease`]).
+async fn release_for(
+    ctx: &Context<'_>,
+    requested: Option<&str>,
+) -> Result<Arc<crate::entity::release::Model>> {
+    if requested.is_none()
+        && let Ok(latest) = ctx.data::<scope::LatestRelease>()
+    {
+        return Ok(latest.0.clone());
+    }
+    gate::db(
+        ctx,
+        query::resolve_release(&state(ctx)?.releases, requested),
+    )
+    .await
+}
+
 /// Resolve the release and page of a paged root field, and record the release for the
-/// field's nested fields. The release is pinned when named, or carried by a cursor.
+/// field's nested fields. The release is pinned when named, or carried by a cursor. The
+/// same checks, in the same order, as `query::resolve_page` for REST.
 async fn paged(
     ctx: &Context<'_>,
     release: Option<&str>,
     first: Option<i32>,
     after: Option<&str>,
 ) -> Result<(String, PageRequest)> {
-    let (model, page) = gate::db(
-        ctx,
-        query::resolve_page(
-            &state(ctx)?.db,
-            release,
-            after,
-            first.map(i64::from),
-            ("first", "after"),
-        ),
-    )
-    .await?;
+    let (limit, cursor) = query::page_args(first.map(i64::from), after, ("first", "after"))?;
+    let requested = release.or(cursor.as_ref().map(|c| c.release.as_str()));
+    let model = release_for(ctx, requested).await?;
+    let page = query::page_in_release(&model.id, limit, cursor.as_ref(), "after")?;
     scope::enter_release(ctx, &model.id, release.is_some() || after.is_some())?;
-    Ok((model.id, page))
+    Ok((model.id.clone(), page))
 }
 
 /// Resolve the release of an item root field.
 async fn item_release(ctx: &Context<'_>, release: Option<&str>) -> Result<String> {
-    let model = gate::db(ctx, query::resolve_release(&state(ctx)?.db, release)).await?;
+    let model = release_for(ctx, release).await?;
     scope::enter_release(ctx, &model.id, release.is_some())?;
-    Ok(model.id)
+    Ok(model.id.clone())
 }
 
 /// Aggregate statistics, timelines and policy documents of municipal ID and
@@ -254,8 +268,8 @@ impl QueryRoot {
                 return Ok(None);
             }
         }
-        match gate::db(ctx, query::resolve_release(&state(ctx)?.db, id.as_deref())).await {
-            Ok(model) => Ok(Some(Release::from(model))),
+        match release_for(ctx, id.as_deref()).await {
+            Ok(model) => Ok(Some(Release::from((*model).clone()))),
             Err(ApiError::NotFound { .. }) if id.is_some() => Ok(None),
             Err(error) => Err(error),
         }

@@ -13,6 +13,11 @@ use tokio::sync::Semaphore;
 use super::limits::MAX_REQUEST_CONNECTIONS;
 use crate::error::ApiError;
 
+/// The latest release when the request arrived: every root field without a `release`
+/// (or cursor) reads this one, so one request reads one latest release, and the answer is
+/// a pure function of it and the request (which is how `http.rs` caches it).
+pub struct LatestRelease(pub Arc<crate::entity::release::Model>);
+
 /// What the resolvers of one request share.
 pub struct RequestScope {
     /// The database connections this request may still take ([`MAX_REQUEST_CONNECTIONS`]).

@@ -103,9 +103,12 @@ fn send_json(request: &ApiQuery, value: &Value, release: &str) -> Response {
     })
 }
 
-async fn release_of(state: &AppState, request: &ApiQuery) -> Result<release::Model, ApiError> {
+async fn release_of(
+    state: &AppState,
+    request: &ApiQuery,
+) -> Result<std::sync::Arc<release::Model>, ApiError> {
     request.check_names(&["release".to_owned()])?;
-    query::resolve_release(&state.db, request.text("release").as_deref()).await
+    query::resolve_release(&state.releases, request.text("release").as_deref()).await
 }
 
 /// Data package
@@ -128,7 +131,7 @@ pub async fn datapackage(
     State(state): State<AppState>,
     request: ApiQuery,
 ) -> Result<Response, ApiError> {
-    let release = Release::from(release_of(&state, &request).await?);
+    let release = Release::from((*release_of(&state, &request).await?).clone());
     let base = base_url(&request.headers);
     let resources: Vec<Value> = PUBLISHED
         .iter()
@@ -182,7 +185,7 @@ pub async fn data_json(
     State(state): State<AppState>,
     request: ApiQuery,
 ) -> Result<Response, ApiError> {
-    let release = Release::from(release_of(&state, &request).await?);
+    let release = Release::from((*release_of(&state, &request).await?).clone());
     let base = base_url(&request.headers);
     let modified = release.imported_at.format("%Y-%m-%d").to_string();
     let datasets: Vec<Value> = PUBLISHED

@@ -175,7 +175,8 @@ pub async fn list_downloads(
     request: ApiQuery,
 ) -> Result<Response, ApiError> {
     request.check_names(&["release".to_owned()])?;
-    let release = query::resolve_release(&state.db, request.text("release").as_deref()).await?;
+    let release =
+        query::resolve_release(&state.releases, request.text("release").as_deref()).await?;
     respond(
         &state,
         &request,
@@ -306,7 +307,7 @@ pub async fn download_table(
         })?;
     let params = request.params::<DownloadParams>()?;
     let bom = params.bom.unwrap_or(false);
-    let release = query::resolve_release(&state.db, params.release.as_deref()).await?;
+    let release = query::resolve_release(&state.releases, params.release.as_deref()).await?;
 
     // The file is a pure function of (release, table, bom), so that is what the ETag digests.
     let etag = etag_for(

@@ -50,7 +50,12 @@ pub async fn healthz() -> Json<Health> {
 )]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let (status, text, release) = match query::latest_release(&state.db).await {
-        Ok(Some(release)) => (StatusCode::OK, "ready", Some(release.id)),
+        // Readiness asks the database itself; what it finds is news to the instance too.
+        Ok(Some(release)) => (
+            StatusCode::OK,
+            "ready",
+            Some(state.releases.saw(release).id.clone()),
+        ),
         Ok(None) => (StatusCode::SERVICE_UNAVAILABLE, "no release imported", None),
         Err(error) => return database_unavailable(&state, &error),
     };

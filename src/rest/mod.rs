@@ -32,7 +32,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::csv::{CSV_CONTENT_TYPE, CsvRecord};
-use crate::entity::release;
 use crate::error::{ApiError, Problem, echo};
 use crate::http::Rendered;
 use crate::query::{self, Page, PageRequest};

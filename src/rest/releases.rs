@@ -57,7 +57,7 @@ pub async fn list_releases(
 ) -> Result<Response, ApiError> {
     let params = request.params::<ReleaseListParams>()?;
     let representation = request.representation(params.format.as_deref(), params.bom, true)?;
-    let latest = query::resolve_release(&state.db, None).await?;
+    let latest = query::resolve_release(&state.releases, None).await?;
     respond(&state, &request, &latest.id, representation, async || {
         let releases = query::list_releases(&state.db).await?;
         match representation {
@@ -122,7 +122,7 @@ pub async fn get_release(
             ),
         ));
     }
-    let release = query::resolve_release(&state.db, Some(&id))
+    let release = query::resolve_release(&state.releases, Some(&id))
         .await
         .map_err(|e| match e {
             ApiError::NotFound { detail, .. } => ApiError::NotFound {
@@ -134,7 +134,7 @@ pub async fn get_release(
     respond(&state, &request, &release.id, representation, async || {
         render_json(
             &ItemResponse {
-                data: Release::from(release.clone()),
+                data: Release::from((*release).clone()),
                 meta: super::ItemMeta {
                     release: release.id.clone(),
                 },

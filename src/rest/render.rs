@@ -149,7 +149,7 @@ where
     let paging = ListParams::read(request)?;
     let representation = paging.representation(request)?;
     let (release, page_request) = query::resolve_page(
-        &state.db,
+        &state.releases,
         paging.release.as_deref(),
         paging.cursor.as_deref(),
         paging.limit,
@@ -187,8 +187,7 @@ where
     query::check_text(what.1, id)?;
     let params = request.params::<ItemParams>()?;
     let representation = request.representation(None, None, false)?;
-    let release: release::Model =
-        query::resolve_release(&state.db, params.release.as_deref()).await?;
+    let release = query::resolve_release(&state.releases, params.release.as_deref()).await?;
     respond(state, request, &release.id, representation, async || {
         let found = fetch(state, &release.id)
             .await?

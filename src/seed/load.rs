@@ -181,7 +181,11 @@ async fn load_bundle_locked(
     insert_all::<document::Entity, _>(&txn, bundle.documents).await?;
     insert_all::<statistic::Entity, _>(&txn, bundle.statistics.models(&bundle.id)).await?;
     insert_all::<release_download::Entity, _>(&txn, downloads).await?;
+    // Tell serving instances (issue #12): NOTIFY in the transaction on PostgreSQL, and
+    // this process's instances after the commit. See `crate::releases`.
+    crate::releases::announce(&txn).await?;
     txn.commit().await?;
+    crate::releases::imported(db);
     Ok(ImportOutcome::Created {
         release: bundle.id,
         seq,

@@ -504,6 +504,9 @@ async fn two_clients_looping_expensive_queries_leave_rest_and_readyz_answering()
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     let [roots, nested] = most_expensive_accepted_queries();
                     for query in [roots, nested, alias_flood()] {
+                        // A new comment each time: a different document, so the response
+                        // cache never answers for the database.
+                        let query = format!("{query}\n# {sent}");
                         let request = Request::post("/graphql")
                             .header(header::CONTENT_TYPE, "application/json")
                             .body(Body::from(json!({ "query": query }).to_string()))

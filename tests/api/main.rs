@@ -9,6 +9,7 @@ mod graphql;
 mod graphql_hostile;
 mod helpers;
 mod import;
+mod instances;
 mod lifecycle;
 mod openapi_contract;
 mod parity;

@@ -3,6 +3,7 @@
 
 mod arguments;
 mod batching;
+mod cache;
 mod graphiql;
 mod limits;
 mod over_http;
