@@ -64,10 +64,12 @@ impl Bundle {
 
 /// Turn checked rows into entity models in canonical order, applying disclosure control
 /// to statistics. Raw values of suppressed cells are dropped here and go no further.
-#[tracing::instrument(skip(policy, tables, problems))]
+#[tracing::instrument(skip(policy, dimensions, earlier, tables, problems))]
 pub(super) fn build_bundle(
     title: String,
     policy: Policy,
+    dimensions: &Dimensions,
+    earlier: &Earlier,
     tables: Vec<ReadTable>,
     problems: &mut Problems,
 ) -> Bundle {
@@ -191,7 +193,7 @@ pub(super) fn build_bundle(
         .iter()
         .map(|m| (m.id.as_str(), m.unit.as_str()))
         .collect();
-    let statistics = protect_statistics(policy, t, &units, problems);
+    let statistics = protect_statistics(policy, dimensions, earlier, t, &units, problems);
 
     Bundle {
         id: String::new(),

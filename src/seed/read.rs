@@ -78,6 +78,13 @@ impl Strings {
         }
     }
 
+    /// The index of `s`, if the table holds it.
+    pub(super) fn find(&self, s: &str) -> Option<u32> {
+        use std::hash::BuildHasher;
+        let hash = self.hasher.hash_one(s);
+        self.index.find(hash, |&id| self.get(id) == s).copied()
+    }
+
     /// The rank of every string in sorted order: comparing ranks compares the strings.
     pub(super) fn ranks(&self) -> Vec<u32> {
         let mut order: Vec<u32> = (0..self.ends.len() as u32).collect();
