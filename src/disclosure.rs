@@ -104,7 +104,10 @@
 //! sum of the suppressed cells, and the smallest published cell), which is what keeps every
 //! API response byte-identical under such a swap.
 
+mod audit;
+mod closure;
 pub mod linked;
+mod lp;
 
 use thiserror::Error;
 

@@ -10,6 +10,8 @@
 //! its errors name cells and equations by index, never by value.
 
 use super::Policy;
+use super::audit::{self, Component, Failure};
+use super::closure::{Closure, Index, hideable};
 use thiserror::Error;
 
 /// What a cell is to the release being imported.
@@ -82,6 +84,15 @@ pub enum LinkedError {
         /// Index of the equation.
         equation: usize,
     },
+    /// Equation `equation` is malformed: an index out of range, no members, a repeated
+    /// member, or its total among its members. A bug of the caller, reported, not a panic.
+    #[error(
+        "equation {equation} is malformed (an index out of range, no members, a repeated member or its total among its members)"
+    )]
+    Malformed {
+        /// Index of the equation.
+        equation: usize,
+    },
     /// Cell `cell` cannot be protected: the facts an attacker already has (earlier
     /// releases, implied totals) pin or narrow it whatever this release hides.
     #[error(
@@ -95,20 +106,129 @@ pub enum LinkedError {
 
 /// Protect a system: decide which rows to hide so that no hidden cell can be pinned or
 /// narrowed below `1..=k-1` by an attacker who knows the rules and every published value
-/// and fact. Deterministic.
+/// and fact (the module documentation states the rules and the argument). Deterministic,
+/// and a function of the published values and the zero pattern: raw values of hidden cells
+/// never steer a decision.
+///
+/// Errors (by index, never by value): [`LinkedError::Negative`], [`LinkedError::Malformed`],
+/// [`LinkedError::NotAdditive`], and [`LinkedError::Unprotectable`] when even hiding every
+/// hideable total leaves a hidden cell narrowed by facts or known rows.
 pub fn protect(policy: Policy, system: &System) -> Result<Protected, LinkedError> {
-    let _ = policy;
-    // Placeholder until the linked protection lands: hide every row that may be hidden.
-    for (cell, c) in system.cells.iter().enumerate() {
-        if c.value < 0 {
-            return Err(LinkedError::Negative { cell });
+    validate(system)?;
+    let k = policy.k();
+    let index = Index::new(system);
+    let mut closure = Closure::new(system, &index);
+    for (c, cell) in system.cells.iter().enumerate() {
+        let seed = match cell.role {
+            Role::StickyRow => true,
+            Role::Row => (1..k).contains(&cell.value),
+            Role::KnownRow | Role::Fact => false,
+        };
+        if seed {
+            closure.hide(c);
         }
     }
+    closure.run();
+    let mut dirty = vec![false; system.cells.len()];
+    while !closure.newly_hidden.is_empty() {
+        for c in closure.newly_hidden.drain(..) {
+            dirty[c] = true;
+        }
+        let comps = audit::components(system, &closure.hidden, Some(&dirty));
+        for comp in &comps {
+            for &c in &comp.cells {
+                dirty[c] = false;
+            }
+        }
+        // Decide every component's fallback on the same pattern, then apply them together.
+        let mut to_hide = Vec::new();
+        for comp in &comps {
+            if let Err(failure) = audit::audit(k, system, &index, &closure.hidden, comp) {
+                fallback(system, &index, &closure.hidden, comp, failure, &mut to_hide)?;
+            }
+        }
+        for c in to_hide {
+            closure.hide(c);
+        }
+        closure.run();
+    }
     Ok(Protected {
-        hidden: system
-            .cells
-            .iter()
-            .map(|c| matches!(c.role, Role::Row | Role::StickyRow))
-            .collect(),
+        hidden: closure.hidden,
     })
 }
+
+/// The fallback for a failing component: the totals to hide (value-independent: chosen from
+/// the pattern and the structure only), or [`LinkedError::Unprotectable`].
+fn fallback(
+    system: &System,
+    index: &Index,
+    hidden: &[bool],
+    comp: &Component,
+    failure: Failure,
+    to_hide: &mut Vec<usize>,
+) -> Result<(), LinkedError> {
+    let can_hide = |e: usize| {
+        let t = system.equations[e].total;
+        (!hidden[t] && hideable(system.cells[t].role)).then_some(t)
+    };
+    let before = to_hide.len();
+    match failure {
+        Failure::Equation { equation, cell } => {
+            let Some(t) = can_hide(equation) else {
+                return Err(LinkedError::Unprotectable { cell });
+            };
+            to_hide.push(t);
+        }
+        Failure::Cell { cell } => {
+            let own = index.member_of(cell).iter().find_map(|&e| can_hide(e));
+            match own.or_else(|| comp.equations.iter().find_map(|&e| can_hide(e))) {
+                Some(t) => to_hide.push(t),
+                None => return Err(LinkedError::Unprotectable { cell }),
+            }
+        }
+        Failure::TooLarge { cell } => {
+            to_hide.extend(comp.equations.iter().filter_map(|&e| can_hide(e)));
+            if to_hide.len() == before {
+                return Err(LinkedError::Unprotectable { cell });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Check the system before protecting it: counts non-negative, equations well formed and
+/// additive. Errors name the first offending cell or equation.
+fn validate(system: &System) -> Result<(), LinkedError> {
+    let n = system.cells.len();
+    if let Some(cell) = system.cells.iter().position(|c| c.value < 0) {
+        return Err(LinkedError::Negative { cell });
+    }
+    let mut stamp = vec![usize::MAX; n];
+    for (equation, eq) in system.equations.iter().enumerate() {
+        let malformed = Err(LinkedError::Malformed { equation });
+        if eq.total >= n || eq.members.is_empty() {
+            return malformed;
+        }
+        stamp[eq.total] = equation;
+        for &m in &eq.members {
+            if m >= n || stamp[m] == equation {
+                return malformed;
+            }
+            stamp[m] = equation;
+        }
+    }
+    for (equation, eq) in system.equations.iter().enumerate() {
+        let sum: i128 = eq
+            .members
+            .iter()
+            .map(|&m| i128::from(system.cells[m].value))
+            .sum();
+        if sum != i128::from(system.cells[eq.total].value) {
+            return Err(LinkedError::NotAdditive { equation });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
