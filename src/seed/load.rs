@@ -176,20 +176,8 @@ pub async fn first_start(
     Ok(())
 }
 
-/// Write a checked bundle in one transaction, under the [`MaintenanceLock`]. Identical
-/// content (same release id) is a no-op.
-#[tracing::instrument(skip_all, fields(release = %bundle.id))]
-pub async fn load_bundle(
-    db: &DatabaseConnection,
-    bundle: Bundle,
-) -> Result<ImportOutcome, sea_orm::DbErr> {
-    let lock = MaintenanceLock::acquire(db).await?;
-    let outcome = load_bundle_locked(db, bundle).await;
-    lock.release().await;
-    outcome
-}
-
-/// [`load_bundle`] for a caller that holds the lock.
+/// Write a checked bundle in one transaction; the caller holds the [`MaintenanceLock`].
+/// Identical content (same release id) is a no-op.
 async fn load_bundle_locked(
     db: &DatabaseConnection,
     bundle: Bundle,

@@ -480,7 +480,7 @@ impl<'a> Context<'a> {
             ),
             Err(error) => {
                 let (row, dimension, why) = match error {
-                    LinkedError::NotAdditive { equation } => {
+                    LinkedError::NotAdditive { equation } | LinkedError::Malformed { equation } => {
                         let (row, why) = match links.get(equation) {
                             Some(&Link::Breakdown {
                                 row,
@@ -505,6 +505,11 @@ impl<'a> Context<'a> {
                                 "counts consistent with what an earlier release published".to_owned(),
                             ),
                             None => (rows[0], "additive counts".to_owned()),
+                        };
+                        let why = if matches!(error, LinkedError::Malformed { .. }) {
+                            format!("{why} (the importer built an ill-formed link here: please report it)")
+                        } else {
+                            why
                         };
                         (row, self.dimension_name(self.dimension(row)), why)
                     }
