@@ -67,7 +67,9 @@ impl Dimensions {
                 if a.name == b.name {
                     continue;
                 }
-                for join in ["_", "__", "_by_", "_x_", "_and_", "_per_", "_within_", "_vs_"] {
+                for join in [
+                    "_", "__", "_by_", "_x_", "_and_", "_per_", "_within_", "_vs_",
+                ] {
                     if rest.strip_prefix(join) == Some(b.name.as_str()) {
                         return Some((&a.name, &b.name));
                     }
@@ -238,7 +240,10 @@ pub(super) fn read_dimensions(
         };
         let name = &list[d].name;
         let at = format!("{DIMENSIONS_PROPERTY}[{name}].parent");
-        let Some(p) = list.iter().position(|x| x.name == *parent_name).filter(|&p| p != d)
+        let Some(p) = list
+            .iter()
+            .position(|x| x.name == *parent_name)
+            .filter(|&p| p != d)
         else {
             problem(
                 &format!("\"{parent_name}\""),
@@ -349,7 +354,8 @@ pub(super) fn read_dimensions(
         if label != other {
             continue;
         }
-        let related = dimensions.ancestors(a).any(|x| x == b) || dimensions.ancestors(b).any(|x| x == a);
+        let related =
+            dimensions.ancestors(a).any(|x| x == b) || dimensions.ancestors(b).any(|x| x == a);
         if !related {
             let (a, b) = (&dimensions.list[a].name, &dimensions.list[b].name);
             problem(
@@ -376,7 +382,10 @@ mod tests {
         let text = serde_json::to_string_pretty(&json).unwrap();
         let mut problems = Problems::default();
         let dims = read_dimensions(&json, &text, &mut problems);
-        (dims, problems.listed.iter().map(|p| p.to_string()).collect())
+        (
+            dims,
+            problems.listed.iter().map(|p| p.to_string()).collect(),
+        )
     }
 
     #[test]
@@ -447,7 +456,9 @@ mod tests {
         ] {
             let (_, problems) = read(serde_json::json!({ DIMENSIONS_PROPERTY: json }));
             assert!(
-                problems.iter().any(|p| p.starts_with("datapackage.json:") && p.contains(expected)),
+                problems
+                    .iter()
+                    .any(|p| p.starts_with("datapackage.json:") && p.contains(expected)),
                 "{expected}: {problems:?}"
             );
         }

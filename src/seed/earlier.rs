@@ -90,7 +90,13 @@ impl Earlier {
     pub fn finish(&mut self) {
         self.rows.sort_unstable_by_key(|r| {
             (
-                r.program, r.metric, r.release, r.start, r.end, r.dimension, r.category,
+                r.program,
+                r.metric,
+                r.release,
+                r.start,
+                r.end,
+                r.dimension,
+                r.category,
             )
         });
         let mut by_cell: Vec<u32> = (0..self.rows.len() as u32).collect();

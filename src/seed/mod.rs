@@ -43,8 +43,8 @@ pub use load::{
 
 pub use bundle::*;
 pub use descriptor::*;
-pub use dimensions::{DIMENSIONS_PROPERTY, Dimensions};
 use dimensions::*;
+pub use dimensions::{DIMENSIONS_PROPERTY, Dimensions};
 pub use earlier::Earlier;
 pub use problems::*;
 pub use read::*;

@@ -200,7 +200,10 @@ pub(super) fn read_table<R: std::io::BufRead>(
 ) -> ReadTable {
     let mut read = ReadTable::new(table, file);
     // Raw record text is never quoted from a table that holds counts (see [`WITHHELD`]).
-    let has_count = table.fields.iter().any(|f| matches!(f.ty, FieldType::Count));
+    let has_count = table
+        .fields
+        .iter()
+        .any(|f| matches!(f.ty, FieldType::Count));
     let mut problem = |line: usize, column: usize, field: &str, value: String, expected: String| {
         problems.push(Problem {
             file: file.into(),
@@ -390,8 +393,7 @@ pub(super) fn read_table<R: std::io::BufRead>(
 pub(super) const WITHHELD: &str = "(withheld: disclosure control)";
 
 /// What a count must look like.
-pub(super) const COUNT_EXPECTED: &str =
-    "a whole number of 0 or more, written with digits only (no decimals, sign, spaces or separators)";
+pub(super) const COUNT_EXPECTED: &str = "a whole number of 0 or more, written with digits only (no decimals, sign, spaces or separators)";
 
 /// The text of `field` as a problem may show it: counts are withheld.
 fn shown(field: &Field, text: String) -> String {

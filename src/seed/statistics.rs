@@ -67,7 +67,9 @@ pub(super) fn protect_statistics(
         .collect();
     let dimension_of = |row: usize| match t.cell_at(row, dimension) {
         NULL => None,
-        id => Some(dimension_ids[id as usize]).filter(|&d| d != NO_DIMENSION).map(|d| d as usize),
+        id => Some(dimension_ids[id as usize])
+            .filter(|&d| d != NO_DIMENSION)
+            .map(|d| d as usize),
     };
     let category_of = |d: usize, row: usize| {
         category_ids
@@ -239,7 +241,12 @@ const NO_DIMENSION: u32 = u32::MAX;
 /// A list for a message, shortened after 20 names.
 pub(super) fn listed<'a>(names: impl Iterator<Item = &'a str>) -> String {
     let names: Vec<&str> = names.collect();
-    let mut text = names.iter().take(20).copied().collect::<Vec<_>>().join(", ");
+    let mut text = names
+        .iter()
+        .take(20)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
     if names.len() > 20 {
         text.push_str(&format!(", … ({} in all)", names.len()));
     }

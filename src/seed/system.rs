@@ -99,7 +99,10 @@ impl<'a> Context<'a> {
                     .iter()
                     .enumerate()
                     .map(|(c, label)| {
-                        let rank = t.strings.find(label).map_or(u32::MAX, |id| ranks[id as usize]);
+                        let rank = t
+                            .strings
+                            .find(label)
+                            .map_or(u32::MAX, |id| ranks[id as usize]);
                         (rank, c)
                     })
                     .collect();
@@ -214,7 +217,8 @@ impl<'a> Context<'a> {
             };
             let declared = &self.dimensions.list[d];
             if segment_len(s) != declared.categories.len() {
-                let present: Vec<&str> = rows[segments[s].begin..segments[s].begin + segment_len(s)]
+                let present: Vec<&str> = rows
+                    [segments[s].begin..segments[s].begin + segment_len(s)]
                     .iter()
                     .map(|&r| t.text(r as usize, "category"))
                     .collect();
@@ -245,7 +249,10 @@ impl<'a> Context<'a> {
         if has_breakdowns {
             let first = rows[0];
             let basis = t.cell_at(first as usize, f.basis);
-            if let Some(&other) = rows.iter().find(|&&r| t.cell_at(r as usize, f.basis) != basis) {
+            if let Some(&other) = rows
+                .iter()
+                .find(|&&r| t.cell_at(r as usize, f.basis) != basis)
+            {
                 self.problem(
                     problems,
                     other,
@@ -384,7 +391,10 @@ impl<'a> Context<'a> {
             if i > 0 && segments[series[i - 1]].dimension != segments[s].dimension {
                 stack.clear();
             }
-            while stack.last().is_some_and(|&top| segments[top].end < segments[s].start) {
+            while stack
+                .last()
+                .is_some_and(|&top| segments[top].end < segments[s].start)
+            {
                 stack.pop();
             }
             if let Some(&top) = stack.last() {
@@ -398,10 +408,15 @@ impl<'a> Context<'a> {
                                 "periods of one metric that either nest or do not overlap: this \
                                  period overlaps {}..{} (line {}) without being inside it, and \
                                  disclosure control cannot model partial overlaps; group: {}",
-                                t.date(segments[top].row as usize, "period_start").unwrap_or_default(),
-                                t.date(segments[top].row as usize, "period_end").unwrap_or_default(),
+                                t.date(segments[top].row as usize, "period_start")
+                                    .unwrap_or_default(),
+                                t.date(segments[top].row as usize, "period_end")
+                                    .unwrap_or_default(),
                                 t.line(segments[top].row as usize),
-                                self.group(segments[s].row, self.dimension_name(segments[s].dimension))
+                                self.group(
+                                    segments[s].row,
+                                    self.dimension_name(segments[s].dimension)
+                                )
                             ),
                         );
                         refused = true;
@@ -485,7 +500,10 @@ impl<'a> Context<'a> {
                             Some(&Link::Breakdown {
                                 row,
                                 ancestor: None,
-                            }) => (row, "breakdown cells that add up to the group's total".to_owned()),
+                            }) => (
+                                row,
+                                "breakdown cells that add up to the group's total".to_owned(),
+                            ),
                             Some(&Link::Breakdown {
                                 row,
                                 ancestor: Some(a),
@@ -498,16 +516,20 @@ impl<'a> Context<'a> {
                             ),
                             Some(&Link::Time { row }) => (
                                 row,
-                                "counts of a period equal to the sum of the periods that tile it".to_owned(),
+                                "counts of a period equal to the sum of the periods that tile it"
+                                    .to_owned(),
                             ),
                             Some(&Link::Earlier { row }) => (
                                 row,
-                                "counts consistent with what an earlier release published".to_owned(),
+                                "counts consistent with what an earlier release published"
+                                    .to_owned(),
                             ),
                             None => (rows[0], "additive counts".to_owned()),
                         };
                         let why = if matches!(error, LinkedError::Malformed { .. }) {
-                            format!("{why} (the importer built an ill-formed link here: please report it)")
+                            format!(
+                                "{why} (the importer built an ill-formed link here: please report it)"
+                            )
                         } else {
                             why
                         };

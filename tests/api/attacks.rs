@@ -193,7 +193,11 @@ fn attack(
     published: &Published,
     structure: &Structure,
 ) -> Vec<(usize, Key, f64, f64)> {
-    assert_eq!(releases.len(), published.len(), "one published release per import");
+    assert_eq!(
+        releases.len(),
+        published.len(),
+        "one published release per import"
+    );
     // Unknowns: a cell is one unknown across releases when neither it nor any cell of its
     // breakdown was revised (the attacker is told which breakdowns were revised; see the
     // module docs of `src/seed/earlier.rs` for what is not defended).
@@ -306,9 +310,9 @@ fn attack(
                     continue;
                 }
                 let group_total_published = match parent {
-                    Some((_, parent, map)) => map
-                        .get(&key.2)
-                        .is_some_and(|p| is_published(&(period.clone(), parent.clone(), p.clone()))),
+                    Some((_, parent, map)) => map.get(&key.2).is_some_and(|p| {
+                        is_published(&(period.clone(), parent.clone(), p.clone()))
+                    }),
                     None => is_published(&total_key),
                 };
                 if group_total_published {
@@ -327,7 +331,11 @@ fn attack(
                 }
                 let members: Option<Vec<Variable>> = parts
                     .iter()
-                    .map(|p| cells.get(&(p.clone(), key.1.clone(), key.2.clone())).copied())
+                    .map(|p| {
+                        cells
+                            .get(&(p.clone(), key.1.clone(), key.2.clone()))
+                            .copied()
+                    })
                     .collect();
                 if let Some(members) = members {
                     let sum: Expression = members.into_iter().sum();
@@ -441,10 +449,15 @@ async fn attack_2_hierarchies_and_shared_cells() {
         raw(Q1, "ward", "w3", 30),
         raw(Q1, "ward", "w4", 25),
     ];
-    let map = [("w1", "north"), ("w2", "north"), ("w3", "south"), ("w4", "south")]
-        .into_iter()
-        .map(|(a, b)| (a.to_owned(), b.to_owned()))
-        .collect();
+    let map = [
+        ("w1", "north"),
+        ("w2", "north"),
+        ("w3", "south"),
+        ("w4", "south"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    .collect();
     let structure = Structure {
         hierarchies: vec![("ward".into(), "region".into(), map)],
         ..Default::default()
@@ -465,10 +478,14 @@ async fn attack_2_hierarchies_and_shared_cells() {
         raw(Q1, "age_group", "18_64", 60),
         raw(Q1, "age_group", "65_plus", 35),
     ];
-    let map = [("under_18", "under_65"), ("18_64", "under_65"), ("65_plus", "65_plus")]
-        .into_iter()
-        .map(|(a, b)| (a.to_owned(), b.to_owned()))
-        .collect();
+    let map = [
+        ("under_18", "under_65"),
+        ("18_64", "under_65"),
+        ("65_plus", "65_plus"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    .collect();
     let structure = Structure {
         hierarchies: vec![("age_group".into(), "age_band".into(), map)],
         ..Default::default()
@@ -490,7 +507,13 @@ async fn attack_3_differencing_between_releases() {
     // revised c (12) would be the smallest other cell now.
     let releases = [group([5, 20, 30, 45]), group([5, 20, 12, 63])];
     assert!(
-        assert_protected(11, &[d.clone(), d.clone()], &releases, &Structure::default()).await
+        assert_protected(
+            11,
+            &[d.clone(), d.clone()],
+            &releases,
+            &Structure::default()
+        )
+        .await
     );
 
     // A late-arriving category: d appears in the second release.
@@ -539,7 +562,10 @@ async fn attack_4_a_breakdown_without_a_total_whose_total_another_period_gives()
     let structure = Structure {
         tilings: vec![(
             format!("{}..{}", year.0, year.1),
-            quarters.iter().map(|q| format!("{}..{}", q.0, q.1)).collect(),
+            quarters
+                .iter()
+                .map(|q| format!("{}..{}", q.0, q.1))
+                .collect(),
         )],
         ..Default::default()
     };
@@ -548,7 +574,12 @@ async fn attack_4_a_breakdown_without_a_total_whose_total_another_period_gives()
     let mut releases = vec![rows];
     // The Q1 total is not a row: give the attacker the implied one through the tiling.
     releases[0].push(raw(quarters[0], "total", "all", 100));
-    let published = publish(policy(), &[d], &[releases[0][..releases[0].len() - 1].to_vec()]).await;
+    let published = publish(
+        policy(),
+        &[d],
+        &[releases[0][..releases[0].len() - 1].to_vec()],
+    )
+    .await;
     let Some(mut published) = published else {
         return;
     };
@@ -601,7 +632,15 @@ async fn attack_5_overlapping_periods() {
 /// Every integer vector of `n` hidden cells in `lo..=hi` that sums to `residual`:
 /// which values each cell can take.
 fn enumerate(n: usize, residual: i64, lo: i64, hi: i64) -> Vec<BTreeSet<i64>> {
-    fn go(i: usize, n: usize, left: i64, lo: i64, hi: i64, at: &mut Vec<i64>, seen: &mut [BTreeSet<i64>]) {
+    fn go(
+        i: usize,
+        n: usize,
+        left: i64,
+        lo: i64,
+        hi: i64,
+        at: &mut Vec<i64>,
+        seen: &mut [BTreeSet<i64>],
+    ) {
         if i == n {
             if left == 0 {
                 for (c, &v) in at.iter().enumerate() {
@@ -627,29 +666,45 @@ fn enumerate(n: usize, residual: i64, lo: i64, hi: i64) -> Vec<BTreeSet<i64>> {
 
 #[tokio::test]
 async fn attack_6_an_attacker_who_knows_the_selection_rule() {
-    for (k, wards) in [(5, vec![30, 12, 12, 4, 12]), (11, vec![8, 9, 12, 12, 12, 15])] {
+    for (k, wards) in [
+        (5, vec![30, 12, 12, 4, 12]),
+        (11, vec![8, 9, 12, 12, 12, 15]),
+    ] {
         let names: Vec<String> = (1..=wards.len()).map(|i| format!("w{i}")).collect();
         let d = json!([{"name": "ward", "categories": names}]);
         let mut rows = vec![raw(Q1, "total", "all", wards.iter().sum())];
         for (w, v) in names.iter().zip(&wards) {
             rows.push(raw(Q1, "ward", w, *v));
         }
-        let Some(published) = publish(Policy::new(k).unwrap(), &[d], &[rows.clone()]).await
-        else {
+        let Some(published) = publish(Policy::new(k).unwrap(), &[d], &[rows.clone()]).await else {
             continue;
         };
         let narrowed = attack(k, &[rows.clone()], &published, &Structure::default());
         assert!(narrowed.is_empty(), "k={k}: {narrowed:?}");
         // Enumeration: every integer vector the rules allow.
         let shown = &published[0];
-        let key = |w: &str| (format!("{}..{}", Q1.0, Q1.1), "ward".to_owned(), w.to_owned());
-        let total_key = (format!("{}..{}", Q1.0, Q1.1), "total".to_owned(), "all".to_owned());
+        let key = |w: &str| {
+            (
+                format!("{}..{}", Q1.0, Q1.1),
+                "ward".to_owned(),
+                w.to_owned(),
+            )
+        };
+        let total_key = (
+            format!("{}..{}", Q1.0, Q1.1),
+            "total".to_owned(),
+            "all".to_owned(),
+        );
         let Some(Some(total)) = shown.get(&total_key).copied() else {
             continue;
         };
         let hidden: Vec<&String> = names.iter().filter(|w| shown[&key(w)].is_none()).collect();
         let published_sum: i64 = names.iter().filter_map(|w| shown[&key(w)]).sum();
-        let smallest = names.iter().filter_map(|w| shown[&key(w)]).filter(|&v| v > 0).min();
+        let smallest = names
+            .iter()
+            .filter_map(|w| shown[&key(w)])
+            .filter(|&v| v > 0)
+            .min();
         let hi = smallest.map_or(total, |s| s.max(k - 1));
         let seen = enumerate(hidden.len(), total - published_sum, 1, hi);
         for (w, values) in hidden.iter().zip(&seen) {

@@ -132,7 +132,11 @@ async fn the_synthetic_example_is_protected_as_its_readme_says() {
     assert_eq!(values["q1-ward-08"], Some(0), "zero is published as 0");
     assert_eq!(values["q1-total"], Some(1000));
     assert_eq!(values["q3-total"], Some(34));
-    assert_eq!(values["q1-age-25-44"], Some(400), "a group without small cells");
+    assert_eq!(
+        values["q1-age-25-44"],
+        Some(400),
+        "a group without small cells"
+    );
     assert_eq!(values["q1-age-65-plus"], Some(40));
 }
 
@@ -405,7 +409,11 @@ fn edit_statistics(dir: &Path, from: &str, to: &str) {
 
 #[tokio::test]
 async fn a_cross_tabulation_under_a_one_word_name_is_refused() {
-    for name in ["age_group_channel", "channel_by_age_group", "ward_x_language"] {
+    for name in [
+        "age_group_channel",
+        "channel_by_age_group",
+        "ward_x_language",
+    ] {
         let dir = synthetic_copy();
         edit_statistics(dir.path(), ",ward,ward_01,", &format!(",{name},ward_01,"));
         let message = rejected(dir.path()).await;
@@ -431,7 +439,8 @@ async fn undeclared_dimensions_and_categories_and_incomplete_breakdowns_are_refu
     edit_statistics(dir.path(), ",ward,ward_10,", ",ward,ward_11,");
     let message = rejected(dir.path()).await;
     assert!(
-        message.contains("(category): \"ward_11\" — expected a declared category of dimension ward"),
+        message
+            .contains("(category): \"ward_11\" — expected a declared category of dimension ward"),
         "{message}"
     );
 
@@ -452,7 +461,10 @@ async fn undeclared_dimensions_and_categories_and_incomplete_breakdowns_are_refu
             && message.contains("period=2024-01-01..2024-03-31, dimension=ward"),
         "{message}"
     );
-    assert!(!message.contains("150") && !message.contains("97"), "{message}");
+    assert!(
+        !message.contains("150") && !message.contains("97"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
@@ -462,7 +474,9 @@ async fn a_cell_shared_by_two_undeclared_related_dimensions_is_refused_in_the_de
     let text = std::fs::read_to_string(&path).unwrap();
     let text = text.replacen("\"other\"", "\"65_plus\"", 1);
     std::fs::write(&path, text).unwrap();
-    let problems = seed::check_dir(dir.path(), policy()).unwrap_err().to_string();
+    let problems = seed::check_dir(dir.path(), policy())
+        .unwrap_err()
+        .to_string();
     assert!(
         problems.starts_with("datapackage.json:")
             && problems.contains("age_group and language both have it"),
