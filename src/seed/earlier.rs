@@ -7,12 +7,17 @@
 //! - **Known cells.** A cell an earlier release published with the value it has now is
 //!   public whatever this release does ([`Role::KnownRow`]): never relied on to hide
 //!   anything.
-//! - **Earlier residuals.** For each breakdown (period, dimension) of an earlier release
-//!   whose total it published, the attacker knows the sum of its hidden cells (the total
-//!   minus the published cells). When every hidden cell of that group is a cell of this
-//!   release and this release's raw values add up to that residual (the cells were not
-//!   revised), the equation is added with the residual as a [`Role::Fact`]; when they do
-//!   not, the old equation is about other numbers and says nothing about the new ones.
+//! - **Earlier residuals.** For each link of this release (a breakdown to its total, children
+//!   to their parent, sub-periods to their period) that an earlier release published with
+//!   its total and some hidden members, and for each breakdown (period, dimension) of an
+//!   earlier release with a published total, the attacker knows the sum of the hidden cells
+//!   (the total minus the published cells). When those cells are cells of this release and
+//!   this release's raw values still add up to that residual (not revised), the equation is
+//!   added with the residual as a [`Role::Fact`].
+//! - **Revised hidden cells.** When they no longer add up to it, publishing the link's new
+//!   total would publish by how much the hidden cells changed, and an attacker who guesses
+//!   which of them did not change would narrow the others; so the link's total is hidden
+//!   too ([`Role::StickyRow`]; the engine's closure then hides what it must around it).
 //!
 //! Rows are kept compactly (strings interned once, dates as day numbers), sorted twice by
 //! index: by group (release, period, dimension) and by cell identity.
@@ -123,6 +128,7 @@ impl Earlier {
         &self,
         t: &ReadTable,
         rows: &[u32],
+        fact_rows: &[u32],
         cells: &mut Vec<Cell>,
         equations: &mut Vec<Equation>,
         linked: &mut dyn FnMut(u32),
@@ -191,14 +197,110 @@ impl Earlier {
             }
         }
 
-        // Residuals of earlier hidden groups: rows of this metric, by release, period,
-        // dimension.
+        // The links of this release as earlier releases published them: for each equation
+        // and release that published its total and has all its members, the hidden
+        // members' sum is known. Unchanged: a fact. Revised: publishing the new sum would
+        // publish the change of the hidden cells (an attacker who guesses which did not
+        // change narrows the others), so the equation's total is hidden too.
+        let identity = |cell: usize| -> Option<(u32, u32, u64, u64, u32, u32)> {
+            let (row, total) = if cell < rows.len() {
+                (rows[cell] as usize, false)
+            } else {
+                (*fact_rows.get(cell - rows.len())? as usize, true)
+            };
+            let (dimension, category) = if total {
+                (self.strings.find("total")?, self.strings.find("all")?)
+            } else {
+                (
+                    self.strings.find(t.text(row, "dimension"))?,
+                    self.strings.find(t.text(row, "category"))?,
+                )
+            };
+            Some((
+                program,
+                metric,
+                t.cell(row, "period_start"),
+                t.cell(row, "period_end"),
+                dimension,
+                category,
+            ))
+        };
+        let entry = |key: (u32, u32, u64, u64, u32, u32), release: u32| {
+            let at = self.by_cell.partition_point(|&e| {
+                (self.rows[e as usize].cell(), self.rows[e as usize].release) < (key, release)
+            });
+            self.by_cell
+                .get(at)
+                .map(|&e| &self.rows[e as usize])
+                .filter(|e| e.cell() == key && e.release == release)
+        };
         let from = self
             .rows
             .partition_point(|r| (r.program, r.metric) < (program, metric));
         let to = self
             .rows
             .partition_point(|r| (r.program, r.metric) <= (program, metric));
+        let mut releases: Vec<u32> = self.rows[from..to].iter().map(|r| r.release).collect();
+        releases.dedup();
+        let before = equations.len();
+        for e in 0..before {
+            let Some(total_key) = identity(equations[e].total) else {
+                continue;
+            };
+            let keys: Option<Vec<_>> = equations[e].members.iter().map(|&m| identity(m)).collect();
+            let Some(keys) = keys else {
+                continue;
+            };
+            for &release in &releases {
+                let Some(total) = entry(total_key, release).filter(|r| r.value != SUPPRESSED)
+                else {
+                    continue;
+                };
+                let entries: Option<Vec<&EarlierRow>> =
+                    keys.iter().map(|&k| entry(k, release)).collect();
+                let Some(entries) = entries else {
+                    continue;
+                };
+                let hidden: Vec<usize> = equations[e]
+                    .members
+                    .iter()
+                    .zip(&entries)
+                    .filter(|(_, r)| r.value == SUPPRESSED)
+                    .map(|(&m, _)| m)
+                    .collect();
+                if hidden.is_empty() {
+                    continue;
+                }
+                let published: i64 = entries
+                    .iter()
+                    .filter(|r| r.value != SUPPRESSED)
+                    .map(|r| r.value)
+                    .sum();
+                let residual = total.value - published;
+                let now: i64 = hidden.iter().map(|&m| cells[m].value).sum();
+                if now == residual {
+                    let row = rows[hidden[0]];
+                    cells.push(Cell {
+                        value: residual,
+                        role: Role::Fact,
+                    });
+                    equations.push(Equation {
+                        total: cells.len() - 1,
+                        members: hidden,
+                    });
+                    linked(row);
+                } else {
+                    let total = equations[e].total;
+                    if cells[total].role == Role::Row {
+                        cells[total].role = Role::StickyRow;
+                    }
+                }
+            }
+        }
+
+        // Residuals of earlier hidden groups by the earlier release's own breakdowns
+        // (a category added since is not in them): rows of this metric, by release,
+        // period, dimension.
         let metric_rows = &self.rows[from..to];
         let total = self.strings.find("total");
         let mut p = 0;

@@ -474,10 +474,14 @@ impl<'a> Context<'a> {
         }
 
         // Earlier releases: sticky and known rows, and facts from hidden groups.
-        self.earlier
-            .apply(t, rows, &mut cells, &mut equations, &mut |row| {
-                links.push(Link::Earlier { row })
-            });
+        self.earlier.apply(
+            t,
+            rows,
+            &fact_rows,
+            &mut cells,
+            &mut equations,
+            &mut |row| links.push(Link::Earlier { row }),
+        );
 
         let system = System { cells, equations };
         match disclosure::linked::protect(policy, &system) {
