@@ -32,6 +32,8 @@ pub struct Earlier {
     rows: Vec<EarlierRow>,
     /// Indices of `rows` by cell identity, then release.
     by_cell: Vec<u32>,
+    /// The largest k of the earlier releases, and the release (number) that used it.
+    max_k: Option<(i64, u32)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -65,6 +67,21 @@ fn day(date: NaiveDate) -> u64 {
 }
 
 impl Earlier {
+    /// Note an earlier release (number `release`) and the k it was protected with.
+    pub fn release(&mut self, release: u32, k: i64) {
+        if self.max_k.is_none_or(|(max, _)| k > max) {
+            self.max_k = Some((k, release));
+        }
+    }
+
+    /// The largest k of the earlier releases, and the release (number) that used it.
+    /// A release is never protected with a smaller k: a cell of value k' (k' >= the new k)
+    /// hidden by an earlier release would be published, and the earlier release's
+    /// complementary cells with it.
+    pub fn max_k(&self) -> Option<(i64, u32)> {
+        self.max_k
+    }
+
     /// Add one published statistic of release number `release`.
     #[allow(clippy::too_many_arguments)]
     pub fn push(

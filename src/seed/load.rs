@@ -91,15 +91,22 @@ pub async fn import_dir(
 #[tracing::instrument(skip_all)]
 pub async fn earlier_releases(db: &DatabaseConnection) -> Result<Earlier, sea_orm::DbErr> {
     use futures::TryStreamExt;
-    let seqs: Vec<(String, i32)> = release::Entity::find()
+    let seqs: Vec<(String, i32, i32)> = release::Entity::find()
         .select_only()
         .column(release::Column::Id)
         .column(release::Column::Seq)
+        .column(release::Column::MinCell)
         .into_tuple()
         .all(db)
         .await?;
-    let seq_of: HashMap<String, u32> = seqs.into_iter().map(|(id, seq)| (id, seq as u32)).collect();
     let mut earlier = Earlier::default();
+    for &(_, seq, min_cell) in &seqs {
+        earlier.release(seq as u32, i64::from(min_cell));
+    }
+    let seq_of: HashMap<String, u32> = seqs
+        .into_iter()
+        .map(|(id, seq, _)| (id, seq as u32))
+        .collect();
     let mut rows = statistic::Entity::find()
         .select_only()
         .column(statistic::Column::ReleaseId)

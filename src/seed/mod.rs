@@ -62,6 +62,26 @@ pub fn check_dir(dir: &Path, policy: Policy) -> Result<Bundle, Problems> {
 pub fn check_dir_after(dir: &Path, policy: Policy, earlier: &Earlier) -> Result<Bundle, Problems> {
     let mut problems = Problems::default();
 
+    // k never goes down: statuses are frozen once published (see `Earlier`), and a lower k
+    // would publish counts an earlier release hid, undoing its protection.
+    if let Some((earlier_k, release)) = earlier.max_k()
+        && policy.k() < earlier_k
+    {
+        problems.push(Problem {
+            file: "--min-cell (env SANCTUARY_MIN_CELL)".into(),
+            line: 1,
+            column: 1,
+            field: "min_cell".into(),
+            value: policy.k().to_string(),
+            expected: format!(
+                "at least {earlier_k}, the k of release #{release}: earlier releases stay \
+                 queryable, and a lower k would publish counts they hid (set --min-cell to \
+                 {earlier_k} or more)"
+            ),
+        });
+        return Err(problems);
+    }
+
     let descriptor_bytes = match std::fs::read(dir.join(DESCRIPTOR)) {
         Ok(bytes) => bytes,
         Err(e) => {
