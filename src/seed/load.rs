@@ -117,6 +117,7 @@ pub async fn earlier_releases(db: &DatabaseConnection) -> Result<Earlier, sea_or
         .column(statistic::Column::Dimension)
         .column(statistic::Column::Category)
         .column(statistic::Column::Value)
+        .column(statistic::Column::Basis)
         .into_tuple::<(
             String,
             String,
@@ -126,15 +127,24 @@ pub async fn earlier_releases(db: &DatabaseConnection) -> Result<Earlier, sea_or
             String,
             String,
             Option<i64>,
+            Option<String>,
         )>()
         .stream(db)
         .await?;
-    while let Some((release, program, metric, start, end, dimension, category, value)) =
+    while let Some((release, program, metric, start, end, dimension, category, value, basis)) =
         rows.try_next().await?
     {
         let release = seq_of.get(&release).copied().unwrap_or(0);
         earlier.push(
-            release, &program, &metric, start, end, &dimension, &category, value,
+            release,
+            &program,
+            &metric,
+            start,
+            end,
+            &dimension,
+            &category,
+            value,
+            basis.as_deref(),
         );
     }
     drop(rows);

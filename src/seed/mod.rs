@@ -19,6 +19,7 @@ mod digest;
 mod dimensions;
 mod earlier;
 mod load;
+mod overlaps;
 mod problems;
 mod read;
 mod statistics;

@@ -12,18 +12,24 @@
 //!   published in the same period, the child categories of each parent category add up to
 //!   that parent category's cell instead (the parent's own breakdown then links it to the
 //!   total).
-//! - **Time.** For counts with `basis = in_period`, a period exactly tiled by other
-//!   periods of the same dimension (contiguous, no gap, no overlap) equals their sum,
-//!   category by category. In a metric with breakdowns, periods that overlap without
-//!   nesting, a period that contains others without being tiled by them, mixed bases and
-//!   cumulative breakdowns over several periods are refused: the attacker could combine
-//!   them in ways these equations do not express.
-//! - **Earlier releases** (see [`Earlier`]): rows hidden before stay hidden, rows
-//!   published before with the same value are known, and an earlier hidden group's
-//!   residual is a fact.
+//! - **Time.** Counts (`in_period` and `cumulative`, both counts over `[period_start,
+//!   period_end]`): a period exactly tiled by other periods of the same dimension
+//!   (contiguous, no gap, no overlap) equals their sum, category by category. Periods
+//!   linked by a tiling must carry the same dimensions. In a metric with breakdowns,
+//!   periods that overlap without nesting, a period that contains others without being
+//!   tiled by them, mixed bases and cumulative breakdowns over several periods are
+//!   refused. Levels (`point_in_time`) at one date from two starts are refused. After
+//!   protection, overlapping periods (across releases too) that no modelled tiling links
+//!   are refused when either hides a figure (`overlaps.rs`).
+//! - **Earlier releases** (see [`Earlier`]): frozen statuses (hidden stays hidden,
+//!   published stays published) and every earlier hidden group's residual as a fact.
 //!
 //! The system is built from the rows in their sorted order (period, dimension, category),
 //! so a cell is found by arithmetic on a few per-breakdown offsets, not by a map of rows.
+//!
+//! Longer than most files: building one metric's system (its checks, equations and the
+//! messages naming what is refused) is one pass over shared per-segment state; the checks
+//! that stand alone live beside it (`earlier.rs`, `overlaps.rs`).
 
 use super::*;
 use crate::disclosure::linked::{Cell, Equation, LinkedError, Role, System};
@@ -57,7 +63,8 @@ struct Segment {
     dimension: Option<usize>,
     /// First cell of the segment (row position within the metric, or a fact's cell).
     begin: usize,
-    /// Whether the segment counts in-period flows (tilings apply).
+    /// Whether the segment counts over its period (`in_period` or `cumulative`: tilings
+    /// apply), rather than a level at its end (`point_in_time`).
     in_period: bool,
     /// A row of the segment (or of its period, for a fact), for messages.
     row: u32,
@@ -158,7 +165,15 @@ impl<'a> Context<'a> {
             line: t.line(row as usize),
             column: t.column(field),
             field: field.into(),
-            value: t.string(row as usize, field),
+            // Dates are stored as day numbers, not strings; a count is never shown.
+            value: match field {
+                "period_start" | "period_end" => t
+                    .date(row as usize, field)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                "value" => "(withheld: disclosure control)".to_owned(),
+                _ => t.string(row as usize, field),
+            },
             expected,
         });
     }
@@ -190,7 +205,7 @@ impl<'a> Context<'a> {
                 t.cell_at(row as usize, f.dimension),
             )
         };
-        let in_period = t.strings.find("in_period").map(u64::from);
+        let point_in_time = t.strings.find("point_in_time").map(u64::from);
         for i in 1..=rows.len() {
             if i == rows.len() || segment_key(rows[i]) != segment_key(rows[begin]) {
                 let row = rows[begin];
@@ -199,7 +214,7 @@ impl<'a> Context<'a> {
                     end: t.cell_at(row as usize, f.end),
                     dimension: self.dimension(row),
                     begin,
-                    in_period: Some(t.cell_at(row as usize, f.basis)) == in_period,
+                    in_period: Some(t.cell_at(row as usize, f.basis)) != point_in_time,
                     row,
                 });
                 begin = i;
@@ -238,6 +253,33 @@ impl<'a> Context<'a> {
                          categories are exhaustive; missing: {missing}); group: {}",
                         declared.name,
                         self.group(segments[s].row, &declared.name)
+                    ),
+                );
+            }
+        }
+
+        // Levels (point_in_time) are levels at period_end: two periods with one end date are
+        // one quantity, which these equations do not model.
+        let mut levels: Vec<(u64, u64, u32)> = segments
+            .iter()
+            .filter(|s| !s.in_period)
+            .map(|s| (s.end, s.start, s.row))
+            .collect();
+        levels.sort_unstable();
+        levels.dedup_by_key(|l| (l.0, l.1));
+        for w in levels.windows(2) {
+            if w[0].0 == w[1].0 {
+                self.problem(
+                    problems,
+                    w[1].2,
+                    "period_start",
+                    format!(
+                        "one period_start for the levels (point_in_time) of a metric at one date: \
+                         line {} gives a level at the same period_end from another start, and two \
+                         rows of one level are the same quantity, a link disclosure control does \
+                         not model; group: {}",
+                        t.line(w[0].2 as usize),
+                        self.group(w[1].2, self.dimension_name(self.dimension(w[1].2)))
                     ),
                 );
             }
@@ -429,6 +471,22 @@ impl<'a> Context<'a> {
             }
             stack.push(s);
         }
+        // Periods linked by a tiling carry the same dimensions: with them, the per-category
+        // time equations and each period's breakdowns imply every link across levels and
+        // periods (a coarse band over the half-year and fine ages in its quarters otherwise
+        // pin a quarter's age by subtraction).
+        let mut dimensions_of: HashMap<(u64, u64), Vec<usize>> = HashMap::new();
+        for segment in &segments {
+            if let Some(d) = segment.dimension {
+                dimensions_of
+                    .entry((segment.start, segment.end))
+                    .or_default()
+                    .push(d);
+            }
+        }
+        let mut compared: std::collections::HashSet<((u64, u64), (u64, u64))> =
+            std::collections::HashSet::new();
+        let mut tiled_by: Vec<Option<usize>> = vec![None; segments.len()];
         for (s, kids) in children.iter().enumerate() {
             if kids.is_empty() || refused {
                 continue;
@@ -455,6 +513,46 @@ impl<'a> Context<'a> {
                 }
                 continue;
             }
+            let period = |s: usize| (segments[s].start, segments[s].end);
+            for &kid in kids {
+                tiled_by[kid] = Some(s);
+                if !compared.insert((period(s), period(kid))) {
+                    continue;
+                }
+                let empty = Vec::new();
+                let outer = dimensions_of.get(&period(s)).unwrap_or(&empty);
+                let inner = dimensions_of.get(&period(kid)).unwrap_or(&empty);
+                let missing = outer
+                    .iter()
+                    .map(|&d| (d, segments[s].row, segments[kid].row))
+                    .find(|(d, ..)| !inner.contains(d))
+                    .or_else(|| {
+                        inner
+                            .iter()
+                            .map(|&d| (d, segments[kid].row, segments[s].row))
+                            .find(|(d, ..)| !outer.contains(d))
+                    });
+                if let Some((d, has, lacks)) = missing {
+                    self.problem(
+                        problems,
+                        lacks,
+                        "dimension",
+                        format!(
+                            "the same dimensions in periods linked by a tiling: dimension {} is in \
+                             period {}..{} (line {}) but not in this one, and the two are linked (one \
+                             tiles the other), so the missing breakdown's links across periods \
+                             could not be modelled and a hidden figure could be found by \
+                             subtraction; publish the breakdown in both or in neither; group: {}",
+                            self.dimensions.list[d].name,
+                            t.date(has as usize, "period_start").unwrap_or_default(),
+                            t.date(has as usize, "period_end").unwrap_or_default(),
+                            t.line(has as usize),
+                            self.group(lacks, self.dimension_name(self.dimension(lacks)))
+                        ),
+                    );
+                    refused = true;
+                }
+            }
             let width = match segments[s].dimension {
                 Some(d) => self.dimensions.list[d].categories.len(),
                 None => 1,
@@ -473,8 +571,10 @@ impl<'a> Context<'a> {
             return None;
         }
 
-        // Earlier releases: sticky and known rows, and facts from hidden groups.
-        self.earlier.apply(
+        // Earlier releases: frozen statuses (sticky and known rows), and their hidden
+        // groups as equations with facts; what the release policy refuses.
+        let refusals = self.earlier.apply(
+            policy.k(),
             t,
             rows,
             &fact_rows,
@@ -482,21 +582,83 @@ impl<'a> Context<'a> {
             &mut equations,
             &mut |row| links.push(Link::Earlier { row }),
         );
+        if !refusals.is_empty() {
+            for (row, expected) in refusals {
+                let group = self.group(row, self.dimension_name(self.dimension(row)));
+                self.problem(
+                    problems,
+                    row,
+                    "category",
+                    format!("{expected}; group: {group}"),
+                );
+            }
+            return None;
+        }
 
         let system = System { cells, equations };
         match disclosure::linked::protect(policy, &system) {
-            Ok(protected) => Some(
-                rows.iter()
-                    .enumerate()
-                    .map(|(i, &r)| {
-                        if protected.hidden[i] {
-                            SUPPRESSED
-                        } else {
-                            t.count(r as usize, "value")
-                        }
-                    })
-                    .collect(),
-            ),
+            Ok(protected) => {
+                // Overlapping periods, across releases, that no modelled tiling links.
+                let mut now = Vec::with_capacity(system.cells.len());
+                for (s, segment) in segments.iter().enumerate() {
+                    let cells = match lens.get(s) {
+                        Some(&len) => segment.begin..segment.begin + len,
+                        None => segment.begin..segment.begin + 1,
+                    };
+                    for c in cells {
+                        let row = (c < rows.len()).then(|| rows[c]);
+                        let (dimension, category) = match row {
+                            Some(r) => (
+                                t.text(r as usize, "dimension"),
+                                t.text(r as usize, "category"),
+                            ),
+                            None => ("total", "all"),
+                        };
+                        now.push(overlaps::Now {
+                            dimension,
+                            category,
+                            start: segment.start,
+                            end: segment.end,
+                            point: !segment.in_period,
+                            hidden: protected.hidden[c],
+                            segment: s,
+                            row,
+                        });
+                    }
+                }
+                let refusals = overlaps::check(
+                    now,
+                    self.earlier,
+                    t.text(rows[0] as usize, "program"),
+                    t.text(rows[0] as usize, "metric"),
+                    &tiled_by,
+                    rows[0],
+                );
+                if !refusals.is_empty() {
+                    for (row, expected) in refusals {
+                        let group = self.group(row, self.dimension_name(self.dimension(row)));
+                        self.problem(
+                            problems,
+                            row,
+                            "period_start",
+                            format!("{expected}; group: {group}"),
+                        );
+                    }
+                    return None;
+                }
+                Some(
+                    rows.iter()
+                        .enumerate()
+                        .map(|(i, &r)| {
+                            if protected.hidden[i] {
+                                SUPPRESSED
+                            } else {
+                                t.count(r as usize, "value")
+                            }
+                        })
+                        .collect(),
+                )
+            }
             Err(error) => {
                 let (row, dimension, why) = match error {
                     LinkedError::NotAdditive { equation } | LinkedError::Malformed { equation } => {
@@ -549,7 +711,9 @@ impl<'a> Context<'a> {
                             "non-negative counts".to_owned()
                         } else {
                             "a table that suppression can protect: values already public (earlier \
-                             releases, published totals) would pin or narrow a hidden count"
+                             releases, published totals, and figures an earlier release published, \
+                             which are published again: a figure once published cannot become \
+                             hidden) would pin or narrow a hidden count"
                                 .to_owned()
                         };
                         (row, self.dimension_name(self.dimension(row)), why)
