@@ -34,6 +34,9 @@ pub struct Earlier {
     by_cell: Vec<u32>,
 }
 
+/// A cell's identity: (program, metric, period start, period end, dimension, category).
+type CellKey = (u32, u32, u64, u64, u32, u32);
+
 #[derive(Debug, Clone, Copy)]
 struct EarlierRow {
     program: u32,
@@ -48,7 +51,7 @@ struct EarlierRow {
 }
 
 impl EarlierRow {
-    fn cell(&self) -> (u32, u32, u64, u64, u32, u32) {
+    fn cell(&self) -> CellKey {
         (
             self.program,
             self.metric,
@@ -145,7 +148,7 @@ impl Earlier {
         };
         // This metric's cells by earlier identity (cells whose labels no earlier release
         // used cannot match anything).
-        let mut current: Vec<((u32, u32, u64, u64, u32, u32), usize)> = rows
+        let mut current: Vec<(CellKey, usize)> = rows
             .iter()
             .enumerate()
             .filter_map(|(i, &r)| {
@@ -166,7 +169,7 @@ impl Earlier {
             })
             .collect();
         current.sort_unstable();
-        let cell_of = |key: (u32, u32, u64, u64, u32, u32)| {
+        let cell_of = |key: CellKey| {
             current
                 .binary_search_by(|(k, _)| k.cmp(&key))
                 .ok()
@@ -202,7 +205,7 @@ impl Earlier {
         // members' sum is known. Unchanged: a fact. Revised: publishing the new sum would
         // publish the change of the hidden cells (an attacker who guesses which did not
         // change narrows the others), so the equation's total is hidden too.
-        let identity = |cell: usize| -> Option<(u32, u32, u64, u64, u32, u32)> {
+        let identity = |cell: usize| -> Option<CellKey> {
             let (row, total) = if cell < rows.len() {
                 (rows[cell] as usize, false)
             } else {
@@ -225,7 +228,7 @@ impl Earlier {
                 category,
             ))
         };
-        let entry = |key: (u32, u32, u64, u64, u32, u32), release: u32| {
+        let entry = |key: CellKey, release: u32| {
             let at = self.by_cell.partition_point(|&e| {
                 (self.rows[e as usize].cell(), self.rows[e as usize].release) < (key, release)
             });

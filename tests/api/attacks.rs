@@ -64,6 +64,9 @@ impl Raw {
     }
 }
 
+/// A cross-tabulation's categories: category -> (first dimension's, second's).
+type CrossMap = BTreeMap<String, (String, String)>;
+
 /// The structure the attacker knows (it is published with the data or plain to see).
 #[derive(Debug, Clone, Default)]
 struct Structure {
@@ -72,7 +75,7 @@ struct Structure {
     /// (period, the periods that tile it).
     tilings: Vec<(String, Vec<String>)>,
     /// A cross-tabulation: (dimension, first, second, category -> (first cat, second cat)).
-    crosses: Vec<(String, String, String, BTreeMap<String, (String, String)>)>,
+    crosses: Vec<(String, String, String, CrossMap)>,
 }
 
 const Q1: (&str, &str) = ("2024-01-01", "2024-03-31");
@@ -801,6 +804,11 @@ async fn attack_6_an_attacker_who_knows_the_selection_rule() {
             if shown[i].is_some() {
                 continue;
             }
+            // The attacker's reading of the rule reproduces the pattern from the truth.
+            assert!(
+                witness(rule, k, total, &shown, i, wards[i]),
+                "k={k} ({rule:?}): the rule as read does not give the published pattern"
+            );
             for v in 1..k {
                 assert!(
                     witness(rule, k, total, &shown, i, v),
