@@ -217,17 +217,36 @@ fn attack(
         published.len(),
         "one published release per import"
     );
-    // Unknowns: one per (cell, raw value): a cell whose raw value did not change is one
-    // unknown across releases (the attacker guesses right which hidden cells did not
-    // change).
+    // Unknowns: a cell is one unknown across releases when its raw value did not change
+    // and either some release published it or no cell of its breakdown was revised (the
+    // attacker is told which breakdowns were revised). An attacker who also knows which
+    // hidden cells of a revised breakdown kept their value is outside the guarantee (see
+    // docs/disclosure-control.md, "Limits").
     let mut vars = variables!();
-    let mut unknown: BTreeMap<(Key, i64), Variable> = BTreeMap::new();
+    let shown_anywhere: BTreeSet<(Key, i64)> = releases
+        .iter()
+        .zip(published)
+        .flat_map(|(rows, shown)| {
+            rows.iter()
+                .filter(|r| matches!(shown.get(&r.key()), Some(Some(_))))
+                .map(|r| (r.key(), r.value))
+        })
+        .collect();
+    let mut unknown: BTreeMap<(Key, i64, Vec<i64>), Variable> = BTreeMap::new();
     let mut of: Vec<BTreeMap<Key, Variable>> = Vec::new();
     for rows in releases {
         let mut cells = BTreeMap::new();
         for r in rows {
+            let group: Vec<i64> = if shown_anywhere.contains(&(r.key(), r.value)) {
+                Vec::new()
+            } else {
+                rows.iter()
+                    .filter(|o| (o.start, o.end, &o.dimension) == (r.start, r.end, &r.dimension))
+                    .map(|o| o.value)
+                    .collect()
+            };
             let v = *unknown
-                .entry((r.key(), r.value))
+                .entry((r.key(), r.value, group))
                 .or_insert_with(|| vars.add(variable().min(0)));
             cells.insert(r.key(), v);
         }
@@ -305,7 +324,12 @@ fn attack(
                     .iter()
                     .flatten()
                     .find(|r| r.key() == total_key)
-                    .map(|r| unknown[&(total_key.clone(), r.value)]),
+                    .and_then(|r| {
+                        unknown
+                            .iter()
+                            .find(|((key, value, _), _)| *key == total_key && *value == r.value)
+                            .map(|(_, v)| *v)
+                    }),
             };
             if let Some(t) = total {
                 constraints.push(constraint!(sum == t));
