@@ -158,10 +158,14 @@ pub(super) fn audit(
                     cell: comp.cells[0],
                 });
             }
+            // Every value 1..=k-1, not only the extremes: the witness set is an integer
+            // program and need not reach every integer between two it reaches. The
+            // extremes first, so that a failure is found early.
             let k1 = i64::try_from(k - 1).unwrap_or(i64::MAX);
-            for (j, &cell) in comp.cells.iter().enumerate() {
-                for t in [1, k1] {
-                    if !model.feasible_with(j, t) {
+            let targets: Vec<i64> = [1, k1].into_iter().chain(2..k1).collect();
+            for &t in &targets {
+                for (j, &cell) in comp.cells.iter().enumerate() {
+                    if !model.feasible_with(j, t, k1) {
                         return Err(Failure::Cell { cell });
                     }
                 }

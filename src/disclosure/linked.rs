@@ -231,4 +231,10 @@ fn validate(system: &System) -> Result<(), LinkedError> {
 }
 
 #[cfg(test)]
+mod attacker;
+#[cfg(test)]
+mod props;
+#[cfg(test)]
+mod shapes;
+#[cfg(test)]
 mod tests;
