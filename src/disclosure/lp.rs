@@ -72,19 +72,21 @@ impl Model {
     /// seed requirement dropped (`t` is in `1..=k1`, so `j` is a seed itself). The LP
     /// relaxation first: infeasible means no integer point; an integral optimum is one.
     /// Branch and bound only when the relaxation's point is fractional.
-    pub(super) fn feasible_with(&self, j: usize, t: i64, k1: i64) -> bool {
+    /// With `exact` false, `j >= t` instead of `j == t`.
+    pub(super) fn feasible_with(&self, j: usize, t: i64, exact: bool, k1: i64) -> bool {
         if t < self.lb[j] {
             return false;
         }
         let ub = self.upper_bound(k1);
-        match self.solve(j, t, ub, false) {
+        let upper = if exact { t as f64 } else { ub.max(t as f64) };
+        match self.solve(j, t, upper, ub, false) {
             Solved::Infeasible => false,
             Solved::Integral => true,
-            Solved::Fractional => matches!(self.solve(j, t, ub, true), Solved::Integral),
+            Solved::Fractional => matches!(self.solve(j, t, upper, ub, true), Solved::Integral),
         }
     }
 
-    fn solve(&self, j: usize, t: i64, ub: f64, integer: bool) -> Solved {
+    fn solve(&self, j: usize, t: i64, upper: f64, ub: f64, integer: bool) -> Solved {
         let mut vars = ProblemVariables::new();
         let ys: Vec<_> = self
             .lb
@@ -97,7 +99,7 @@ impl Model {
                     variable()
                 };
                 if i == j {
-                    vars.add(def.min(t as f64).max(t as f64))
+                    vars.add(def.min(t as f64).max(upper))
                 } else {
                     vars.add(def.min(lb as f64).max(ub))
                 }
