@@ -170,6 +170,12 @@ pub enum PolicyError {
     },
 }
 
+// TO BE REMOVED after the importer switches to `linked::protect` (issue #11): the per-family
+// engine below (`Family`, `Protection`, `DisclosureError`, `protect`, `audit`) protects each
+// (program, metric, period) alone and picks complements by a value-dependent selection rule;
+// both are unsafe against the attacks of issue #11. `Policy`, `PolicyError`, `DEFAULT_K`,
+// `MIN_ALLOWED_K` and `SUPPRESSION_REASON` stay.
+
 /// One table family: the statistics of one (program, metric, period).
 ///
 /// `total` is the row with dimension `total`, if any; `breakdowns` are one-dimensional

@@ -147,22 +147,21 @@ pub(super) fn audit(
         [] => Ok(()),
         &[e] if !hidden[system.equations[e].total] => closed_form(k, system, hidden, e, &lb),
         _ => {
-            if comp.cells.len() > LP_CELL_CAP {
+            let (model, targets) = witness_model(k, system, index, hidden, comp, &lb);
+            if model.lb.len() > LP_CELL_CAP || model.largest_constant() >= LP_VALUE_CAP {
                 return Err(Failure::TooLarge {
                     cell: comp.cells[0],
                 });
             }
-            let model = witness_model(k, system, index, hidden, comp, &lb);
-            if model.largest_constant() >= LP_VALUE_CAP {
-                return Err(Failure::TooLarge {
-                    cell: comp.cells[0],
-                });
-            }
+            // Every value 1..=k-1, not only the extremes: the witness set is an integer
+            // program and need not reach every integer between two it reaches. The
+            // extremes first, so that a failure is found early.
             let k1 = i64::try_from(k - 1).unwrap_or(i64::MAX);
-            for (j, &cell) in comp.cells.iter().enumerate() {
-                for t in [1, k1] {
-                    if !model.feasible_with(j, t) {
-                        return Err(Failure::Cell { cell });
+            let values: Vec<i64> = [1, k1].into_iter().chain(2..k1).collect();
+            for &t in &values {
+                for target in &targets {
+                    if !model.feasible_with(target.var, t, target.exact, k1) {
+                        return Err(Failure::Cell { cell: target.cell });
                     }
                 }
             }
@@ -238,7 +237,23 @@ fn closed_form(
     }
 }
 
-/// The witness set of a component as an integer program over its hidden cells.
+/// What the audit asks of one variable: some witness with `var == t` (`exact`) or
+/// `var >= t`; `cell` is the first hidden cell the question stands for.
+struct Target {
+    var: usize,
+    exact: bool,
+    cell: usize,
+}
+
+/// The witness set of a component as an integer program, and the questions to ask it.
+///
+/// Variables are the hidden cells, except *leaves*: a hidden cell that is a member of one
+/// equation only, whose total is hidden, and that is the total of nothing and no source.
+/// The leaves of one equation are one variable, their sum `s >= 0` (they are bounded below
+/// by 0 and appear nowhere else, so any split of `s` is a witness): a leaf reaches `t`
+/// exactly when `s` does (the equation's only leaf) or when `s >= t` does (with another
+/// leaf to take the rest). This keeps a hierarchy's hidden subtrees from growing the
+/// program.
 fn witness_model(
     k: i128,
     system: &System,
@@ -246,32 +261,71 @@ fn witness_model(
     hidden: &[bool],
     comp: &Component,
     lb: &[i64],
-) -> lp::Model {
+) -> (lp::Model, Vec<Target>) {
     let mut local = std::collections::HashMap::with_capacity(comp.cells.len());
     for (j, &c) in comp.cells.iter().enumerate() {
         local.insert(c, j);
     }
+    let scc = derivation_sources(system, index, hidden, comp, &local, lb);
+    // Variables: one per non-leaf cell, one per equation with leaves.
+    let leaf_of = |j: usize| -> Option<usize> {
+        let c = comp.cells[j];
+        match index.member_of(c) {
+            [e] if hidden[system.equations[*e].total]
+                && index.total_of(c).is_empty()
+                && scc.source_of[j].is_none() =>
+            {
+                Some(*e)
+            }
+            _ => None,
+        }
+    };
+    let mut var_of = vec![usize::MAX; comp.cells.len()];
+    let mut var_lb = Vec::new();
+    let mut var_seed = Vec::new();
+    let mut leaf_var: std::collections::HashMap<usize, (usize, usize)> = Default::default();
+    for j in 0..comp.cells.len() {
+        match leaf_of(j) {
+            Some(e) => {
+                let entry = leaf_var.entry(e).or_insert_with(|| {
+                    var_lb.push(0);
+                    var_seed.push(None);
+                    (var_lb.len() - 1, 0)
+                });
+                entry.1 += 1;
+                var_of[j] = entry.0;
+            }
+            None => {
+                var_lb.push(lb[j]);
+                var_seed.push(scc.source_of[j]);
+                var_of[j] = var_lb.len() - 1;
+            }
+        }
+    }
     let mut rows = Vec::with_capacity(comp.equations.len());
-    for &e in &comp.equations {
+    let mut in_row = vec![usize::MAX; var_lb.len()];
+    for (q, &e) in comp.equations.iter().enumerate() {
         let eq = &system.equations[e];
         // sum(hidden members) - [total hidden] * total = (visible total) - sum(visible members)
-        let mut coeffs = Vec::new();
+        let mut coeffs: Vec<(usize, i32)> = Vec::new();
         let mut rhs: i128 = 0;
         if hidden[eq.total] {
-            coeffs.push((local[&eq.total], -1));
+            coeffs.push((var_of[local[&eq.total]], -1));
         } else {
             rhs += i128::from(system.cells[eq.total].value);
         }
         for &m in &eq.members {
             if hidden[m] {
-                coeffs.push((local[&m], 1));
+                let v = var_of[local[&m]];
+                if std::mem::replace(&mut in_row[v], q) != q {
+                    coeffs.push((v, 1));
+                }
             } else {
                 rhs -= i128::from(system.cells[m].value);
             }
         }
         rows.push(lp::Row { coeffs, rhs });
     }
-    let scc = derivation_sources(system, index, hidden, comp, &local, lb);
     let seeds = scc
         .sources
         .into_iter()
@@ -284,16 +338,27 @@ fn witness_model(
             };
             lp::Seed {
                 cap: i128::try_from(cells.len()).unwrap_or(i128::MAX) * (k - 1),
-                cells,
+                cells: cells.into_iter().map(|j| var_of[j]).collect(),
             }
         })
         .collect();
-    lp::Model {
-        lb: lb.to_vec(),
+    let mut targets: Vec<Target> = Vec::new();
+    let mut asked = vec![false; var_lb.len()];
+    for (j, &cell) in comp.cells.iter().enumerate() {
+        let var = var_of[j];
+        if std::mem::replace(&mut asked[var], true) {
+            continue;
+        }
+        let exact = leaf_of(j).is_none_or(|e| leaf_var[&e].1 == 1);
+        targets.push(Target { var, exact, cell });
+    }
+    let model = lp::Model {
+        lb: var_lb,
         rows,
         seeds,
-        seed_of: scc.source_of,
-    }
+        seed_of: var_seed,
+    };
+    (model, targets)
 }
 
 /// Sources of the derivation graph that hold no sticky cell.

@@ -9,7 +9,16 @@
 //! a limit would make the verdict depend on the machine), and its size is bounded by
 //! [`super::audit::LP_CELL_CAP`].
 
-use good_lp::{Expression, ProblemVariables, ResolutionError, SolverModel, microlp, variable};
+use good_lp::{
+    Expression, ProblemVariables, ResolutionError, Solution, SolverModel, microlp, variable,
+};
+
+/// The outcome of one solve.
+enum Solved {
+    Infeasible,
+    Integral,
+    Fractional,
+}
 
 /// `sum(coeff * y[j]) == rhs`.
 #[derive(Debug, Clone)]
@@ -48,23 +57,51 @@ impl Model {
         rows.chain(seeds).max().unwrap_or(0)
     }
 
+    /// A value-independent upper bound for every unknown: the sum of the absolute
+    /// right-hand sides plus `k-1` per unknown. Bounding the witness set only shrinks it
+    /// (still a subset of what the attacker must consider), and it keeps branch and bound
+    /// finite and small.
+    fn upper_bound(&self, k1: i64) -> f64 {
+        let rhs: i128 = self.rows.iter().map(|r| r.rhs.abs()).sum();
+        let n = i128::try_from(self.lb.len()).unwrap_or(i128::MAX);
+        let ub = rhs.saturating_add(n.saturating_mul(i128::from(k1)));
+        ub.min(i128::from(i32::MAX)) as f64
+    }
+
     /// Whether some integer point of the model has unknown `j` equal to `t`, with `j`'s own
-    /// seed requirement dropped (`t` is in `1..=k-1`, so `j` is a seed itself).
-    pub(super) fn feasible_with(&self, j: usize, t: i64) -> bool {
+    /// seed requirement dropped (`t` is in `1..=k1`, so `j` is a seed itself). The LP
+    /// relaxation first: infeasible means no integer point; an integral optimum is one.
+    /// Branch and bound only when the relaxation's point is fractional.
+    /// With `exact` false, `j >= t` instead of `j == t`.
+    pub(super) fn feasible_with(&self, j: usize, t: i64, exact: bool, k1: i64) -> bool {
         if t < self.lb[j] {
             return false;
         }
+        let ub = self.upper_bound(k1);
+        let upper = if exact { t as f64 } else { ub.max(t as f64) };
+        match self.solve(j, t, upper, ub, false) {
+            Solved::Infeasible => false,
+            Solved::Integral => true,
+            Solved::Fractional => matches!(self.solve(j, t, upper, ub, true), Solved::Integral),
+        }
+    }
+
+    fn solve(&self, j: usize, t: i64, upper: f64, ub: f64, integer: bool) -> Solved {
         let mut vars = ProblemVariables::new();
         let ys: Vec<_> = self
             .lb
             .iter()
             .enumerate()
             .map(|(i, &lb)| {
-                let def = variable().integer();
-                if i == j {
-                    vars.add(def.min(t as f64).max(t as f64))
+                let def = if integer {
+                    variable().integer()
                 } else {
-                    vars.add(def.min(lb as f64).max(f64::from(i32::MAX)))
+                    variable()
+                };
+                if i == j {
+                    vars.add(def.min(t as f64).max(upper))
+                } else {
+                    vars.add(def.min(lb as f64).max(ub))
                 }
             })
             .collect();
@@ -86,11 +123,24 @@ impl Model {
             }
         }
         match problem.solve() {
-            Ok(_) => true,
-            Err(ResolutionError::Infeasible) => false,
+            Ok(solution) => {
+                let integral = ys.iter().all(|&y| {
+                    let v = solution.value(y);
+                    (v - v.round()).abs() < 1e-6
+                });
+                if integral {
+                    Solved::Integral
+                } else if integer {
+                    // The solver's integers came back fractional: not shown feasible.
+                    Solved::Infeasible
+                } else {
+                    Solved::Fractional
+                }
+            }
+            Err(ResolutionError::Infeasible) => Solved::Infeasible,
             // Anything else (a numerical failure) counts as "not shown feasible": the audit
             // fails and the fallback hides more, which is always safe.
-            Err(_) => false,
+            Err(_) => Solved::Infeasible,
         }
     }
 }

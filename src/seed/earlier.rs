@@ -35,6 +35,9 @@ pub struct Earlier {
     max_k: Option<(i64, u32)>,
 }
 
+/// A cell's identity: (program, metric, period start, period end, dimension, category).
+type CellKey = (u32, u32, u64, u64, u32, u32);
+
 #[derive(Debug, Clone, Copy)]
 struct EarlierRow {
     program: u32,
@@ -51,7 +54,7 @@ struct EarlierRow {
 }
 
 impl EarlierRow {
-    fn cell(&self) -> (u32, u32, u64, u64, u32, u32) {
+    fn cell(&self) -> CellKey {
         (
             self.program,
             self.metric,
@@ -207,7 +210,7 @@ impl Earlier {
         };
         // This metric's cells by earlier identity (cells whose labels no earlier release
         // used cannot match anything).
-        let mut current: Vec<((u32, u32, u64, u64, u32, u32), usize)> = rows
+        let mut current: Vec<(CellKey, usize)> = rows
             .iter()
             .enumerate()
             .filter_map(|(i, &r)| {
@@ -228,7 +231,7 @@ impl Earlier {
             })
             .collect();
         current.sort_unstable();
-        let cell_of = |key: (u32, u32, u64, u64, u32, u32)| {
+        let cell_of = |key: CellKey| {
             current
                 .binary_search_by(|(k, _)| k.cmp(&key))
                 .ok()
@@ -286,7 +289,7 @@ impl Earlier {
             }
         }
 
-        let identity = |cell: usize| -> Option<(u32, u32, u64, u64, u32, u32)> {
+        let identity = |cell: usize| -> Option<CellKey> {
             let (row, total) = if cell < rows.len() {
                 (rows[cell] as usize, false)
             } else {
@@ -309,7 +312,7 @@ impl Earlier {
                 category,
             ))
         };
-        let entry = |key: (u32, u32, u64, u64, u32, u32), release: u32| {
+        let entry = |key: CellKey, release: u32| {
             let at = self.by_cell.partition_point(|&e| {
                 (self.rows[e as usize].cell(), self.rows[e as usize].release) < (key, release)
             });
