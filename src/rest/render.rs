@@ -82,7 +82,7 @@ pub(crate) fn rendered_html(body: Vec<u8>, release: &str) -> Rendered {
 }
 
 pub(super) fn render_json<T: Serialize>(value: &T, release: &str) -> Result<Rendered, ApiError> {
-    let body = serde_json::to_vec(value).map_err(|e| ApiError::internal(e))?;
+    let body = serde_json::to_vec(value).map_err(ApiError::internal)?;
     Ok(rendered(body, "application/json", release))
 }
 
