@@ -85,18 +85,16 @@ pub(super) fn components(
     }
     let mut slot = vec![usize::MAX; n];
     let mut out: Vec<Component> = Vec::new();
-    for c in 0..n {
-        if hidden[c] {
-            let r = find(&mut parent, c);
-            if slot[r] == usize::MAX {
-                slot[r] = out.len();
-                out.push(Component {
-                    cells: Vec::new(),
-                    equations: Vec::new(),
-                });
-            }
-            out[slot[r]].cells.push(c);
+    for c in (0..n).filter(|&c| hidden[c]) {
+        let r = find(&mut parent, c);
+        if slot[r] == usize::MAX {
+            slot[r] = out.len();
+            out.push(Component {
+                cells: Vec::new(),
+                equations: Vec::new(),
+            });
         }
+        out[slot[r]].cells.push(c);
     }
     for (e, eq) in system.equations.iter().enumerate() {
         if let Some(c) = std::iter::once(eq.total)

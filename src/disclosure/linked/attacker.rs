@@ -117,11 +117,8 @@ fn propagate(system: &System, state: &mut [Option<i64>]) -> bool {
                 return false;
             }
             match (unknowns, unknown) {
-                (0, _) => {
-                    if total != Some(members_sum) {
-                        return false;
-                    }
-                }
+                (0, _) if total != Some(members_sum) => return false,
+                (0, _) => {}
                 (1, Some((c, is_total))) => {
                     let v = if is_total {
                         members_sum
