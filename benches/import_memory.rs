@@ -91,6 +91,15 @@ fn write_release(dir: &Path, programs: usize) -> u64 {
     ] {
         std::fs::copy(example.join(file), dir.join(file)).unwrap();
     }
+    // The breakdowns written below, declared.
+    let descriptor = dir.join("datapackage.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&descriptor).unwrap()).unwrap();
+    json["sanctuary:dimensions"] = serde_json::json!([
+        {"name": "region", "categories": ["north", "south"]},
+        {"name": "age_group", "categories": ["under-18", "18-64", "65-plus"]},
+    ]);
+    std::fs::write(&descriptor, json.to_string()).unwrap();
     let mut text = String::from(
         "slug,name,jurisdiction,administered_by,launched_on,status,website,description,source_id\n",
     );
@@ -114,7 +123,7 @@ fn write_release(dir: &Path, programs: usize) -> u64 {
 
     let path = dir.join("statistics.csv");
     let mut out = BufWriter::new(std::fs::File::create(&path).unwrap());
-    out.write_all(b"id,program,metric,period_start,period_end,dimension,category,value,qualifier,unit,status,source_id,note\n").unwrap();
+    out.write_all(b"id,program,metric,period_start,period_end,dimension,category,value,qualifier,unit,status,source_id,note,basis,period_inferred,source_wording\n").unwrap();
     let quarters = [
         ("01-01", "03-31"),
         ("04-01", "06-30"),
@@ -148,7 +157,7 @@ fn write_release(dir: &Path, programs: usize) -> u64 {
                 ] {
                     writeln!(
                         out,
-                        "{family}-{}-{category},program-{p:03},metric_{m:02},{year}-{start},{year}-{end},{dimension},{category},{value},exact,cards,estimated,synthetic,SYNTHETIC",
+                        "{family}-{}-{category},program-{p:03},metric_{m:02},{year}-{start},{year}-{end},{dimension},{category},{value},exact,cards,estimated,synthetic,SYNTHETIC,in_period,none,",
                         dimension.replace('_', "-")
                     )
                     .unwrap();

@@ -104,7 +104,10 @@
 //! sum of the suppressed cells, and the smallest published cell), which is what keeps every
 //! API response byte-identical under such a swap.
 
+mod audit;
+mod closure;
 pub mod linked;
+mod lp;
 
 use thiserror::Error;
 
@@ -166,6 +169,12 @@ pub enum PolicyError {
         k: i64,
     },
 }
+
+// TO BE REMOVED after the importer switches to `linked::protect` (issue #11): the per-family
+// engine below (`Family`, `Protection`, `DisclosureError`, `protect`, `audit`) protects each
+// (program, metric, period) alone and picks complements by a value-dependent selection rule;
+// both are unsafe against the attacks of issue #11. `Policy`, `PolicyError`, `DEFAULT_K`,
+// `MIN_ALLOWED_K` and `SUPPRESSION_REASON` stay.
 
 /// One table family: the statistics of one (program, metric, period).
 ///

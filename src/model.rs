@@ -14,10 +14,7 @@ use crate::vocabulary::{
 };
 
 /// How suppression is described wherever the policy is published.
-pub const DISCLOSURE_METHOD: &str = "Primary suppression of breakdown cells with 1 <= value < k \
-(zero is published); a total below k suppresses its whole table; complementary suppression in \
-one-dimensional groups (program, metric, period, dimension plus the total) until no suppressed cell, \
-and no sum of suppressed cells below k, can be derived; every import is audited and fails otherwise.";
+pub const DISCLOSURE_METHOD: &str = "Primary suppression of cells with 1 <= value < k (zero is published); complementary suppression over every additive link of a (program, metric) - breakdowns to their totals (or implied totals), declared hierarchies, in-period sub-periods and earlier releases - chosen independently of the hidden values: a hidden cell hides the non-zero cells of its groups, a hidden total its whole subtree; a cell hidden in an earlier release stays hidden; every import is audited and fails unless every hidden cell can still take every value from 1 to k-1.";
 
 /// The disclosure-control policy a release was protected with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, SimpleObject)]

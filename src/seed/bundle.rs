@@ -64,10 +64,12 @@ impl Bundle {
 
 /// Turn checked rows into entity models in canonical order, applying disclosure control
 /// to statistics. Raw values of suppressed cells are dropped here and go no further.
-#[tracing::instrument(skip(policy, tables, problems))]
+#[tracing::instrument(skip(policy, dimensions, earlier, tables, problems))]
 pub(super) fn build_bundle(
     title: String,
     policy: Policy,
+    dimensions: &Dimensions,
+    earlier: &Earlier,
     tables: Vec<ReadTable>,
     problems: &mut Problems,
 ) -> Bundle {
@@ -191,7 +193,7 @@ pub(super) fn build_bundle(
         .iter()
         .map(|m| (m.id.as_str(), m.unit.as_str()))
         .collect();
-    let statistics = protect_statistics(policy, t, &units, problems);
+    let statistics = protect_statistics(policy, dimensions, earlier, t, &units, problems);
 
     Bundle {
         id: String::new(),
@@ -218,6 +220,16 @@ pub struct Statistics {
 
 /// The published value of a suppressed cell (counts are never negative).
 pub(super) const SUPPRESSED: i64 = -1;
+
+/// The `note` and `source_wording` of every suppressed row, whatever the input said: the
+/// input's texts of a suppressed row are neither stored nor published (nor digested into
+/// the release id), since they may state or bound the withheld count.
+pub const WITHHELD_TEXT: &str = "withheld with the value: disclosure control";
+
+/// The `qualifier` of every suppressed row, whatever the input said ("fewer than",
+/// "about" would say something about the withheld count). The Table Schema requires a
+/// qualifier, so it is a fixed one; it describes nothing about a suppressed row.
+pub const WITHHELD_QUALIFIER: &str = "exact";
 
 impl Statistics {
     /// How many statistics the release holds.
@@ -246,6 +258,13 @@ impl Statistics {
             .map(move |(i, &(row, published))| {
                 let row = row as usize;
                 let value = (published != SUPPRESSED).then_some(published);
+                // A suppressed row's texts go with its value: a note or a source's wording
+                // ("7 cards online") or a qualifier can state or bound the count.
+                let withheld = value.is_none();
+                let text = |field: &str| match withheld {
+                    true => Some(WITHHELD_TEXT.to_owned()),
+                    false => t.opt_text(row, field),
+                };
                 statistic::Model {
                     release_id: release_id.to_owned(),
                     id: t.string(row, "id"),
@@ -261,14 +280,17 @@ impl Statistics {
                     suppression_reason: value
                         .is_none()
                         .then(|| disclosure::SUPPRESSION_REASON.to_owned()),
-                    qualifier: t.string(row, "qualifier"),
+                    qualifier: match withheld {
+                        true => WITHHELD_QUALIFIER.to_owned(),
+                        false => t.string(row, "qualifier"),
+                    },
                     unit: t.string(row, "unit"),
                     status: t.string(row, "status"),
                     source_id: t.string(row, "source_id"),
-                    note: t.opt_text(row, "note"),
+                    note: text("note"),
                     basis: Some(t.string(row, "basis")),
                     period_inferred: Some(t.string(row, "period_inferred")),
-                    source_wording: t.opt_text(row, "source_wording"),
+                    source_wording: text("source_wording"),
                 }
             })
     }

@@ -35,7 +35,7 @@ pub(super) fn locate(text: &str, needle: &str) -> (usize, usize) {
 pub(super) fn read_descriptor(
     bytes: &[u8],
     problems: &mut Problems,
-) -> Option<(String, HashMap<&'static str, Resource>)> {
+) -> Option<(String, HashMap<&'static str, Resource>, Dimensions)> {
     let text = match std::str::from_utf8(strip_bom(bytes)) {
         Ok(text) => text,
         Err(e) => {
@@ -250,8 +250,9 @@ pub(super) fn read_descriptor(
             );
         }
     }
+    let dimensions = read_dimensions(&json, text, problems);
     if problems.is_empty() {
-        Some((title, resources))
+        Some((title, resources, dimensions))
     } else {
         None
     }

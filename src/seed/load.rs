@@ -9,7 +9,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, TransactionTrait,
 };
 
-use super::{Bundle, Problems, check_dir};
+use super::{Bundle, Earlier, Problems, check_dir, check_dir_after};
 use crate::csv::{CsvRecord, CsvSize};
 use crate::db::MaintenanceLock;
 use crate::disclosure::Policy;
@@ -73,8 +73,83 @@ pub async fn import_dir(
     dir: &Path,
     policy: Policy,
 ) -> Result<ImportOutcome, ImportFailure> {
-    let bundle = check_dir(dir, policy)?;
-    Ok(load_bundle(db, bundle).await?)
+    // Under the lock from reading the earlier releases to writing the new one: a release
+    // loaded in between would not be taken into account.
+    let lock = MaintenanceLock::acquire(db).await?;
+    let outcome = async {
+        let earlier = earlier_releases(db).await?;
+        let bundle = check_dir_after(dir, policy, &earlier)?;
+        Ok(load_bundle_locked(db, bundle).await?)
+    }
+    .await;
+    lock.release().await;
+    outcome
+}
+
+/// The published statistics of every release in the database (all stay queryable), read
+/// as a stream.
+#[tracing::instrument(skip_all)]
+pub async fn earlier_releases(db: &DatabaseConnection) -> Result<Earlier, sea_orm::DbErr> {
+    use futures::TryStreamExt;
+    let seqs: Vec<(String, i32, i32)> = release::Entity::find()
+        .select_only()
+        .column(release::Column::Id)
+        .column(release::Column::Seq)
+        .column(release::Column::MinCell)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut earlier = Earlier::default();
+    for &(_, seq, min_cell) in &seqs {
+        earlier.release(seq as u32, i64::from(min_cell));
+    }
+    let seq_of: HashMap<String, u32> = seqs
+        .into_iter()
+        .map(|(id, seq, _)| (id, seq as u32))
+        .collect();
+    let mut rows = statistic::Entity::find()
+        .select_only()
+        .column(statistic::Column::ReleaseId)
+        .column(statistic::Column::Program)
+        .column(statistic::Column::Metric)
+        .column(statistic::Column::PeriodStart)
+        .column(statistic::Column::PeriodEnd)
+        .column(statistic::Column::Dimension)
+        .column(statistic::Column::Category)
+        .column(statistic::Column::Value)
+        .column(statistic::Column::Basis)
+        .into_tuple::<(
+            String,
+            String,
+            String,
+            chrono::NaiveDate,
+            chrono::NaiveDate,
+            String,
+            String,
+            Option<i64>,
+            Option<String>,
+        )>()
+        .stream(db)
+        .await?;
+    while let Some((release, program, metric, start, end, dimension, category, value, basis)) =
+        rows.try_next().await?
+    {
+        let release = seq_of.get(&release).copied().unwrap_or(0);
+        earlier.push(
+            release,
+            &program,
+            &metric,
+            start,
+            end,
+            &dimension,
+            &category,
+            value,
+            basis.as_deref(),
+        );
+    }
+    drop(rows);
+    earlier.finish();
+    Ok(earlier)
 }
 
 /// First start: import `dir` unless the database already holds a release. Instances
@@ -118,20 +193,8 @@ pub async fn first_start(
     Ok(())
 }
 
-/// Write a checked bundle in one transaction, under the [`MaintenanceLock`]. Identical
-/// content (same release id) is a no-op.
-#[tracing::instrument(skip_all, fields(release = %bundle.id))]
-pub async fn load_bundle(
-    db: &DatabaseConnection,
-    bundle: Bundle,
-) -> Result<ImportOutcome, sea_orm::DbErr> {
-    let lock = MaintenanceLock::acquire(db).await?;
-    let outcome = load_bundle_locked(db, bundle).await;
-    lock.release().await;
-    outcome
-}
-
-/// [`load_bundle`] for a caller that holds the lock.
+/// Write a checked bundle in one transaction; the caller holds the [`MaintenanceLock`].
+/// Identical content (same release id) is a no-op.
 async fn load_bundle_locked(
     db: &DatabaseConnection,
     bundle: Bundle,

@@ -16,10 +16,14 @@ mod bundle;
 pub mod csv_reader;
 mod descriptor;
 mod digest;
+mod dimensions;
+mod earlier;
 mod load;
+mod overlaps;
 mod problems;
 mod read;
 mod statistics;
+mod system;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -27,25 +31,57 @@ use std::path::Path;
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::disclosure::{self, Family, Policy};
+use crate::disclosure::{self, Policy};
 use crate::entity::{document, event, metric, program, source, statistic};
 use crate::tables::{
     Field, FieldType, MAX_KEY_CHARS, MAX_TEXT_CHARS, MAX_URL_CHARS, TABLES, Table,
 };
 use csv_reader::{ReadError, Reader, Record, strip_bom};
 
-pub use load::{ImportFailure, ImportOutcome, first_start, import_dir, import_if_empty};
+pub use load::{
+    ImportFailure, ImportOutcome, earlier_releases, first_start, import_dir, import_if_empty,
+};
 
 pub use bundle::*;
 pub use descriptor::*;
+use dimensions::*;
+pub use dimensions::{DIMENSIONS_PROPERTY, Dimensions};
+pub use earlier::Earlier;
 pub use problems::*;
 pub use read::*;
 use statistics::*;
 
-/// Validate `dir` and apply disclosure control, without touching any database.
-#[tracing::instrument(skip(policy), fields(dir = %dir.display()))]
+/// Validate `dir` and apply disclosure control, without touching any database: the
+/// bundle alone, as if it were the first release.
 pub fn check_dir(dir: &Path, policy: Policy) -> Result<Bundle, Problems> {
+    check_dir_after(dir, policy, &Earlier::default())
+}
+
+/// [`check_dir`] for a release that follows `earlier` ones (all still queryable): cells
+/// they hid stay hidden, and what they published is known (see [`Earlier`]).
+#[tracing::instrument(skip(policy, earlier), fields(dir = %dir.display(), earlier = earlier.len()))]
+pub fn check_dir_after(dir: &Path, policy: Policy, earlier: &Earlier) -> Result<Bundle, Problems> {
     let mut problems = Problems::default();
+
+    // k never goes down: statuses are frozen once published (see `Earlier`), and a lower k
+    // would publish counts an earlier release hid, undoing its protection.
+    if let Some((earlier_k, release)) = earlier.max_k()
+        && policy.k() < earlier_k
+    {
+        problems.push(Problem {
+            file: "--min-cell (env SANCTUARY_MIN_CELL)".into(),
+            line: 1,
+            column: 1,
+            field: "min_cell".into(),
+            value: policy.k().to_string(),
+            expected: format!(
+                "at least {earlier_k}, the k of release #{release}: earlier releases stay \
+                 queryable, and a lower k would publish counts they hid (set --min-cell to \
+                 {earlier_k} or more)"
+            ),
+        });
+        return Err(problems);
+    }
 
     let descriptor_bytes = match std::fs::read(dir.join(DESCRIPTOR)) {
         Ok(bytes) => bytes,
@@ -61,7 +97,7 @@ pub fn check_dir(dir: &Path, policy: Policy) -> Result<Bundle, Problems> {
             return Err(problems);
         }
     };
-    let (title, resources) = match read_descriptor(&descriptor_bytes, &mut problems) {
+    let (title, resources, dimensions) = match read_descriptor(&descriptor_bytes, &mut problems) {
         Some(found) => found,
         None => return Err(problems),
     };
@@ -99,7 +135,14 @@ pub fn check_dir(dir: &Path, policy: Policy) -> Result<Bundle, Problems> {
         return Err(problems);
     }
 
-    let mut bundle = build_bundle(title, policy, read_tables, &mut problems);
+    let mut bundle = build_bundle(
+        title,
+        policy,
+        &dimensions,
+        earlier,
+        read_tables,
+        &mut problems,
+    );
     if !problems.is_empty() {
         return Err(problems);
     }

@@ -78,6 +78,13 @@ impl Strings {
         }
     }
 
+    /// The index of `s`, if the table holds it.
+    pub(super) fn find(&self, s: &str) -> Option<u32> {
+        use std::hash::BuildHasher;
+        let hash = self.hasher.hash_one(s);
+        self.index.find(hash, |&id| self.get(id) == s).copied()
+    }
+
     /// The rank of every string in sorted order: comparing ranks compares the strings.
     pub(super) fn ranks(&self) -> Vec<u32> {
         let mut order: Vec<u32> = (0..self.ends.len() as u32).collect();
@@ -192,6 +199,11 @@ pub(super) fn read_table<R: std::io::BufRead>(
     problems: &mut Problems,
 ) -> ReadTable {
     let mut read = ReadTable::new(table, file);
+    // Raw record text is never quoted from a table that holds counts (see [`WITHHELD`]).
+    let has_count = table
+        .fields
+        .iter()
+        .any(|f| matches!(f.ty, FieldType::Count));
     let mut problem = |line: usize, column: usize, field: &str, value: String, expected: String| {
         problems.push(Problem {
             file: file.into(),
@@ -234,6 +246,14 @@ pub(super) fn read_table<R: std::io::BufRead>(
         }
     }
     let mut record = Record::default();
+    let mut problem = |line: usize, column: usize, field: &str, value: String, expected: String| {
+        let value = if has_count && field == "-" && !value.is_empty() {
+            WITHHELD.into()
+        } else {
+            value
+        };
+        problem(line, column, field, value, expected)
+    };
     match next(&mut reader, &mut record, &mut problem) {
         Some(true) => {}
         Some(false) => {
@@ -311,11 +331,17 @@ pub(super) fn read_table<R: std::io::BufRead>(
         }
         if record.len() != header_len {
             let column = record.len().min(header_len) + 1;
+            // Which field is last in a ragged row is unknown: it may be the count.
+            let last = if has_count && !record.last().is_empty() {
+                WITHHELD.into()
+            } else {
+                String::from_utf8_lossy(record.last()).into_owned()
+            };
             problem(
                 record.line,
                 column,
                 "row",
-                String::from_utf8_lossy(record.last()).into_owned(),
+                last,
                 format!(
                     "{header_len} fields, as in the header (found {})",
                     record.len()
@@ -335,7 +361,7 @@ pub(super) fn read_table<R: std::io::BufRead>(
                         record.line,
                         position + 1,
                         field.name,
-                        String::from_utf8_lossy(raw).into_owned(),
+                        shown(field, String::from_utf8_lossy(raw).into_owned()),
                         "valid UTF-8 text".into(),
                     );
                     continue;
@@ -348,7 +374,8 @@ pub(super) fn read_table<R: std::io::BufRead>(
                 }
                 Err(expected) => {
                     row_ok = false;
-                    problem(record.line, position + 1, field.name, text.into(), expected);
+                    let value = shown(field, text.into());
+                    problem(record.line, position + 1, field.name, value, expected);
                 }
             }
         }
@@ -359,6 +386,22 @@ pub(super) fn read_table<R: std::io::BufRead>(
         }
     }
     read
+}
+
+/// What a malformed count is reported as instead of its text: it may be a typo of the
+/// real, possibly small, count, and a count is never echoed (disclosure control).
+pub(super) const WITHHELD: &str = "(withheld: disclosure control)";
+
+/// What a count must look like.
+pub(super) const COUNT_EXPECTED: &str = "a whole number of 0 or more, written with digits only (no decimals, sign, spaces or separators)";
+
+/// The text of `field` as a problem may show it: counts are withheld.
+fn shown(field: &Field, text: String) -> String {
+    if matches!(field.ty, FieldType::Count) {
+        WITHHELD.into()
+    } else {
+        text
+    }
 }
 
 /// Check one cell against its column's type.
@@ -435,7 +478,7 @@ pub(super) fn check_value<'a>(field: &Field, text: &'a str) -> Result<Value<'a>,
             Ok(count) if count >= 0 && text.bytes().all(|b| b.is_ascii_digit()) => {
                 Ok(Value::Count(count))
             }
-            _ => Err("a whole number >= 0 (digits only, no separators)".into()),
+            _ => Err(COUNT_EXPECTED.into()),
         },
         FieldType::Enum(values) => {
             if values.contains(&text) {

@@ -1,17 +1,20 @@
-//! The statistics checks: the statistics' own rules, their families, and disclosure
-//! control applied family by family.
+//! The statistics checks: the statistics' own rules (including the declared dimensions and
+//! categories), one row per cell, then disclosure control applied to each (program,
+//! metric) as one linked system (`system.rs`).
 
 use super::*;
 
-/// Check the statistics' own rules, group them into families, and apply disclosure
+/// Check the statistics' own rules, group them by (program, metric), and apply disclosure
 /// control. Returns the protected rows in canonical order.
 ///
-/// Families are found by sorting row numbers, not by building maps of rows: the
-/// statistics table may hold millions of rows, and only one family's values are
+/// Groups are found by sorting row numbers, not by building maps of rows: the statistics
+/// table may hold millions of rows, and only one (program, metric)'s values are
 /// materialised at a time.
 #[tracing::instrument(skip_all, fields(rows = read.len()))]
 pub(super) fn protect_statistics(
     policy: Policy,
+    dimensions: &Dimensions,
+    earlier: &Earlier,
     read: ReadTable,
     units: &HashMap<&str, &str>,
     problems: &mut Problems,
@@ -37,6 +40,42 @@ pub(super) fn protect_statistics(
         field("period_end"),
     );
     let (dimension, category, id) = (field("dimension"), field("category"), field("id"));
+
+    // Declared dimensions and categories by string index: a few entries, not one per row.
+    let dimension_ids: Vec<u32> = {
+        let mut of = vec![NO_DIMENSION; t.strings.ends.len()];
+        for (d, declared) in dimensions.list.iter().enumerate() {
+            if let Some(id) = t.strings.find(&declared.name) {
+                of[id as usize] = d as u32;
+            }
+        }
+        of
+    };
+    let category_ids: HashMap<(u32, u32), u32> = dimensions
+        .list
+        .iter()
+        .enumerate()
+        .flat_map(|(d, declared)| {
+            declared
+                .categories
+                .iter()
+                .enumerate()
+                .filter_map(move |(c, label)| {
+                    t.strings.find(label).map(|id| ((d as u32, id), c as u32))
+                })
+        })
+        .collect();
+    let dimension_of = |row: usize| match t.cell_at(row, dimension) {
+        NULL => None,
+        id => Some(dimension_ids[id as usize])
+            .filter(|&d| d != NO_DIMENSION)
+            .map(|d| d as usize),
+    };
+    let category_of = |d: usize, row: usize| {
+        category_ids
+            .get(&(d as u32, t.cell_at(row, category) as u32))
+            .map(|&c| c as usize)
+    };
 
     // The rows' own rules, in file order.
     let mut rows: Vec<u32> = Vec::with_capacity(t.len());
@@ -84,57 +123,77 @@ pub(super) fn protect_statistics(
             );
             continue;
         }
+        if dimension_text != "total" {
+            let Some(d) = dimension_of(row) else {
+                let expected = match dimensions.crossing(dimension_text) {
+                    Some((a, b)) => crossing_expected(a, b),
+                    None if dimensions.list.is_empty() => format!(
+                        "total (no dimension is declared: a breakdown's dimension and its \
+                         categories are declared in datapackage.json under {DIMENSIONS_PROPERTY})"
+                    ),
+                    None => format!(
+                        "a dimension declared in datapackage.json under {DIMENSIONS_PROPERTY} \
+                         (declared: {})",
+                        listed(dimensions.list.iter().map(|d| d.name.as_str()))
+                    ),
+                };
+                problem(
+                    problems,
+                    row,
+                    "dimension",
+                    dimension_text.to_owned(),
+                    expected,
+                );
+                continue;
+            };
+            if category_of(d, row).is_none() {
+                let declared = &dimensions.list[d];
+                problem(
+                    problems,
+                    row,
+                    "category",
+                    category_text.to_owned(),
+                    format!(
+                        "a declared category of dimension {} ({})",
+                        declared.name,
+                        listed(declared.categories.iter().map(String::as_str))
+                    ),
+                );
+                continue;
+            }
+        }
         rows.push(row as u32);
     }
 
-    // Family: (program, metric, period_start, period_end); within it, by dimension, then
-    // in file order. Ranks compare like the strings they stand for.
+    // Cell order: (program, metric, period_start, period_end, dimension, category), then
+    // file order. Ranks compare like the strings they stand for.
     let ranks = t.strings.ranks();
     let rank = |row: u32, field: usize| match t.cell_at(row as usize, field) {
         NULL => 0,
         id => ranks[id as usize],
     };
-    let family_of = |row: u32| {
+    let key = |row: u32| {
         (
             rank(row, program),
             rank(row, metric),
             t.cell_at(row as usize, start),
             t.cell_at(row as usize, end),
+            rank(row, dimension),
+            rank(row, category),
         )
     };
-    rows.sort_unstable_by_key(|&row| (family_of(row), rank(row, dimension), row));
-    let families = |rows: &[u32]| -> Vec<std::ops::Range<usize>> {
-        let mut ranges = Vec::new();
-        let mut begin = 0;
-        for i in 1..=rows.len() {
-            if i == rows.len() || family_of(rows[i]) != family_of(rows[begin]) {
-                ranges.push(begin..i);
-                begin = i;
-            }
-        }
-        ranges
-    };
+    rows.sort_unstable_by_key(|&row| (key(row), row));
 
-    // One row per cell: a later row with the same dimension and category is refused.
+    // One row per cell: a later row with the same key is refused.
     let mut duplicates: Vec<(u32, usize)> = Vec::new();
     let mut keep = vec![true; rows.len()];
-    for family in families(&rows) {
-        let mut cells: HashMap<(u64, u64), usize> = HashMap::new();
-        for i in family {
-            let row = rows[i];
-            let key = (
-                t.cell_at(row as usize, dimension),
-                t.cell_at(row as usize, category),
-            );
-            match cells.get(&key) {
-                Some(&first) => {
-                    duplicates.push((row, first));
-                    keep[i] = false;
-                }
-                None => {
-                    cells.insert(key, t.line(row as usize));
-                }
-            }
+    let mut first = 0;
+    for i in 1..rows.len() {
+        if key(rows[i]) == key(rows[first]) {
+            duplicates.push((rows[i], t.line(rows[first] as usize)));
+            keep[i] = false;
+        } else {
+            first = i;
         }
     }
     duplicates.sort_unstable();
@@ -152,123 +211,44 @@ pub(super) fn protect_statistics(
     let mut kept = keep.into_iter();
     rows.retain(|_| kept.next().unwrap_or(false));
 
+    // Disclosure control, one (program, metric) at a time.
+    let context = system::Context::new(t, dimensions, &ranks, earlier);
     let mut order: Vec<(u32, i64)> = Vec::with_capacity(rows.len());
-    for family in families(&rows) {
-        let family_rows = &rows[family];
-        let total = family_rows
-            .iter()
-            .copied()
-            .find(|&row| t.text(row as usize, "dimension") == "total");
-        // Breakdowns in dimension order, rows in file order (the sort put them so).
-        let mut breakdown_rows: Vec<&[u32]> = Vec::new();
-        let mut begin = 0;
-        let others: Vec<u32> = family_rows
-            .iter()
-            .copied()
-            .filter(|&row| Some(row) != total)
-            .collect();
-        for i in 1..=others.len() {
-            if i == others.len()
-                || t.cell_at(others[i] as usize, dimension)
-                    != t.cell_at(others[begin] as usize, dimension)
-            {
-                breakdown_rows.push(&others[begin..i]);
-                begin = i;
+    let mut begin = 0;
+    let metric_of = |row: u32| (rank(row, program), rank(row, metric));
+    for i in 1..=rows.len() {
+        if i == rows.len() || metric_of(rows[i]) != metric_of(rows[begin]) {
+            let group = &rows[begin..i];
+            if let Some(published) = context.protect_metric(policy, group, problems) {
+                order.extend(group.iter().copied().zip(published));
             }
-        }
-        let breakdowns: Vec<Vec<i64>> = breakdown_rows
-            .iter()
-            .map(|rows| rows.iter().map(|&r| t.count(r as usize, "value")).collect())
-            .collect();
-        let categories: Vec<Vec<String>> = breakdown_rows
-            .iter()
-            .map(|rows| {
-                rows.iter()
-                    .map(|&r| t.string(r as usize, "category"))
-                    .collect()
-            })
-            .collect();
-        let input = Family {
-            total: total.map(|r| t.count(r as usize, "value")),
-            breakdowns: &breakdowns,
-        };
-        let first = total
-            .or(others.first().copied())
-            .expect("a family has a row");
-        let group = |b: Option<usize>| {
-            let dimension = match b {
-                Some(b) => t.text(breakdown_rows[b][0] as usize, "dimension"),
-                None => "total",
-            };
-            format!(
-                "program={}, metric={}, period={}..{}, dimension={dimension}",
-                t.text(first as usize, "program"),
-                t.text(first as usize, "metric"),
-                t.date(first as usize, "period_start").unwrap_or_default(),
-                t.date(first as usize, "period_end").unwrap_or_default(),
-            )
-        };
-        match disclosure::protect(policy, &input, &categories) {
-            Ok(protection) => {
-                if let Some(total) = total {
-                    let value = if protection.total_suppressed {
-                        SUPPRESSED
-                    } else {
-                        t.count(total as usize, "value")
-                    };
-                    order.push((total, value));
-                }
-                for (b, rows) in breakdown_rows.iter().enumerate() {
-                    for (i, &row) in rows.iter().enumerate() {
-                        let value = if protection.suppressed[b][i] {
-                            SUPPRESSED
-                        } else {
-                            t.count(row as usize, "value")
-                        };
-                        order.push((row, value));
-                    }
-                }
-            }
-            Err(error) => {
-                let (breakdown, why) = match error {
-                    disclosure::DisclosureError::NotAdditive { breakdown } => (
-                        Some(breakdown),
-                        "breakdown cells that add up to the group's total (values are not shown: disclosure control)",
-                    ),
-                    disclosure::DisclosureError::AuditFailed { breakdown } => (
-                        breakdown,
-                        "a group that suppression can protect; the audit could still derive a suppressed cell (values not shown: disclosure control)",
-                    ),
-                    disclosure::DisclosureError::NegativeValue { .. } => {
-                        (None, "non-negative counts")
-                    }
-                };
-                let row = breakdown
-                    .and_then(|b| breakdown_rows.get(b).and_then(|rows| rows.first().copied()))
-                    .or(total)
-                    .expect("a family has at least one row");
-                let dimension_text = breakdown
-                    .map(|b| t.string(breakdown_rows[b][0] as usize, "dimension"))
-                    .unwrap_or_else(|| "total".to_owned());
-                problem(
-                    problems,
-                    row as usize,
-                    "dimension",
-                    dimension_text,
-                    format!("{why}; group: {}", group(breakdown)),
-                );
-            }
+            begin = i;
         }
     }
+
+    // Canonical order: as above, but each period's total first and ids last.
     let total_rank = |row: u32| t.text(row as usize, "dimension") != "total";
     order.sort_unstable_by_key(|&(row, _)| {
-        (
-            family_of(row),
-            total_rank(row),
-            rank(row, dimension),
-            rank(row, category),
-            rank(row, id),
-        )
+        let (p, m, s, e, d, c) = key(row);
+        (p, m, s, e, total_rank(row), d, c, rank(row, id))
     });
     Statistics { read, order }
+}
+
+/// No declared dimension has this string's name.
+const NO_DIMENSION: u32 = u32::MAX;
+
+/// A list for a message, shortened after 20 names.
+pub(super) fn listed<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.collect();
+    let mut text = names
+        .iter()
+        .take(20)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > 20 {
+        text.push_str(&format!(", … ({} in all)", names.len()));
+    }
+    text
 }

@@ -98,17 +98,33 @@ async fn the_synthetic_example_is_protected_as_its_readme_says() {
     assert_eq!(
         suppressed,
         [
-            "q1-channel-mobile-event", // 8 < k
-            "q1-channel-online",       // complementary: 1000 - 930 - 62 would give the 8
-            "q1-language-french",      // 9 < k
-            "q1-language-other",       // 6 < k; the two hide each other
-            "q1-ward-03",              // 3 < k
-            "q1-ward-07",              // complementary: the smallest other non-zero ward
-            "q2-channel-in-person",    // the Q2 total (8) is below k: the whole table goes
-            "q2-channel-mobile-event", // zeros included, or the hidden cells would be pinned
+            // Q1 channel: mobile_event = 8 < k hides every non-zero cell of its group.
+            "q1-channel-in-person",
+            "q1-channel-mobile-event",
+            "q1-channel-online",
+            // Q1 language: french 9 and other 6 < k; the group's non-zero cells go.
+            "q1-language-english",
+            "q1-language-french",
+            "q1-language-other",
+            "q1-language-polish",
+            "q1-language-spanish",
+            // Q1 ward: ward_03 = 3 < k; every non-zero ward goes, ward_08 (0) stays.
+            "q1-ward-01",
+            "q1-ward-02",
+            "q1-ward-03",
+            "q1-ward-04",
+            "q1-ward-05",
+            "q1-ward-06",
+            "q1-ward-07",
+            "q1-ward-09",
+            "q1-ward-10",
+            // Q2: the total (8) is below k: its whole subtree goes, zeros included.
+            "q2-channel-in-person",
+            "q2-channel-mobile-event",
             "q2-channel-online",
             "q2-total",
-            "q3-channel-in-person", // the near-tie: 12, 12 and 10 all hidden
+            // Q3: mobile_event = 10 < k; 12, 12 and 10 all hidden under a published 34.
+            "q3-channel-in-person",
             "q3-channel-mobile-event",
             "q3-channel-online",
         ]
@@ -116,8 +132,12 @@ async fn the_synthetic_example_is_protected_as_its_readme_says() {
     assert_eq!(values["q1-ward-08"], Some(0), "zero is published as 0");
     assert_eq!(values["q1-total"], Some(1000));
     assert_eq!(values["q3-total"], Some(34));
-    assert_eq!(values["q1-channel-in-person"], Some(930));
-    assert_eq!(values["q1-language-polish"], Some(25));
+    assert_eq!(
+        values["q1-age-25-44"],
+        Some(400),
+        "a group without small cells"
+    );
+    assert_eq!(values["q1-age-65-plus"], Some(40));
 }
 
 /// The doc's checks on every published group: no group has exactly one suppressed cell,
@@ -192,7 +212,7 @@ async fn swapping_two_suppressed_raw_values_leaves_every_response_byte_identical
 /// A value no test data uses elsewhere, big enough that its bytes cannot turn up by chance.
 const RAW: i64 = 98_765_432_101;
 
-/// The small fixture plus one family whose complementary-suppressed cell is `RAW`.
+/// The small fixture plus one breakdown whose complementary-suppressed cells include `RAW`.
 fn fixture_with_distinctive_suppressed_value() -> tempfile::TempDir {
     let dir = fixture_copy("small");
     let path = dir.path().join("statistics.csv");
@@ -225,7 +245,7 @@ async fn no_raw_suppressed_value_reaches_the_database_or_any_response() {
         .await
         .unwrap();
     let ids: Vec<&str> = stored.iter().map(|s| s.id.as_str()).collect();
-    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert_eq!(ids.len(), 4, "{ids:?}");
     assert!(ids.contains(&"alpha-2021-mobile") && ids.contains(&"alpha-2021-online"));
     assert!(stored.iter().all(|s| s.value.is_none()));
 
@@ -270,7 +290,7 @@ async fn no_raw_suppressed_value_reaches_the_database_or_any_response() {
     assert!(output.status.success());
     let said = String::from_utf8_lossy(&output.stdout) + String::from_utf8_lossy(&output.stderr);
     assert!(
-        said.contains("2 suppressed") && !said.contains(&text),
+        said.contains("4 suppressed") && !said.contains(&text),
         "{said}"
     );
 }
@@ -379,6 +399,91 @@ async fn a_cross_tabulated_row_is_refused_until_two_dimensional_protection_exist
     );
 }
 
+/// Replace `from` with `to` in `dir`'s statistics.csv (every occurrence).
+fn edit_statistics(dir: &Path, from: &str, to: &str) {
+    let path = dir.join("statistics.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "no {from:?}");
+    std::fs::write(&path, text.replace(from, to)).unwrap();
+}
+
+#[tokio::test]
+async fn a_cross_tabulation_under_a_one_word_name_is_refused() {
+    for name in [
+        "age_group_channel",
+        "channel_by_age_group",
+        "ward_x_language",
+    ] {
+        let dir = synthetic_copy();
+        edit_statistics(dir.path(), ",ward,ward_01,", &format!(",{name},ward_01,"));
+        let message = rejected(dir.path()).await;
+        assert!(
+            message.contains(&format!("(dimension): \"{name}\""))
+                && message.contains("cross-tabulations are refused"),
+            "{message}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn undeclared_dimensions_and_categories_and_incomplete_breakdowns_are_refused() {
+    let dir = synthetic_copy();
+    edit_statistics(dir.path(), ",ward,ward_01,", ",district,ward_01,");
+    let message = rejected(dir.path()).await;
+    assert!(
+        message.contains("(dimension): \"district\" — expected a dimension declared in datapackage.json under sanctuary:dimensions (declared: channel, age_group, language, ward)"),
+        "{message}"
+    );
+
+    let dir = synthetic_copy();
+    edit_statistics(dir.path(), ",ward,ward_10,", ",ward,ward_11,");
+    let message = rejected(dir.path()).await;
+    assert!(
+        message
+            .contains("(category): \"ward_11\" — expected a declared category of dimension ward"),
+        "{message}"
+    );
+
+    // A declared category missing from a breakdown: the rest would not be exhaustive.
+    let dir = synthetic_copy();
+    let path = dir.path().join("statistics.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text: String = text
+        .lines()
+        .filter(|l| !l.starts_with("q1-ward-08,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&path, text).unwrap();
+    let message = rejected(dir.path()).await;
+    assert!(
+        message.contains("a row for every declared category of ward in each breakdown")
+            && message.contains("missing: ward_08")
+            && message.contains("period=2024-01-01..2024-03-31, dimension=ward"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("150") && !message.contains("97"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_cell_shared_by_two_undeclared_related_dimensions_is_refused_in_the_descriptor() {
+    let dir = synthetic_copy();
+    let path = dir.path().join("datapackage.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text.replacen("\"other\"", "\"65_plus\"", 1);
+    std::fs::write(&path, text).unwrap();
+    let problems = seed::check_dir(dir.path(), policy())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        problems.starts_with("datapackage.json:")
+            && problems.contains("age_group and language both have it"),
+        "{problems}"
+    );
+}
+
 #[tokio::test]
 async fn the_policy_is_published_with_the_release_and_in_the_catalog() {
     let (app, _db) = app_over(&synthetic()).await;
@@ -400,7 +505,7 @@ async fn the_policy_is_published_with_the_release_and_in_the_catalog() {
     let value = header.iter().position(|c| c == "value").unwrap();
     let flag = header.iter().position(|c| c == "suppressed").unwrap();
     let hidden: Vec<&Vec<String>> = rows[1..].iter().filter(|r| r[flag] == "true").collect();
-    assert_eq!(hidden.len(), 13);
+    assert_eq!(hidden.len(), 24);
     assert!(
         hidden.iter().all(|r| r[value].is_empty()),
         "never 0, never <11"

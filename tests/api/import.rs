@@ -44,10 +44,42 @@ async fn assert_rejected(dir: &Path, expected: &str) {
 }
 
 #[tokio::test]
-async fn bad_integer_names_file_line_column_and_value() {
+async fn bad_count_names_file_line_and_column_but_never_the_value() {
+    // A malformed count may be a typo of the real (possibly small) count: the policy
+    // forbids echoing it, so the message says what was expected instead.
+    for (good, bad) in [
+        (",19000,", ",19000.5,"),
+        (",19000,", ",7.0,"),
+        (",19000,", ",-7,"),
+        (",19000,", ",+7,"),
+        (",19000,", ",7 ,"),
+        (",19000,", ",\"7,000\","),
+    ] {
+        let dir = fixture_copy("small");
+        edit(dir.path(), "statistics.csv", good, bad);
+        assert_rejected(
+            dir.path(),
+            r#"statistics.csv:2:8 (value): "(withheld: disclosure control)" — expected a whole number of 0 or more, written with digits only (no decimals, sign, spaces or separators)"#,
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn a_short_statistics_row_does_not_echo_its_last_field() {
+    // Cut after the value: the ragged-row message would otherwise quote the count.
     let dir = fixture_copy("small");
-    edit(dir.path(), "statistics.csv", ",19000,", ",19000.5,");
-    assert_rejected(dir.path(), r#"statistics.csv:2:8 (value): "19000.5" — expected a whole number >= 0 (digits only, no separators)"#).await;
+    edit(
+        dir.path(),
+        "statistics.csv",
+        ",19000,exact,cards,reported,src-a,,in_period,none,\"19,000 for all of 2022\"",
+        ",7",
+    );
+    let problems = seed::check_dir(dir.path(), policy()).unwrap_err();
+    let text = problems.to_string();
+    assert!(text.contains("statistics.csv:2:"), "{text}");
+    assert!(!text.contains("\"7\""), "{text}");
+    assert!(text.contains("(withheld: disclosure control)"), "{text}");
 }
 
 #[tokio::test]

@@ -1,6 +1,8 @@
 //! The integration suite: one binary, a helper module and one file per feature.
 //! Runs on SQLite by default and on PostgreSQL when `TEST_DATABASE_URL` is set.
 
+mod attacks;
+mod attacks_releases;
 mod connections;
 mod disclosure;
 mod downloads;
