@@ -84,7 +84,8 @@
 //! fallback hid must itself be able to be small. When facts force it large (a new or
 //! revised category in a group whose earlier release hid cells and left a residual fact),
 //! the system is [`LinkedError::Unprotectable`]: refused, never leaked. (2) A component of
-//! more than `LP_CELL_CAP` (80) cells is not solved: its totals are hidden until it
+//! more than `LP_CELL_CAP` (80) unknowns (hidden cells; the leaves under one hidden
+//! total count once) is not solved: its totals are hidden until it
 //! splits into closed-form groups or nothing is left to hide (then refused); constants
 //! above 2^30 likewise. (3) Only sums of hidden cells that one equation pins are checked
 //! against `k`; a sum pinned by a combination of several equations is not. (4) The
