@@ -18,7 +18,7 @@
 //! published. Every test here fails on the code before linked protection.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use good_lp::{
     Expression, ResolutionError, Solution, SolverModel, Variable, constraint, microlp, variable,
@@ -83,26 +83,6 @@ const Q1: (&str, &str) = ("2024-01-01", "2024-03-31");
 /// A data package directory: the example's programs, metrics and sources, `dimensions`
 /// declared, and `rows` as statistics.
 fn package(dimensions: &serde_json::Value, rows: &[Raw]) -> tempfile::TempDir {
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/synthetic-breakdowns");
-    let dir = tempfile::tempdir().unwrap();
-    for file in [
-        "sources.csv",
-        "programs.csv",
-        "metrics.csv",
-        "events.csv",
-        "documents.csv",
-    ] {
-        std::fs::copy(example.join(file), dir.path().join(file)).unwrap();
-    }
-    let mut descriptor: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(example.join("datapackage.json")).unwrap())
-            .unwrap();
-    descriptor["sanctuary:dimensions"] = dimensions.clone();
-    std::fs::write(
-        dir.path().join("datapackage.json"),
-        serde_json::to_string_pretty(&descriptor).unwrap(),
-    )
-    .unwrap();
     let mut text = String::from(
         "id,program,metric,period_start,period_end,dimension,category,value,qualifier,unit,status,source_id,note,basis,period_inferred,source_wording\n",
     );
@@ -112,8 +92,7 @@ fn package(dimensions: &serde_json::Value, rows: &[Raw]) -> tempfile::TempDir {
             r.start, r.end, r.dimension, r.category, r.value
         ));
     }
-    std::fs::write(dir.path().join("statistics.csv"), text).unwrap();
-    dir
+    example_package(dimensions, &text)
 }
 
 /// What the API published: per release, cell -> value (None: hidden).

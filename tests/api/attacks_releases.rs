@@ -6,8 +6,6 @@
 //! be revised, overlapping periods are linked by a modelled tiling or hide nothing, and a
 //! suppressed row's texts are withheld with its value.
 
-use std::path::Path;
-
 use sanctuary_data::disclosure::Policy;
 use sanctuary_data::seed;
 use serde_json::json;
@@ -76,26 +74,6 @@ fn channel_dimension() -> serde_json::Value {
 /// A data package directory: the synthetic example's programs, metrics and sources,
 /// `dimensions` declared, `rows` as statistics.
 fn package(dimensions: &serde_json::Value, rows: &[Row]) -> tempfile::TempDir {
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/synthetic-breakdowns");
-    let dir = tempfile::tempdir().unwrap();
-    for file in [
-        "sources.csv",
-        "programs.csv",
-        "metrics.csv",
-        "events.csv",
-        "documents.csv",
-    ] {
-        std::fs::copy(example.join(file), dir.path().join(file)).unwrap();
-    }
-    let mut descriptor: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(example.join("datapackage.json")).unwrap())
-            .unwrap();
-    descriptor["sanctuary:dimensions"] = dimensions.clone();
-    std::fs::write(
-        dir.path().join("datapackage.json"),
-        serde_json::to_string_pretty(&descriptor).unwrap(),
-    )
-    .unwrap();
     let mut text = String::from(
         "id,program,metric,period_start,period_end,dimension,category,value,qualifier,unit,status,source_id,note,basis,period_inferred,source_wording\n",
     );
@@ -106,8 +84,7 @@ fn package(dimensions: &serde_json::Value, rows: &[Row]) -> tempfile::TempDir {
             r.start, r.end, r.dimension, r.category, r.value, r.basis
         ));
     }
-    std::fs::write(dir.path().join("statistics.csv"), text).unwrap();
-    dir
+    example_package(dimensions, &text)
 }
 
 /// Import `releases` in order into one fresh database, each with its k; stop at the first

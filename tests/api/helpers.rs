@@ -275,3 +275,31 @@ pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
         .map(|r| r.unwrap().iter().map(str::to_owned).collect())
         .collect()
 }
+
+/// A data package directory for disclosure tests: the synthetic example's programs,
+/// metrics, sources, events and documents, `dimensions` as its `sanctuary:dimensions`, and
+/// `statistics` (CSV text with its header) as its statistics.
+pub fn example_package(dimensions: &serde_json::Value, statistics: &str) -> tempfile::TempDir {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/synthetic-breakdowns");
+    let dir = tempfile::tempdir().unwrap();
+    for file in [
+        "sources.csv",
+        "programs.csv",
+        "metrics.csv",
+        "events.csv",
+        "documents.csv",
+    ] {
+        std::fs::copy(example.join(file), dir.path().join(file)).unwrap();
+    }
+    let mut descriptor: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(example.join("datapackage.json")).unwrap())
+            .unwrap();
+    descriptor["sanctuary:dimensions"] = dimensions.clone();
+    std::fs::write(
+        dir.path().join("datapackage.json"),
+        serde_json::to_string_pretty(&descriptor).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("statistics.csv"), statistics).unwrap();
+    dir
+}
