@@ -331,16 +331,9 @@ impl Earlier {
 
         // An earlier period with hidden cells that this release publishes again keeps every
         // row: the links among them (breakdowns, hierarchies) stay in this release's system.
-        let mut p = 0;
-        while p < metric_rows.len() {
-            let period = |r: &EarlierRow| (r.release, r.start, r.end);
-            let q = p + metric_rows[p..]
-                .iter()
-                .take_while(|r| period(r) == period(&metric_rows[p]))
-                .count();
-            let in_period = &metric_rows[p..q];
-            p = q;
-            let (release, start, end) = period(&in_period[0]);
+        for in_period in metric_rows.chunk_by(same_period) {
+            let (release, start, end) =
+                (in_period[0].release, in_period[0].start, in_period[0].end);
             if periods.binary_search(&(start, end)).is_err()
                 || in_period.iter().all(|r| r.value != SUPPRESSED)
             {
@@ -501,15 +494,7 @@ impl Earlier {
         // since is in them as the earlier release had it). A period this release does not
         // publish is linked to it only through other periods (checked with the overlaps).
         let total = self.strings.find("total");
-        let mut p = 0;
-        while p < metric_rows.len() {
-            let period = |r: &EarlierRow| (r.release, r.start, r.end);
-            let q = p + metric_rows[p..]
-                .iter()
-                .take_while(|r| period(r) == period(&metric_rows[p]))
-                .count();
-            let in_period = &metric_rows[p..q];
-            p = q;
+        for in_period in metric_rows.chunk_by(same_period) {
             let Some(total_row) = in_period.iter().find(|r| Some(r.dimension) == total) else {
                 continue;
             };
@@ -557,4 +542,9 @@ impl Earlier {
         }
         refused
     }
+}
+
+/// Whether two earlier rows belong to one period of one release (rows are sorted so).
+fn same_period(a: &EarlierRow, b: &EarlierRow) -> bool {
+    (a.release, a.start, a.end) == (b.release, b.start, b.end)
 }
