@@ -51,6 +51,24 @@ struct EarlierRow {
     value: i64,
     /// A level at `end` (`point_in_time`), not a count over the period.
     point: bool,
+    /// Published as an exact count (qualifier `exact`), not an approximation or a bound.
+    exact: bool,
+}
+
+/// One earlier published row of a (program, metric), as [`Earlier::each_row`] shows it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Seen<'s> {
+    pub(super) dimension: &'s str,
+    pub(super) category: &'s str,
+    /// Day numbers.
+    pub(super) start: u64,
+    pub(super) end: u64,
+    /// A level at `end` (`point_in_time`).
+    pub(super) point: bool,
+    pub(super) hidden: bool,
+    /// The published value when it is an exact count.
+    pub(super) exact: Option<i64>,
+    pub(super) release: u32,
 }
 
 impl EarlierRow {
@@ -105,6 +123,7 @@ impl Earlier {
         category: &str,
         value: Option<i64>,
         basis: Option<&str>,
+        qualifier: Option<&str>,
     ) {
         let row = EarlierRow {
             program: self.strings.intern(program),
@@ -116,6 +135,7 @@ impl Earlier {
             category: self.strings.intern(category),
             value: value.unwrap_or(SUPPRESSED),
             point: basis == Some("point_in_time"),
+            exact: qualifier == Some("exact"),
         };
         self.rows.push(row);
     }
@@ -141,15 +161,8 @@ impl Earlier {
         self.by_cell = by_cell;
     }
 
-    /// Every earlier row of (program, metric): dimension, category, start, end (day
-    /// numbers), whether it is a level, whether it is hidden, its release.
-    #[allow(clippy::type_complexity)]
-    pub(super) fn each_row<'s>(
-        &'s self,
-        program: &str,
-        metric: &str,
-        mut f: impl FnMut(&'s str, &'s str, u64, u64, bool, bool, u32),
-    ) {
+    /// Every earlier row of (program, metric).
+    pub(super) fn each_row<'s>(&'s self, program: &str, metric: &str, mut f: impl FnMut(Seen<'s>)) {
         let (Some(program), Some(metric)) = (self.strings.find(program), self.strings.find(metric))
         else {
             return;
@@ -161,15 +174,16 @@ impl Earlier {
             .iter()
             .take_while(|r| (r.program, r.metric) == (program, metric))
         {
-            f(
-                self.strings.get(r.dimension),
-                self.strings.get(r.category),
-                r.start,
-                r.end,
-                r.point,
-                r.value == SUPPRESSED,
-                r.release,
-            );
+            f(Seen {
+                dimension: self.strings.get(r.dimension),
+                category: self.strings.get(r.category),
+                start: r.start,
+                end: r.end,
+                point: r.point,
+                hidden: r.value == SUPPRESSED,
+                exact: (r.exact && r.value != SUPPRESSED).then_some(r.value),
+                release: r.release,
+            });
         }
     }
 

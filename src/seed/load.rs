@@ -118,6 +118,7 @@ pub async fn earlier_releases(db: &DatabaseConnection) -> Result<Earlier, sea_or
         .column(statistic::Column::Category)
         .column(statistic::Column::Value)
         .column(statistic::Column::Basis)
+        .column(statistic::Column::Qualifier)
         .into_tuple::<(
             String,
             String,
@@ -128,11 +129,22 @@ pub async fn earlier_releases(db: &DatabaseConnection) -> Result<Earlier, sea_or
             String,
             Option<i64>,
             Option<String>,
+            String,
         )>()
         .stream(db)
         .await?;
-    while let Some((release, program, metric, start, end, dimension, category, value, basis)) =
-        rows.try_next().await?
+    while let Some((
+        release,
+        program,
+        metric,
+        start,
+        end,
+        dimension,
+        category,
+        value,
+        basis,
+        qualifier,
+    )) = rows.try_next().await?
     {
         let release = seq_of.get(&release).copied().unwrap_or(0);
         earlier.push(
@@ -145,6 +157,7 @@ pub async fn earlier_releases(db: &DatabaseConnection) -> Result<Earlier, sea_or
             &category,
             value,
             basis.as_deref(),
+            Some(qualifier.as_str()),
         );
     }
     drop(rows);

@@ -18,6 +18,7 @@ mod descriptor;
 mod digest;
 mod dimensions;
 mod earlier;
+mod gaps;
 mod load;
 mod overlaps;
 mod problems;

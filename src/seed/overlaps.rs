@@ -70,24 +70,20 @@ pub(super) fn check(
                 release: None,
             });
     }
-    earlier.each_row(
-        program,
-        metric,
-        |dimension, category, start, end, point, hidden, release| {
-            let (start, end) = level(point, start, end);
-            groups
-                .entry((point, dimension, category))
-                .or_default()
-                .push(Interval {
-                    start,
-                    end,
-                    hidden,
-                    segment: None,
-                    row: None,
-                    release: Some(release),
-                });
-        },
-    );
+    earlier.each_row(program, metric, |seen| {
+        let (start, end) = level(seen.point, seen.start, seen.end);
+        groups
+            .entry((seen.point, seen.dimension, seen.category))
+            .or_default()
+            .push(Interval {
+                start,
+                end,
+                hidden: seen.hidden,
+                segment: None,
+                row: None,
+                release: Some(seen.release),
+            });
+    });
     let mut refused = Vec::new();
     let mut keys: Vec<(bool, &str, &str)> = groups.keys().copied().collect();
     keys.sort_unstable();
@@ -179,4 +175,122 @@ pub(super) fn check(
         }
     }
     refused
+}
+
+/// One (period, dimension) of this release, for [`families`].
+pub(super) struct Part<'a> {
+    pub(super) dimension: &'a str,
+    pub(super) start: u64,
+    pub(super) end: u64,
+    pub(super) point: bool,
+    /// Whether it hides a figure.
+    pub(super) hidden: bool,
+    /// A row of it (None for an implied total).
+    pub(super) row: Option<u32>,
+}
+
+/// Breakdowns of one hierarchy across releases. This release's system links its own
+/// breakdowns (a dimension to its nearest published ancestor in each period, periods by
+/// tilings) and an earlier release's rows only where this release publishes the same
+/// (period, dimension). An earlier breakdown this release does not publish again, of a
+/// dimension related to one of this release's (same hierarchy: one an ancestor of the
+/// other, or both under one ancestor) over an overlapping period (levels: the same date),
+/// is linked to it in ways no system models: bands by quarter then ages for the half-year
+/// give a hidden band by subtraction. Such a pair is refused when either side hides a
+/// figure. `root(dimension)` is the dimension's hierarchy (its top ancestor), `None` for a
+/// dimension this release does not declare (related to every dimension).
+pub(super) fn families(
+    now: &[Part<'_>],
+    earlier: &Earlier,
+    program: &str,
+    metric: &str,
+    root: &dyn Fn(&str) -> Option<usize>,
+    fallback_row: u32,
+) -> Vec<Refusal> {
+    let level = |point: bool, start: u64, end: u64| if point { (end, end) } else { (start, end) };
+    // This release's parts by (point, start, end, dimension).
+    let mut here: HashMap<(bool, u64, u64, &str), (bool, Option<u32>)> = HashMap::new();
+    for part in now.iter().filter(|p| p.dimension != "total") {
+        let (start, end) = level(part.point, part.start, part.end);
+        let entry = here
+            .entry((part.point, start, end, part.dimension))
+            .or_insert((false, part.row));
+        entry.0 |= part.hidden;
+        entry.1 = entry.1.or(part.row);
+    }
+    // Earlier parts this release does not publish again, hidden if any release hid a
+    // figure of them.
+    let mut before: HashMap<(bool, u64, u64, &str), (bool, u32)> = HashMap::new();
+    earlier.each_row(program, metric, |seen| {
+        if seen.dimension == "total" {
+            return;
+        }
+        let (start, end) = level(seen.point, seen.start, seen.end);
+        let key = (seen.point, start, end, seen.dimension);
+        if here.contains_key(&key) {
+            return;
+        }
+        let entry = before.entry(key).or_insert((false, seen.release));
+        if seen.hidden && !entry.0 {
+            *entry = (true, seen.release);
+        }
+    });
+    if before.is_empty() {
+        return Vec::new();
+    }
+    let related = |a: &str, b: &str| match (root(a), root(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => true,
+    };
+    let mut here: Vec<_> = here.into_iter().collect();
+    here.sort_unstable_by_key(|&((point, start, end, d), _)| (point, start, end, d));
+    let mut before: Vec<_> = before.into_iter().collect();
+    before.sort_unstable_by_key(|&((point, start, end, d), _)| (point, start, end, d));
+    let mut budget = 64 * (here.len() + before.len()) + 100_000;
+    for &((point, start, end, dimension), (hidden, release)) in &before {
+        // This release's parts of the same kind overlapping [start, end]: they start by end.
+        let from = here.partition_point(|((p, ..), _)| *p < point);
+        for &((_, s, e, d), (now_hidden, row)) in here[from..]
+            .iter()
+            .take_while(|((p, s, ..), _)| *p == point && *s <= end)
+        {
+            if budget == 0 {
+                return vec![(
+                    fallback_row,
+                    "fewer overlapping breakdowns across releases (too many pairs to check \
+                     that none links a hidden figure)"
+                        .to_owned(),
+                )];
+            }
+            budget -= 1;
+            if e < start || d == dimension || !(hidden || now_hidden) || !related(d, dimension) {
+                continue;
+            }
+            let what = if point {
+                "a level at the same date"
+            } else {
+                "an overlapping period"
+            };
+            let earlier_period = if point {
+                format!("the level at {}", earlier::date(end))
+            } else {
+                format!("{}..{}", earlier::date(start), earlier::date(end))
+            };
+            return vec![(
+                row.unwrap_or(fallback_row),
+                format!(
+                    "no breakdown of one hierarchy across releases that this release does not \
+                     link: release #{release} published dimension {dimension} for {what} \
+                     ({earlier_period}), related to dimension {d} of {}..{} here (one \
+                     hierarchy), and a figure of one of them is hidden, so subtracting one \
+                     from the other would narrow it (values withheld: disclosure control); \
+                     publish dimension {dimension} for {earlier_period} again in this release \
+                     (the system then links them), or leave this breakdown out",
+                    earlier::date(s),
+                    earlier::date(e),
+                ),
+            )];
+        }
+    }
+    Vec::new()
 }

@@ -20,7 +20,9 @@
 //!   tiled by them, mixed bases and cumulative breakdowns over several periods are
 //!   refused. Levels (`point_in_time`) at one date from two starts are refused. After
 //!   protection, overlapping periods (across releases too) that no modelled tiling links
-//!   are refused when either hides a figure (`overlaps.rs`).
+//!   are refused when either hides a figure (`overlaps.rs`), and so are earlier breakdowns
+//!   of one hierarchy that this release does not link (`overlaps::families`) and small
+//!   counts published by subtraction (`gaps.rs`).
 //! - **Earlier releases** (see [`Earlier`]): frozen statuses (hidden stays hidden,
 //!   published stays published) and every earlier hidden group's residual as a fact.
 //!
@@ -280,6 +282,45 @@ impl<'a> Context<'a> {
                          not model; group: {}",
                         t.line(w[0].2 as usize),
                         self.group(w[1].2, self.dimension_name(self.dimension(w[1].2)))
+                    ),
+                );
+            }
+        }
+        // The same across releases: an earlier release's level at one of these dates from
+        // another start is the same quantity under another identity, which frozen statuses
+        // would not follow.
+        if !levels.is_empty() {
+            let mut clash: Option<(u32, u64, u32)> = None;
+            self.earlier.each_row(
+                t.text(rows[0] as usize, "program"),
+                t.text(rows[0] as usize, "metric"),
+                |seen| {
+                    if !seen.point || clash.is_some() {
+                        return;
+                    }
+                    let at = levels.partition_point(|l| l.0 < seen.end);
+                    if let Some(l) = levels[at..]
+                        .iter()
+                        .take_while(|l| l.0 == seen.end)
+                        .find(|l| l.1 != seen.start)
+                    {
+                        clash = Some((l.2, seen.start, seen.release));
+                    }
+                },
+            );
+            if let Some((row, start, release)) = clash {
+                self.problem(
+                    problems,
+                    row,
+                    "period_start",
+                    format!(
+                        "one period_start for the levels (point_in_time) of a metric at one date, \
+                         across releases: release #{release} published a level at this \
+                         period_end from {}, and two rows of one level are the same quantity, \
+                         whose status (hidden or published) could then differ; use that start; \
+                         group: {}",
+                        earlier::date(start),
+                        self.group(row, self.dimension_name(self.dimension(row)))
                     ),
                 );
             }
@@ -634,6 +675,11 @@ impl<'a> Context<'a> {
                     &tiled_by,
                     rows[0],
                 );
+                let refusals = if refusals.is_empty() {
+                    self.across_releases(policy, rows, &segments, &lens, &protected.hidden)
+                } else {
+                    refusals
+                };
                 if !refusals.is_empty() {
                     for (row, expected) in refusals {
                         let group = self.group(row, self.dimension_name(self.dimension(row)));
@@ -732,5 +778,79 @@ impl<'a> Context<'a> {
                 None
             }
         }
+    }
+
+    /// The release policy's checks that compare this release's protected rows with every
+    /// earlier release: breakdowns of one hierarchy that no system links
+    /// ([`overlaps::families`]) and small counts published by subtraction ([`gaps`]).
+    /// `hidden`: per cell (rows, then facts); `lens`: per row segment.
+    fn across_releases(
+        &self,
+        policy: Policy,
+        rows: &[u32],
+        segments: &[Segment],
+        lens: &[usize],
+        hidden: &[bool],
+    ) -> Vec<(u32, String)> {
+        let t = self.t;
+        let program = t.text(rows[0] as usize, "program");
+        let metric = t.text(rows[0] as usize, "metric");
+        let cells = |s: usize| {
+            let len = lens.get(s).copied().unwrap_or(1);
+            segments[s].begin..segments[s].begin + len
+        };
+        let parts: Vec<overlaps::Part<'_>> = (0..segments.len())
+            .filter(|&s| segments[s].dimension.is_some())
+            .map(|s| overlaps::Part {
+                dimension: self.dimension_name(segments[s].dimension),
+                start: segments[s].start,
+                end: segments[s].end,
+                point: !segments[s].in_period,
+                hidden: cells(s).any(|c| hidden[c]),
+                row: Some(segments[s].row),
+            })
+            .collect();
+        let root = |name: &str| self.dimensions.root(name);
+        let refusals = overlaps::families(&parts, self.earlier, program, metric, &root, rows[0]);
+        if !refusals.is_empty() {
+            return refusals;
+        }
+        // Published exact counts: this release's rows (facts are sums of rows, whose own
+        // series cover them), then earlier releases'.
+        let mut published: Vec<gaps::Published<'_>> = Vec::new();
+        for (s, segment) in segments.iter().enumerate() {
+            if !segment.in_period || s >= lens.len() {
+                continue;
+            }
+            for c in cells(s) {
+                let row = rows[c];
+                if hidden[c] || t.text(row as usize, "qualifier") != "exact" {
+                    continue;
+                }
+                published.push(gaps::Published {
+                    dimension: t.text(row as usize, "dimension"),
+                    category: t.text(row as usize, "category"),
+                    start: segment.start,
+                    end: segment.end,
+                    value: t.count(row as usize, "value"),
+                    row: Some(row),
+                    release: None,
+                });
+            }
+        }
+        self.earlier.each_row(program, metric, |seen| {
+            if let (false, Some(value)) = (seen.point, seen.exact) {
+                published.push(gaps::Published {
+                    dimension: seen.dimension,
+                    category: seen.category,
+                    start: seen.start,
+                    end: seen.end,
+                    value,
+                    row: None,
+                    release: Some(seen.release),
+                });
+            }
+        });
+        gaps::check(published, policy.k(), rows[0])
     }
 }
