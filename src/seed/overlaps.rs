@@ -209,7 +209,9 @@ pub(super) fn families(
 ) -> Vec<Refusal> {
     let level = |point: bool, start: u64, end: u64| if point { (end, end) } else { (start, end) };
     // This release's parts by (point, start, end, dimension).
-    let mut here: HashMap<(bool, u64, u64, &str), (bool, Option<u32>)> = HashMap::new();
+    // (point, start, end, dimension) -> (hidden, a row).
+    type Key<'k> = (bool, u64, u64, &'k str);
+    let mut here: HashMap<Key<'_>, (bool, Option<u32>)> = HashMap::new();
     for part in now.iter().filter(|p| p.dimension != "total") {
         let (start, end) = level(part.point, part.start, part.end);
         let entry = here
@@ -220,7 +222,7 @@ pub(super) fn families(
     }
     // Earlier parts this release does not publish again, hidden if any release hid a
     // figure of them.
-    let mut before: HashMap<(bool, u64, u64, &str), (bool, u32)> = HashMap::new();
+    let mut before: HashMap<Key<'_>, (bool, u32)> = HashMap::new();
     earlier.each_row(program, metric, |seen| {
         if seen.dimension == "total" {
             return;
@@ -249,7 +251,7 @@ pub(super) fn families(
     let mut budget = 64 * (here.len() + before.len()) + 100_000;
     for &((point, start, end, dimension), (hidden, release)) in &before {
         // This release's parts of the same kind overlapping [start, end]: they start by end.
-        let from = here.partition_point(|((p, ..), _)| *p < point);
+        let from = here.partition_point(|((p, ..), _)| !*p && point);
         for &((_, s, e, d), (now_hidden, row)) in here[from..]
             .iter()
             .take_while(|((p, s, ..), _)| *p == point && *s <= end)
