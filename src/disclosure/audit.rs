@@ -178,15 +178,24 @@ fn first_hidden_member(system: &System, hidden: &[bool], e: usize) -> usize {
         .unwrap_or(eq.total)
 }
 
-/// `lb[j]` for `comp.cells[j]`: 0 for sticky cells and members of an equation whose total
-/// is hidden (the closure hides them whatever their value), 1 otherwise (hidden only as a
-/// small count or as a non-zero member).
+/// `lb[j]` for `comp.cells[j]`: 0 for members of an equation whose total is hidden (the
+/// closure hides them whatever their value) and for sticky cells, 1 otherwise (hidden only
+/// as a small count or as a non-zero member). A sticky cell that an earlier release hid
+/// under a published total (a carried group: an equation whose total is a visible
+/// [`Role::Fact`]) is known to be non-zero: that release would have published a 0.
 fn lower_bounds(system: &System, index: &Index, hidden: &[bool], comp: &Component) -> Vec<i64> {
     comp.cells
         .iter()
         .map(|&c| {
             let sticky = system.cells[c].role == Role::StickyRow;
-            if sticky || total_covered(system, index, hidden, c) {
+            let shown_nonzero = sticky
+                && index.member_of(c).iter().any(|&e| {
+                    let total = system.equations[e].total;
+                    system.cells[total].role == Role::Fact && !hidden[total]
+                });
+            if shown_nonzero {
+                1
+            } else if sticky || total_covered(system, index, hidden, c) {
                 0
             } else {
                 1

@@ -46,16 +46,6 @@ impl Dimensions {
         .take(self.list.len())
     }
 
-    /// The hierarchy a dimension (by name) belongs to: its top ancestor, or itself.
-    /// `None` for a name not declared.
-    pub(super) fn root(&self, name: &str) -> Option<usize> {
-        let d = self
-            .list
-            .iter()
-            .position(|declared| declared.name == name)?;
-        Some(self.ancestors(d).last().unwrap_or(d))
-    }
-
     /// The category of ancestor `a` that category `c` of `d` belongs to.
     pub(super) fn lift(&self, mut d: usize, mut c: usize, a: usize) -> usize {
         while d != a {

@@ -268,6 +268,25 @@ impl Earlier {
         // for good (known), whatever the value now. Never "known because the value is the
         // same": that would tell an attacker the hidden cells differ from every earlier
         // published value.
+        // Totals an earlier release published by implication: a period it gave a breakdown
+        // for without a total row (the breakdown's sum; protected as public there, so known
+        // here).
+        let total_id = self.strings.find("total");
+        let mut implied: Vec<(u64, u64, u32)> = Vec::new();
+        {
+            let from = self
+                .rows
+                .partition_point(|r| (r.program, r.metric) < (program, metric));
+            let to = self
+                .rows
+                .partition_point(|r| (r.program, r.metric) <= (program, metric));
+            for period in self.rows[from..to].chunk_by(same_period) {
+                if period.iter().all(|r| Some(r.dimension) != total_id) {
+                    implied.push((period[0].start, period[0].end, period[0].release));
+                }
+            }
+            implied.sort_unstable();
+        }
         for &(key, i) in &current {
             let from = self
                 .by_cell
@@ -283,6 +302,13 @@ impl Earlier {
                 } else {
                     published = published.or(Some(entry.release));
                 }
+            }
+            if !hidden && published.is_none() && Some(key.4) == total_id {
+                let at = implied.partition_point(|p| (p.0, p.1) < (key.2, key.3));
+                published = implied
+                    .get(at)
+                    .filter(|p| (p.0, p.1) == (key.2, key.3))
+                    .map(|p| p.2);
             }
             if hidden {
                 cells[i].role = Role::StickyRow;

@@ -189,22 +189,20 @@ pub(super) struct Part<'a> {
     pub(super) row: Option<u32>,
 }
 
-/// Breakdowns of one hierarchy across releases. This release's system links its own
-/// breakdowns (a dimension to its nearest published ancestor in each period, periods by
-/// tilings) and an earlier release's rows only where this release publishes the same
-/// (period, dimension). An earlier breakdown this release does not publish again, of a
-/// dimension related to one of this release's (same hierarchy: one an ancestor of the
-/// other, or both under one ancestor) over an overlapping period (levels: the same date),
-/// is linked to it in ways no system models: bands by quarter then ages for the half-year
-/// give a hidden band by subtraction. Such a pair is refused when either side hides a
-/// figure. `root(dimension)` is the dimension's hierarchy (its top ancestor), `None` for a
-/// dimension this release does not declare (related to every dimension).
+/// Breakdowns across releases. This release's system links its own breakdowns (a
+/// dimension to its nearest published ancestor in each period, periods by tilings) and an
+/// earlier release's rows only where this release publishes the same (period, dimension).
+/// An earlier breakdown this release does not publish again, over a period overlapping one
+/// of this release's breakdowns of another dimension (levels: the same date), may be
+/// linked to it in ways no system models: bands by quarter then ages for the half-year
+/// give a hidden band by subtraction. The hierarchies are declared per release (a later
+/// release could drop a parent map), so any two dimensions count as linked: such a pair is
+/// refused when either side hides a figure.
 pub(super) fn families(
     now: &[Part<'_>],
     earlier: &Earlier,
     program: &str,
     metric: &str,
-    root: &dyn Fn(&str) -> Option<usize>,
     fallback_row: u32,
 ) -> Vec<Refusal> {
     let level = |point: bool, start: u64, end: u64| if point { (end, end) } else { (start, end) };
@@ -240,10 +238,6 @@ pub(super) fn families(
     if before.is_empty() {
         return Vec::new();
     }
-    let related = |a: &str, b: &str| match (root(a), root(b)) {
-        (Some(x), Some(y)) => x == y,
-        _ => true,
-    };
     let mut here: Vec<_> = here.into_iter().collect();
     here.sort_unstable_by_key(|&((point, start, end, d), _)| (point, start, end, d));
     let mut before: Vec<_> = before.into_iter().collect();
@@ -265,7 +259,7 @@ pub(super) fn families(
                 )];
             }
             budget -= 1;
-            if e < start || d == dimension || !(hidden || now_hidden) || !related(d, dimension) {
+            if e < start || d == dimension || !(hidden || now_hidden) {
                 continue;
             }
             let what = if point {
@@ -281,11 +275,11 @@ pub(super) fn families(
             return vec![(
                 row.unwrap_or(fallback_row),
                 format!(
-                    "no breakdown of one hierarchy across releases that this release does not \
-                     link: release #{release} published dimension {dimension} for {what} \
-                     ({earlier_period}), related to dimension {d} of {}..{} here (one \
-                     hierarchy), and a figure of one of them is hidden, so subtracting one \
-                     from the other would narrow it (values withheld: disclosure control); \
+                    "no breakdown across releases that this release does not link: release \
+                     #{release} published dimension {dimension} for {what} ({earlier_period}), \
+                     which overlaps dimension {d} of {}..{} here, and a figure of one of them \
+                     is hidden, so subtracting one from the other could narrow it (values \
+                     withheld: disclosure control); \
                      publish dimension {dimension} for {earlier_period} again in this release \
                      (the system then links them), or leave this breakdown out",
                     earlier::date(s),

@@ -780,6 +780,29 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// The sums a breakdown of dimension `d` publishes (`values` by declared category,
+    /// `None` when hidden or not exact): each ancestor category whose children are all
+    /// published, and the total when every category is.
+    fn sums(&self, d: usize, values: &[Option<i64>], push: &mut dyn FnMut(&'a str, &'a str, i64)) {
+        let dimensions = self.dimensions;
+        for a in dimensions.ancestors(d) {
+            let parent = &dimensions.list[a];
+            let mut sums: Vec<Option<i64>> = vec![Some(0); parent.categories.len()];
+            for (c, value) in values.iter().enumerate() {
+                let sum = &mut sums[dimensions.lift(d, c, a)];
+                *sum = sum.zip(*value).map(|(s, v)| s + v);
+            }
+            for (qa, sum) in sums.into_iter().enumerate() {
+                if let Some(sum) = sum {
+                    push(&parent.name, &parent.categories[qa], sum);
+                }
+            }
+        }
+        if let Some(total) = values.iter().copied().sum::<Option<i64>>() {
+            push("total", "all", total);
+        }
+    }
+
     /// The release policy's checks that compare this release's protected rows with every
     /// earlier release: breakdowns of one hierarchy that no system links
     /// ([`overlaps::families`]) and small counts published by subtraction ([`gaps`]).
@@ -810,47 +833,104 @@ impl<'a> Context<'a> {
                 row: Some(segments[s].row),
             })
             .collect();
-        let root = |name: &str| self.dimensions.root(name);
-        let refusals = overlaps::families(&parts, self.earlier, program, metric, &root, rows[0]);
+        let refusals = overlaps::families(&parts, self.earlier, program, metric, rows[0]);
         if !refusals.is_empty() {
             return refusals;
         }
-        // Published exact counts: this release's rows (facts are sums of rows, whose own
-        // series cover them), then earlier releases'.
+        // Published exact counts: this release's rows, then earlier releases'; and, for
+        // each breakdown, the sums it publishes of its ancestors' categories and of its
+        // total (a quarter's ages give the quarter's bands, which a half-year's band minus
+        // them turns into the other quarter's band).
         let mut published: Vec<gaps::Published<'_>> = Vec::new();
         for (s, segment) in segments.iter().enumerate() {
             if !segment.in_period || s >= lens.len() {
                 continue;
             }
+            let exact = |c: usize| {
+                let row = rows[c] as usize;
+                (!hidden[c] && t.text(row, "qualifier") == "exact").then(|| t.count(row, "value"))
+            };
             for c in cells(s) {
-                let row = rows[c];
-                if hidden[c] || t.text(row as usize, "qualifier") != "exact" {
-                    continue;
+                if let Some(value) = exact(c) {
+                    let row = rows[c];
+                    published.push(gaps::Published {
+                        dimension: t.text(row as usize, "dimension"),
+                        category: t.text(row as usize, "category"),
+                        start: segment.start,
+                        end: segment.end,
+                        value,
+                        row: Some(row),
+                        release: None,
+                    });
                 }
-                published.push(gaps::Published {
-                    dimension: t.text(row as usize, "dimension"),
-                    category: t.text(row as usize, "category"),
-                    start: segment.start,
-                    end: segment.end,
-                    value: t.count(row as usize, "value"),
-                    row: Some(row),
-                    release: None,
+            }
+            if let Some(d) = segment.dimension {
+                let values: Vec<Option<i64>> = (0..self.dimensions.list[d].categories.len())
+                    .map(|c| exact(segment.begin + self.position[d][c]))
+                    .collect();
+                self.sums(d, &values, &mut |dimension, category, value| {
+                    published.push(gaps::Published {
+                        dimension,
+                        category,
+                        start: segment.start,
+                        end: segment.end,
+                        value,
+                        row: Some(segment.row),
+                        release: None,
+                    })
                 });
             }
         }
+        let mut seen_rows = Vec::new();
         self.earlier.each_row(program, metric, |seen| {
-            if let (false, Some(value)) = (seen.point, seen.exact) {
-                published.push(gaps::Published {
-                    dimension: seen.dimension,
-                    category: seen.category,
-                    start: seen.start,
-                    end: seen.end,
-                    value,
-                    row: None,
-                    release: Some(seen.release),
-                });
+            if !seen.point {
+                seen_rows.push(seen);
             }
         });
+        for breakdown in seen_rows.chunk_by(|a, b| {
+            (a.release, a.start, a.end, a.dimension) == (b.release, b.start, b.end, b.dimension)
+        }) {
+            let first = breakdown[0];
+            for seen in breakdown {
+                if let Some(value) = seen.exact {
+                    published.push(gaps::Published {
+                        dimension: seen.dimension,
+                        category: seen.category,
+                        start: seen.start,
+                        end: seen.end,
+                        value,
+                        row: None,
+                        release: Some(seen.release),
+                    });
+                }
+            }
+            let Some(d) = self
+                .dimensions
+                .list
+                .iter()
+                .position(|declared| declared.name == first.dimension)
+            else {
+                continue;
+            };
+            let declared = &self.dimensions.list[d].categories;
+            let mut values: Vec<Option<i64>> = vec![None; declared.len()];
+            for seen in breakdown {
+                if let Some(c) = declared.iter().position(|label| label == seen.category) {
+                    values[c] = seen.exact;
+                }
+            }
+            self.sums(d, &values, &mut |dimension, category, value| {
+                published.push(gaps::Published {
+                    dimension,
+                    category,
+                    start: first.start,
+                    end: first.end,
+                    value,
+                    row: None,
+                    release: Some(first.release),
+                })
+            });
+        }
         gaps::check(published, policy.k(), rows[0])
     }
 }

@@ -893,3 +893,76 @@ proptest! {
         );
     }
 }
+
+/// A period's breakdown by `dimension` with its total.
+fn breakdown_of(
+    period: (&'static str, &'static str),
+    dimension: &str,
+    values: &[(&str, i64)],
+) -> Vec<Raw> {
+    let mut rows = vec![raw(
+        period,
+        "total",
+        "all",
+        values.iter().map(|v| v.1).sum(),
+    )];
+    rows.extend(values.iter().map(|&(c, v)| raw(period, dimension, c, v)));
+    rows
+}
+
+/// F8 (third adversary round): cells an earlier release hid under a published total are
+/// non-zero (a 0 would have been published), but the audit let sticky cells be 0: with the
+/// first quarter again, the second and the half-year tiled by them, the hidden online count
+/// of the second quarter could not be 1 (and, with ten wards, 1..8 were excluded).
+#[tokio::test]
+async fn f8_cells_hidden_under_a_published_total_are_non_zero_in_later_releases() {
+    const Q2: (&str, &str) = ("2024-04-01", "2024-06-30");
+    const H1: (&str, &str) = ("2024-01-01", "2024-06-30");
+    let structure = Structure {
+        tilings: vec![(
+            format!("{}..{}", H1.0, H1.1),
+            vec![format!("{}..{}", Q1.0, Q1.1), format!("{}..{}", Q2.0, Q2.1)],
+        )],
+        ..Default::default()
+    };
+    let channels =
+        json!([{"name": "channel", "categories": ["in_person", "online", "mobile_event"]}]);
+    let ch = |period, v: [i64; 3]| {
+        breakdown_of(
+            period,
+            "channel",
+            &[
+                ("in_person", v[0]),
+                ("online", v[1]),
+                ("mobile_event", v[2]),
+            ],
+        )
+    };
+    let first = ch(Q1, [5, 15, 0]);
+    let mut second = first.clone();
+    second.extend(ch(Q2, [15, 6, 0]));
+    second.extend(ch(H1, [20, 21, 0]));
+    // Protected (the attacker learns nothing) or refused (nothing published): both safe.
+    assert_protected(
+        11,
+        &[channels.clone(), channels],
+        &[first, second],
+        &structure,
+    )
+    .await;
+
+    let wards = json!([{"name": "ward", "categories":
+        ["w01", "w02", "w03", "w04", "w05", "w06", "w07", "w08", "w09", "w10"]}]);
+    let wb = |period, v: [i64; 10]| {
+        let names = [
+            "w01", "w02", "w03", "w04", "w05", "w06", "w07", "w08", "w09", "w10",
+        ];
+        let cells: Vec<(&str, i64)> = names.into_iter().zip(v).collect();
+        breakdown_of(period, "ward", &cells)
+    };
+    let first = wb(Q1, [1, 1, 1, 1, 1, 1, 1, 1, 1, 11]);
+    let mut second = first.clone();
+    second.extend(wb(Q2, [19, 19, 19, 19, 19, 19, 19, 19, 19, 10]));
+    second.extend(wb(H1, [20, 20, 20, 20, 20, 20, 20, 20, 20, 21]));
+    assert_protected(11, &[wards.clone(), wards], &[first, second], &structure).await;
+}

@@ -629,21 +629,25 @@ async fn n1_a_hierarchy_split_across_releases_is_refused() {
     .await;
     assert!(message.contains("release #1"), "{message}");
 
-    // Unrelated dimensions of overlapping periods are linked only through totals, which
-    // breakdowns are protected against anyway: imported.
+    // Hierarchies are declared per release (a later one may drop a parent map), so any two
+    // dimensions over overlapping periods count as linked: refused too, unless the new
+    // release publishes the earlier breakdown again (then its system links them).
     let dimensions = json!([
         { "name": "band", "categories": ["b1", "b2"] },
         { "name": "channel", "categories": ["in_person", "online", "mobile_event"] }
     ]);
-    let (ids, refused, _db) = import_all(&[
-        (
-            11,
-            dimensions.clone(),
-            breakdown(Q1, "band", &["b1", "b2"], &[5, 95]),
-        ),
-        (11, dimensions, channel(H1, 100, 60, 40)),
+    let bands = breakdown(Q1, "band", &["b1", "b2"], &[5, 95]);
+    let message = last_refused(&[
+        (11, dimensions.clone(), bands.clone()),
+        (11, dimensions.clone(), channel(H1, 100, 60, 40)),
     ])
     .await;
+    assert!(message.contains("release #1"), "{message}");
+    // The first quarter by channel, with its bands again.
+    let mut again = channel(Q1, 40, 30, 30);
+    again.extend(bands.clone().into_iter().skip(1));
+    let (ids, refused, _db) =
+        import_all(&[(11, dimensions.clone(), bands), (11, dimensions, again)]).await;
     assert_eq!((ids.len(), &refused), (2, &None), "{refused:?}");
 }
 
@@ -755,6 +759,27 @@ async fn n4_a_small_count_published_by_subtraction_is_refused() {
     .await;
     assert!(message.contains("by subtraction"), "{message}");
 
+    // Through a hierarchy: the half-year's bands first, then the first quarter's ages,
+    // whose sums are the quarter's bands: b1 of the second quarter is 50 − 45 = 5.
+    let message = last_refused(&[
+        (
+            11,
+            band_and_age(),
+            breakdown(H1, "band", &["b1", "b2"], &[50, 150]),
+        ),
+        (
+            11,
+            band_and_age(),
+            breakdown(Q1, "age", &["a1", "a2", "a3", "a4"], &[20, 25, 60, 40]),
+        ),
+    ])
+    .await;
+    assert!(
+        message.contains("by subtraction") && message.contains("category b1"),
+        "{message}"
+    );
+    assert_no_counts(&message, &[50, 150, 20, 25, 45, 5]);
+
     // Approximate figures are not exact counts: "about 100" and "about 103" publish nothing
     // exact by subtraction.
     let about = |r: Row| Row {
@@ -774,4 +799,195 @@ async fn n4_a_small_count_published_by_subtraction_is_refused() {
     )])
     .await;
     assert_eq!((ids.len(), &refused), (1, &None), "{refused:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// F1..F7: the third adversary round, against the rules above.
+
+/// F1: a breakdown without a total row publishes its total by implication: the half-year's
+/// total, then the first quarter's channels (95 together) give a second quarter of 5.
+#[tokio::test]
+async fn f1_an_implied_total_publishes_a_small_count_by_subtraction() {
+    let channels = channel(Q1, 40, 30, 25)
+        .into_iter()
+        .skip(1)
+        .collect::<Vec<_>>();
+    let half = vec![row(H1, "total", "all", 100)];
+    for order in [[half.clone(), channels.clone()], [channels, half]] {
+        let message = last_refused(&[
+            (11, channel_dimension(), order[0].clone()),
+            (11, channel_dimension(), order[1].clone()),
+        ])
+        .await;
+        assert!(message.contains("by subtraction"), "{message}");
+        assert_no_counts(&message, &[100, 40, 30, 25, 95, 5]);
+    }
+}
+
+/// Region north (w1, w2) and south (w3, w4).
+fn region_ward(parent: bool) -> serde_json::Value {
+    let mut ward = json!({ "name": "ward", "categories": ["w1", "w2", "w3", "w4"] });
+    if parent {
+        ward["parent"] = json!({ "dimension": "region",
+            "map": { "w1": "north", "w2": "north", "w3": "south", "w4": "south" } });
+    }
+    json!([{ "name": "region", "categories": ["north", "south"] }, ward])
+}
+
+/// F2: nothing hidden, a parent over the half-year and its children in the first quarter:
+/// north of the second quarter is 100 − (50 + 45) = 5.
+#[tokio::test]
+async fn f2_a_parent_and_its_children_across_releases_publish_a_small_count() {
+    let message = last_refused(&[
+        (
+            11,
+            region_ward(true),
+            breakdown(H1, "region", &["north", "south"], &[100, 200]),
+        ),
+        (
+            11,
+            region_ward(true),
+            breakdown(Q1, "ward", &["w1", "w2", "w3", "w4"], &[50, 45, 50, 50]),
+        ),
+    ])
+    .await;
+    assert!(
+        message.contains("by subtraction") && message.contains("north"),
+        "{message}"
+    );
+}
+
+/// F3: an earlier breakdown without a total row published the first quarter's total (95);
+/// the next release hid it as the complement of a small second quarter, under a published
+/// half-year. Now the total is known (published for good), so the protection hides
+/// something else or the release is refused; either way the second quarter stays hidden.
+#[tokio::test]
+async fn f3_an_earlier_implied_total_is_known() {
+    let ages = json!([{ "name": "age_group", "categories": ["young", "old"] }]);
+    let first = vec![
+        row(Q1, "age_group", "young", 50),
+        row(Q1, "age_group", "old", 45),
+    ];
+    let second = vec![
+        row(H1, "total", "all", 100),
+        row(Q1, "total", "all", 95),
+        row(Q2, "total", "all", 5),
+    ];
+    let (ids, refused, db) =
+        import_all(&[(11, ages.clone(), first), (11, ages.clone(), second)]).await;
+    if refused.is_none() {
+        assert_eq!(ids.len(), 2);
+        let app = sanctuary_data::build_app(sanctuary_data::AppState::new(db.db.clone()));
+        let body = get(&app, "/api/v1/statistics?limit=1000&dimension=total")
+            .await
+            .json();
+        let value = |start: &str, end: &str| {
+            body["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["period_start"] == start && s["period_end"] == end)
+                .map(|s| s["value"].as_i64())
+                .unwrap()
+        };
+        assert_eq!(value(Q1.0, Q1.1), Some(95), "the known total is published");
+        assert_eq!(
+            value(H1.0, H1.1),
+            None,
+            "the half-year would give the quarter"
+        );
+    }
+
+    // F3b: young 11, old 0 publish a total of 11; channels 5, 5, 1 under it can only be
+    // hidden with the total, which is known: refused (each channel would be at most 9).
+    let message = last_refused(&[
+        (
+            11,
+            json!([{ "name": "age_group", "categories": ["young", "old"] },
+                    { "name": "channel", "categories": ["in_person", "online", "mobile_event"] }]),
+            vec![
+                row(Q1, "age_group", "young", 11),
+                row(Q1, "age_group", "old", 0),
+            ],
+        ),
+        (
+            11,
+            json!([{ "name": "age_group", "categories": ["young", "old"] },
+                    { "name": "channel", "categories": ["in_person", "online", "mobile_event"] }]),
+            channel(Q1, 5, 5, 1),
+        ),
+    ])
+    .await;
+    assert_no_counts(&message, &[11, 5]);
+}
+
+/// F4: a published figure revised (150, then 105), then a quarter of 100: the revised
+/// half-year gives a second quarter of 5. Both values stay published, and either may be
+/// used.
+#[tokio::test]
+async fn f4_a_revised_figure_is_used_by_subtraction() {
+    let message = last_refused(&[
+        (11, channel_dimension(), vec![row(H1, "total", "all", 150)]),
+        (11, channel_dimension(), vec![row(H1, "total", "all", 105)]),
+        (11, channel_dimension(), vec![row(Q1, "total", "all", 100)]),
+    ])
+    .await;
+    assert!(message.contains("by subtraction"), "{message}");
+}
+
+/// F5: a difference of one set of periods minus a wider one of another set inside it:
+/// the two quarters (100 together) minus February to May (95) give January and June, 5;
+/// the year (200) minus February–March and April–May (195) gives the rest, 5.
+#[tokio::test]
+async fn f5_a_derived_period_minus_another_inside_it() {
+    let feb_may = ("2024-02-01", "2024-05-31");
+    let message = last_refused(&[(
+        11,
+        channel_dimension(),
+        vec![
+            row(Q1, "total", "all", 50),
+            row(Q2, "total", "all", 50),
+            row(feb_may, "total", "all", 95),
+        ],
+    )])
+    .await;
+    assert!(
+        message.contains("by subtraction") && message.contains("outside"),
+        "{message}"
+    );
+    let message = last_refused(&[(
+        11,
+        channel_dimension(),
+        vec![
+            row(YEAR, "total", "all", 200),
+            row(("2024-02-01", "2024-03-31"), "total", "all", 50),
+            row(("2024-04-01", "2024-05-31"), "total", "all", 145),
+        ],
+    )])
+    .await;
+    assert!(message.contains("by subtraction"), "{message}");
+}
+
+/// F6: the hierarchy is declared per release: a later release that drops the ward's parent
+/// map still publishes wards that the attacker sums into the earlier hidden regions.
+/// Breakdowns of any two dimensions over overlapping periods count as linked.
+#[tokio::test]
+async fn f6_dropping_a_parent_map_does_not_unlink_a_hierarchy() {
+    let message = last_refused(&[
+        (
+            11,
+            region_ward(true),
+            breakdown(H1, "region", &["north", "south"], &[5, 95]),
+        ),
+        (
+            11,
+            region_ward(false),
+            breakdown(Q1, "ward", &["w1", "w2", "w3", "w4"], &[0, 0, 50, 45]),
+        ),
+    ])
+    .await;
+    assert!(
+        message.contains("release #1") && message.contains("dimension region"),
+        "{message}"
+    );
 }
