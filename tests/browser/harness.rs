@@ -51,7 +51,12 @@ const CHROMIUM_ARGS: &[&str] = &[
     "--disable-default-apps",
     "--disable-extensions",
     "--window-size=1280,900",
+    // A public-looking name for the site, for what pages do only off localhost.
+    "--host-resolver-rules=MAP data.sanctuary.test 127.0.0.1",
 ];
+
+/// A host name Chromium resolves to 127.0.0.1 (see [`CHROMIUM_ARGS`]).
+pub const PUBLIC_HOST: &str = "data.sanctuary.test";
 
 /// A page every page-level test visits: its path, and a CSS selector that is on the page
 /// once it has rendered (for pages built by JavaScript, an element the script creates).
@@ -605,10 +610,15 @@ impl Browser {
 /// Whether a URL the page requested stays on this machine: http(s) and ws(s) to 127.0.0.1,
 /// or a URL that is not fetched over a network (`data:`, `blob:`, `about:`).
 pub fn is_local(url: &str) -> bool {
+    stays_on(url, "127.0.0.1")
+}
+
+/// Whether a URL the page requested goes to `host` only (or over no network at all).
+pub fn stays_on(url: &str, host: &str) -> bool {
     match url::Url::parse(url) {
         Ok(url) => match url.scheme() {
             "data" | "blob" | "about" => true,
-            "http" | "https" | "ws" | "wss" => url.host_str() == Some("127.0.0.1"),
+            "http" | "https" | "ws" | "wss" => url.host_str() == Some(host),
             _ => false,
         },
         Err(_) => false,

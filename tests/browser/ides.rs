@@ -3,7 +3,7 @@
 
 use anyhow::{Context, ensure};
 
-use crate::harness::{PAGES, WAIT, browse};
+use crate::harness::{PAGES, PUBLIC_HOST, WAIT, browse, stays_on};
 use crate::helpers::get;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,6 +96,38 @@ async fn swagger_ui_lists_every_operation_of_the_openapi_document() {
             ensure!(
                 missing.is_empty(),
                 "Swagger UI does not list {missing:?}; it lists {shown:?}"
+            );
+            Ok(())
+        },
+    )
+    .await;
+}
+
+/// Swagger UI sends the document's URL to validator.swagger.io for its badge unless the page
+/// is on localhost: under a public host name it must still call nobody.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swagger_ui_calls_no_one_else_under_a_public_host_name() {
+    browse(
+        "swagger_ui_calls_no_one_else_under_a_public_host_name",
+        async |browser| {
+            let base = browser.site.base.replace("127.0.0.1", PUBLIC_HOST);
+            browser.clear_logs().await?;
+            browser.client.goto(&format!("{base}/docs/")).await?;
+            browser.wait_for(".opblock").await?;
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            let requests = browser.requests().await?;
+            let outside: Vec<&String> = requests
+                .iter()
+                .filter(|u| !stays_on(u, PUBLIC_HOST))
+                .collect();
+            ensure!(
+                outside.is_empty(),
+                "/docs/ on {PUBLIC_HOST}: requests to elsewhere: {outside:?}"
+            );
+            let errors = browser.console_errors().await?;
+            ensure!(
+                errors.is_empty(),
+                "/docs/ on {PUBLIC_HOST}: console errors: {errors:?}"
             );
             Ok(())
         },
