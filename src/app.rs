@@ -44,7 +44,13 @@ pub fn build_app(state: AppState) -> Router {
     Router::new()
         .route("/", axum::routing::get(crate::web::home))
         .merge(rest_routes)
-        .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        // The validator off: Swagger UI would otherwise send the document's URL to
+        // validator.swagger.io for its badge whenever the host is not localhost.
+        .merge(
+            utoipa_swagger_ui::SwaggerUi::new("/docs")
+                .url("/openapi.json", openapi)
+                .config(utoipa_swagger_ui::Config::default().validator_url("none")),
+        )
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         // GraphQL reads its body itself, under its own smaller limit, and answers a body
