@@ -15,6 +15,9 @@ pub struct Model {
     pub min_cell: i32,
     /// The package's `title`, for citations.
     pub title: String,
+    /// The dimensions the release declared, in canonical JSON (`Dimensions::canonical`);
+    /// `None` for releases imported before they were kept.
+    pub dimensions: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,8 @@ pub struct Bundle {
     pub id: String,
     pub title: String,
     pub min_cell: i64,
+    /// The declared dimensions in canonical JSON (kept with the release).
+    pub dimensions: String,
     pub sources: Vec<source::Model>,
     pub programs: Vec<program::Model>,
     pub metrics: Vec<metric::Model>,
@@ -199,6 +201,7 @@ pub(super) fn build_bundle(
         id: String::new(),
         title,
         min_cell: policy.k(),
+        dimensions: dimensions.canonical(),
         sources,
         programs,
         metrics,

@@ -38,6 +38,66 @@ pub(super) struct Dimension {
 }
 
 impl Dimensions {
+    /// The declarations in a canonical JSON form, kept with the release: dimensions by name,
+    /// each with its categories sorted and its parent map, so that two packages declaring
+    /// the same dimensions in another order give the same text.
+    pub(super) fn canonical(&self) -> String {
+        serde_json::Value::Array(self.by_name().into_values().collect()).to_string()
+    }
+
+    /// Each dimension's canonical JSON, by name.
+    fn by_name(&self) -> std::collections::BTreeMap<&str, serde_json::Value> {
+        self.list
+            .iter()
+            .map(|d| {
+                let mut categories = d.categories.clone();
+                categories.sort();
+                let mut json = serde_json::json!({ "name": d.name, "categories": categories });
+                if let Some((parent, map)) = &d.parent {
+                    let parent = &self.list[*parent];
+                    let map: std::collections::BTreeMap<&str, &str> = d
+                        .categories
+                        .iter()
+                        .zip(map)
+                        .map(|(c, &p)| (c.as_str(), parent.categories[p].as_str()))
+                        .collect();
+                    json["parent"] = serde_json::json!({ "dimension": parent.name, "map": map });
+                }
+                (d.name.as_str(), json)
+            })
+            .collect()
+    }
+
+    /// What an earlier release declared (`declared`: its canonical JSON) that these
+    /// declarations do not repeat the same way, as a message per dimension. Declarations
+    /// are frozen in a database: an earlier release's breakdowns (their totals, their
+    /// parents) are read through them, so a dimension an earlier release declared must be
+    /// declared again with the same categories and parent map.
+    pub(super) fn changed_since(&self, declared: &str) -> Vec<String> {
+        let now = self.by_name();
+        let Ok(serde_json::Value::Array(before)) = serde_json::from_str(declared) else {
+            return vec!["the earlier declarations to be readable (please report it)".into()];
+        };
+        before
+            .iter()
+            .filter_map(|d| {
+                let name = d["name"].as_str()?;
+                match now.get(name) {
+                    Some(json) if json == d => None,
+                    Some(_) => Some(format!(
+                        "dimension {name} declared as before (its categories and parent map): \
+                         declarations are frozen in a database, since earlier breakdowns are \
+                         read through them; earlier: {d}"
+                    )),
+                    None => Some(format!(
+                        "dimension {name} declared again (declarations are frozen in a database, \
+                         since earlier breakdowns are read through them): {d}"
+                    )),
+                }
+            })
+            .collect()
+    }
+
     /// `d`'s ancestors, nearest first.
     pub(super) fn ancestors(&self, d: usize) -> impl Iterator<Item = usize> + '_ {
         std::iter::successors(self.list[d].parent.as_ref().map(|p| p.0), |&a| {

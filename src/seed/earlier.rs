@@ -33,6 +33,8 @@ pub struct Earlier {
     by_cell: Vec<u32>,
     /// The largest k of the earlier releases, and the release (number) that used it.
     max_k: Option<(i64, u32)>,
+    /// Each earlier release's declared dimensions (canonical JSON), where kept.
+    declared: Vec<(u32, String)>,
 }
 
 /// A cell's identity: (program, metric, period start, period end, dimension, category).
@@ -100,6 +102,16 @@ impl Earlier {
         if self.max_k.is_none_or(|(max, _)| k > max) {
             self.max_k = Some((k, release));
         }
+    }
+
+    /// Note the dimensions an earlier release declared (canonical JSON).
+    pub fn declared(&mut self, release: u32, dimensions: String) {
+        self.declared.push((release, dimensions));
+    }
+
+    /// Each earlier release's declared dimensions (canonical JSON), where kept.
+    pub(super) fn declarations(&self) -> &[(u32, String)] {
+        &self.declared
     }
 
     /// The largest k of the earlier releases, and the release (number) that used it.

@@ -44,6 +44,9 @@ pub(super) type Refusal = (u32, String);
 /// refused rather than checked.
 const PAIR_BUDGET: usize = 200_000;
 
+/// At most this many combinations of revised values are checked one by one.
+const MAX_WORLDS: usize = 64;
+
 /// Check one (program, metric)'s published exact counts (this release's and earlier
 /// ones', levels excluded) for a count between 1 and k − 1 published by subtraction.
 pub(super) fn check(published: Vec<Published<'_>>, k: i64, fallback_row: u32) -> Vec<Refusal> {
@@ -59,16 +62,56 @@ pub(super) fn check(published: Vec<Published<'_>>, k: i64, fallback_row: u32) ->
         if list.iter().all(|p| p.row.is_none()) || list.len() < 2 {
             continue;
         }
-        // A revised figure has two published values and an attacker may take either: the
-        // edges are joined newest first, then oldest first (a value that contradicts the
-        // edges already joined adds nothing in that pass).
+        // A revised figure has several published values and an attacker may take any: the
+        // edges are joined once per choice of one value for each revised period (up to
+        // MAX_WORLDS choices; beyond, once per release, that release's values first), then
+        // the rest newest first.
         let newest_first = |p: &Published<'_>| (p.row.is_none(), std::cmp::Reverse(p.release));
-        let oldest_first = |p: &Published<'_>| p.release.unwrap_or(u32::MAX);
-        let mut newest = list.clone();
-        newest.sort_by_key(newest_first);
-        let mut oldest = list.clone();
-        oldest.sort_by_key(oldest_first);
-        let found = [newest, oldest].into_iter().find_map(|list| {
+        let mut values: Vec<(u64, u64, i64)> =
+            list.iter().map(|p| (p.start, p.end, p.value)).collect();
+        values.sort_unstable();
+        values.dedup();
+        let revised: Vec<&[(u64, u64, i64)]> = values
+            .chunk_by(|a, b| (a.0, a.1) == (b.0, b.1))
+            .filter(|versions| versions.len() > 1)
+            .collect();
+        let choices = revised
+            .iter()
+            .try_fold(1usize, |n, versions| n.checked_mul(versions.len()))
+            .filter(|&n| n <= MAX_WORLDS);
+        let worlds: Vec<Vec<Published<'_>>> = match choices {
+            Some(n) => (0..n)
+                .map(|mut choice| {
+                    let mut chosen: Vec<(u64, u64, i64)> = Vec::new();
+                    for versions in &revised {
+                        chosen.push(versions[choice % versions.len()]);
+                        choice /= versions.len();
+                    }
+                    let mut world = list.clone();
+                    world.sort_by_key(|p| {
+                        (
+                            !chosen.contains(&(p.start, p.end, p.value)),
+                            newest_first(p),
+                        )
+                    });
+                    world
+                })
+                .collect(),
+            None => {
+                let mut releases: Vec<Option<u32>> = list.iter().map(|p| p.release).collect();
+                releases.sort_unstable();
+                releases.dedup();
+                releases
+                    .into_iter()
+                    .map(|first| {
+                        let mut world = list.clone();
+                        world.sort_by_key(|p| (p.release != first, newest_first(p)));
+                        world
+                    })
+                    .collect()
+            }
+        };
+        let found = worlds.into_iter().find_map(|list| {
             let now = small_differences(&list, k);
             if now.is_empty() {
                 return None;

@@ -91,21 +91,25 @@ pub async fn import_dir(
 #[tracing::instrument(skip_all)]
 pub async fn earlier_releases(db: &DatabaseConnection) -> Result<Earlier, sea_orm::DbErr> {
     use futures::TryStreamExt;
-    let seqs: Vec<(String, i32, i32)> = release::Entity::find()
+    let seqs: Vec<(String, i32, i32, Option<String>)> = release::Entity::find()
         .select_only()
         .column(release::Column::Id)
         .column(release::Column::Seq)
         .column(release::Column::MinCell)
+        .column(release::Column::Dimensions)
         .into_tuple()
         .all(db)
         .await?;
     let mut earlier = Earlier::default();
-    for &(_, seq, min_cell) in &seqs {
-        earlier.release(seq as u32, i64::from(min_cell));
+    for (_, seq, min_cell, dimensions) in &seqs {
+        earlier.release(*seq as u32, i64::from(*min_cell));
+        if let Some(dimensions) = dimensions {
+            earlier.declared(*seq as u32, dimensions.clone());
+        }
     }
     let seq_of: HashMap<String, u32> = seqs
         .into_iter()
-        .map(|(id, seq, _)| (id, seq as u32))
+        .map(|(id, seq, ..)| (id, seq as u32))
         .collect();
     let mut rows = statistic::Entity::find()
         .select_only()
@@ -245,6 +249,7 @@ async fn load_bundle_locked(
         imported_at: chrono::Utc::now(),
         min_cell: bundle.min_cell as i32,
         title: bundle.title.clone(),
+        dimensions: Some(bundle.dimensions.clone()),
     }
     .into_active_model()
     .insert(&txn)

@@ -102,6 +102,22 @@ pub fn check_dir_after(dir: &Path, policy: Policy, earlier: &Earlier) -> Result<
         Some(found) => found,
         None => return Err(problems),
     };
+    // Declarations are frozen in a database (earlier breakdowns are read through them).
+    for (release, declared) in earlier.declarations() {
+        for expected in dimensions.changed_since(declared) {
+            problems.push(Problem {
+                file: DESCRIPTOR.into(),
+                line: 1,
+                column: 1,
+                field: DIMENSIONS_PROPERTY.into(),
+                value: String::new(),
+                expected: format!("{expected} (release #{release})"),
+            });
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
 
     let mut read_tables = Vec::new();
     for table in TABLES {

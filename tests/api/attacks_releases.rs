@@ -291,7 +291,8 @@ async fn l10_hidden_figures_cannot_be_revised_even_when_a_category_is_added() {
     ])
     .await;
     assert!(
-        message.contains("hidden figures cannot be revised"),
+        message.contains("hidden figures cannot be revised")
+            || message.contains("declarations are frozen"),
         "{message}"
     );
     assert_no_counts(&message, &[90, 10, 100]);
@@ -933,6 +934,31 @@ async fn f4_a_revised_figure_is_used_by_subtraction() {
     ])
     .await;
     assert!(message.contains("by subtraction"), "{message}");
+
+    // Any vintage, not only the newest and the oldest: the middle half-year (150) minus a
+    // quarter of 145; and the old half-year (150) minus a revised quarter (145).
+    let message = last_refused(&[
+        (11, channel_dimension(), vec![row(H1, "total", "all", 100)]),
+        (11, channel_dimension(), vec![row(H1, "total", "all", 150)]),
+        (11, channel_dimension(), vec![row(H1, "total", "all", 200)]),
+        (11, channel_dimension(), vec![row(Q1, "total", "all", 145)]),
+    ])
+    .await;
+    assert!(message.contains("by subtraction"), "{message}");
+    let message = last_refused(&[
+        (
+            11,
+            channel_dimension(),
+            vec![row(H1, "total", "all", 150), row(Q1, "total", "all", 100)],
+        ),
+        (
+            11,
+            channel_dimension(),
+            vec![row(H1, "total", "all", 200), row(Q1, "total", "all", 145)],
+        ),
+    ])
+    .await;
+    assert!(message.contains("by subtraction"), "{message}");
 }
 
 /// F5: a difference of one set of periods minus a wider one of another set inside it:
@@ -987,7 +1013,78 @@ async fn f6_dropping_a_parent_map_does_not_unlink_a_hierarchy() {
     ])
     .await;
     assert!(
-        message.contains("release #1") && message.contains("dimension region"),
+        message.contains("release #1")
+            && (message.contains("dimension region") || message.contains("dimension ward")),
         "{message}"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Round 4: declarations that change between releases.
+
+/// A1/A2: the first quarter by channel without a total row (95 together), then a release
+/// declaring no dimension (or other categories) with the half-year and its quarters: the
+/// earlier breakdown still publishes its total, so the hidden second quarter was 100 − 95.
+/// Declarations are frozen in a database: a release must declare every dimension an
+/// earlier release declared, the same way.
+#[tokio::test]
+async fn r4_declarations_cannot_change_between_releases() {
+    let first = channel(Q1, 40, 30, 25)
+        .into_iter()
+        .skip(1)
+        .collect::<Vec<_>>();
+    let second = vec![
+        row(H1, "total", "all", 100),
+        row(Q1, "total", "all", 95),
+        row(Q2, "total", "all", 5),
+    ];
+    let with_kiosk = json!([{ "name": "channel", "categories": ["in_person", "online", "mobile_event", "kiosk"] }]);
+    for declared in [json!([]), with_kiosk] {
+        let message = last_refused(&[
+            (11, channel_dimension(), first.clone()),
+            (11, declared, second.clone()),
+        ])
+        .await;
+        assert!(
+            message.contains("release #1") && message.contains("channel"),
+            "{message}"
+        );
+        assert_no_counts(&message, &[40, 30, 25, 95, 100, 5]);
+    }
+
+    // A3: a parent map dropped or changed.
+    let wards = breakdown(Q1, "ward", &["w1", "w2", "w3", "w4"], &[50, 45, 50, 50]);
+    let regions = breakdown(H1, "region", &["north", "south"], &[100, 200]);
+    let message = last_refused(&[
+        (11, region_ward(true), wards.clone()),
+        (11, region_ward(false), regions.clone()),
+    ])
+    .await;
+    assert!(
+        message.contains("release #1") && message.contains("ward"),
+        "{message}"
+    );
+
+    // The same declarations again (in another order) are fine.
+    let reordered = json!([
+        { "name": "ward", "categories": ["w4", "w3", "w2", "w1"],
+          "parent": { "dimension": "region",
+            "map": { "w1": "north", "w2": "north", "w3": "south", "w4": "south" } } },
+        { "name": "region", "categories": ["south", "north"] }
+    ]);
+    let (ids, refused, _db) = import_all(&[
+        (11, region_ward(true), wards),
+        (
+            11,
+            reordered,
+            breakdown(
+                ("2024-07-01", "2024-09-30"),
+                "ward",
+                &["w1", "w2", "w3", "w4"],
+                &[50, 45, 50, 50],
+            ),
+        ),
+    ])
+    .await;
+    assert_eq!((ids.len(), &refused), (2, &None), "{refused:?}");
 }
