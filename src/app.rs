@@ -42,9 +42,15 @@ pub fn build_app(state: AppState) -> Router {
         ])
         .max_age(Duration::from_secs(86_400));
     Router::new()
-        .route("/", axum::routing::get(crate::web::home))
+        .merge(crate::web::routes())
         .merge(rest_routes)
-        .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        // The validator is off: Swagger UI would otherwise send the spec's URL to
+        // validator.swagger.io from every reader's browser.
+        .merge(
+            utoipa_swagger_ui::SwaggerUi::new("/docs")
+                .url("/openapi.json", openapi)
+                .config(utoipa_swagger_ui::Config::default().validator_url("none")),
+        )
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         // GraphQL reads its body itself, under its own smaller limit, and answers a body
