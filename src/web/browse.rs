@@ -295,7 +295,13 @@ fn body(request: &ApiQuery, table: &Table, release: &str, page: &TablePage, limi
     for row in &page.rows {
         html.push_str("<tr>");
         for cell in row {
-            let _ = write!(html, "<td>{}</td>", esc(cell));
+            // Long text gets room to wrap in lines, not letter by letter.
+            let class = if cell.chars().count() > 60 {
+                " class=\"long\""
+            } else {
+                ""
+            };
+            let _ = write!(html, "<td{class}>{}</td>", esc(cell));
         }
         html.push_str("</tr>");
     }

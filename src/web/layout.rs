@@ -62,7 +62,9 @@ svg.bar rect{fill:#3f6fae}
 .table-wrap{overflow-x:auto;max-width:100%;border:1px solid #e4e4e4}
 table{border-collapse:collapse;width:100%}
 td,th{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #eee;vertical-align:top;font-size:.875rem}
-.browse td{min-width:6rem;max-width:24rem}
+table.browse{width:max-content;min-width:100%}
+.browse td,.browse th{overflow-wrap:normal;max-width:22rem}
+.browse td.long{width:20rem;min-width:20rem}
 form.filters{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end;margin:1rem 0}
 form.filters label{display:flex;flex-direction:column;font-size:.875rem}
 input,select,button{font:inherit;font-size:1rem;max-width:100%}
