@@ -42,10 +42,10 @@ pub use documents::DocumentListParams;
 pub use downloads::measure_missing_sizes;
 pub use events::EventListParams;
 pub use programs::ProgramListParams;
-pub use sources::SourceListParams;
-pub use statistics::StatisticListParams;
 pub use query_string::*;
 pub use render::*;
+pub use sources::SourceListParams;
+pub use statistics::StatisticListParams;
 
 /// The OpenAPI document's fixed parts; paths are added by the routes themselves.
 #[derive(OpenApi)]

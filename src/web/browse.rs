@@ -230,7 +230,9 @@ fn body(request: &ApiQuery, table: &Table, release: &str, page: &TablePage, limi
         let value = request.text(&field).unwrap_or_default();
         let control = match choices(name, &field) {
             Some(values) => {
-                let mut select = format!("<select id=\"f-{field}\" name=\"{field}\"><option value=\"\">any</option>");
+                let mut select = format!(
+                    "<select id=\"f-{field}\" name=\"{field}\"><option value=\"\">any</option>"
+                );
                 for v in values {
                     let _ = write!(
                         select,

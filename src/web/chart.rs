@@ -121,10 +121,7 @@ pub fn group<'a>(rows: &[&'a Statistic]) -> Vec<Chart<'a>> {
         let key = ChartKey::of(s);
         match charts.iter_mut().find(|c| c.key == key) {
             Some(chart) => chart.rows.push(s),
-            None => charts.push(Chart {
-                key,
-                rows: vec![s],
-            }),
+            None => charts.push(Chart { key, rows: vec![s] }),
         }
     }
     charts
@@ -192,10 +189,22 @@ mod tests {
 
     #[test]
     fn whole_months_are_recognised() {
-        assert_eq!(whole_months(date("2022-01-01"), date("2022-12-31")), Some(12));
-        assert_eq!(whole_months(date("2021-07-01"), date("2022-02-28")), Some(8));
-        assert_eq!(whole_months(date("2023-07-01"), date("2024-02-29")), Some(8));
-        assert_eq!(whole_months(date("2024-02-01"), date("2024-02-29")), Some(1));
+        assert_eq!(
+            whole_months(date("2022-01-01"), date("2022-12-31")),
+            Some(12)
+        );
+        assert_eq!(
+            whole_months(date("2021-07-01"), date("2022-02-28")),
+            Some(8)
+        );
+        assert_eq!(
+            whole_months(date("2023-07-01"), date("2024-02-29")),
+            Some(8)
+        );
+        assert_eq!(
+            whole_months(date("2024-02-01"), date("2024-02-29")),
+            Some(1)
+        );
         assert_eq!(whole_months(date("2023-01-01"), date("2023-11-02")), None);
         assert_eq!(whole_months(date("2018-04-30"), date("2018-05-31")), None);
     }

@@ -95,10 +95,7 @@ pub fn page(head: &Head, release: &release::Model, body: &str) -> String {
         let json = serde_json::to_string(json_ld)
             .unwrap_or_default()
             .replace("</", "<\\/");
-        let _ = writeln!(
-            html,
-            "<script type=\"application/ld+json\">{json}</script>"
-        );
+        let _ = writeln!(html, "<script type=\"application/ld+json\">{json}</script>");
     }
     let _ = write!(
         html,

@@ -137,7 +137,10 @@ fn body(
         website = program
             .website
             .as_deref()
-            .map(|w| format!(" · <a href=\"{}\" rel=\"noopener\">official website</a>", esc(w)))
+            .map(|w| format!(
+                " · <a href=\"{}\" rel=\"noopener\">official website</a>",
+                esc(w)
+            ))
             .unwrap_or_default(),
         description = esc(&program.description),
         source = source_link(
@@ -148,7 +151,15 @@ fn body(
     );
     html.push_str("<nav aria-label=\"On this page\"><p><a href=\"#figures\">Figures</a> · <a href=\"#timeline\">Timeline</a> · <a href=\"#documents\">Documents</a> · <a href=\"#downloads\">Downloads</a></p></nav>");
 
-    figures(&mut html, release, program, &page, statistics, statistics_total, metrics);
+    figures(
+        &mut html,
+        release,
+        program,
+        &page,
+        statistics,
+        statistics_total,
+        metrics,
+    );
     timeline(&mut html, events, events_total);
     documents_section(&mut html, documents);
     downloads(&mut html, release, program);
@@ -186,7 +197,11 @@ fn figures(
     if !charts.is_empty() {
         html.push_str("<h3 id=\"charts\">Charts</h3>");
         for c in &charts {
-            html.push_str(&chart::render(c, &metric_name(metrics, &c.key.metric), page));
+            html.push_str(&chart::render(
+                c,
+                &metric_name(metrics, &c.key.metric),
+                page,
+            ));
         }
     }
     // Every figure, grouped by metric in order of first appearance.

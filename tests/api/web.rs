@@ -98,7 +98,10 @@ fn assert_frame(uri: &str, html: &Html, release: &str) {
     }
     let style: String = html.select(&sel("style")).map(text_of).collect();
     for size in style.split("font-size:").skip(1) {
-        let value: String = size.chars().take_while(|c| *c != ';' && *c != '}').collect();
+        let value: String = size
+            .chars()
+            .take_while(|c| *c != ';' && *c != '}')
+            .collect();
         let px = if let Some(rem) = value.strip_suffix("rem") {
             rem.parse::<f64>().unwrap() * 16.0
         } else if let Some(px) = value.strip_suffix("px") {
@@ -108,12 +111,7 @@ fn assert_frame(uri: &str, html: &Html, release: &str) {
         };
         assert!(px >= 12.0, "{uri}: font-size {value}");
     }
-    let visible: String = html
-        .select(&sel("body"))
-        .next()
-        .unwrap()
-        .text()
-        .collect();
+    let visible: String = html.select(&sel("body")).next().unwrap().text().collect();
     assert!(
         !visible.contains(release),
         "{uri}: the release id is shown shortened"
@@ -157,7 +155,11 @@ async fn the_citykey_june_2025_story_is_one_click_from_home() {
     let (app, _db) = seeded_app().await;
     let html = page(&app, "/").await;
     let story = html.select(&sel("section.story")).next().expect("a story");
-    assert!(text_of(story).contains("CityKey, June 2025"), "{}", text_of(story));
+    assert!(
+        text_of(story).contains("CityKey, June 2025"),
+        "{}",
+        text_of(story)
+    );
     let href = html
         .select(&sel("#story-link"))
         .next()
@@ -175,7 +177,10 @@ async fn the_citykey_june_2025_story_is_one_click_from_home() {
         .unwrap_or_else(|| panic!("{href} points at nothing"));
     let text = text_of(event);
     assert!(text.contains("June 2025"), "{text}");
-    assert!(text.contains("Online application portal suspended"), "{text}");
+    assert!(
+        text.contains("Online application portal suspended"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -205,9 +210,12 @@ async fn every_seeded_program_has_a_page_with_anchors_sources_and_cite_lines() {
             );
         }
 
-        let statistics = get(&app, &format!("/api/v1/statistics?program={slug}&limit=1000"))
-            .await
-            .json();
+        let statistics = get(
+            &app,
+            &format!("/api/v1/statistics?program={slug}&limit=1000"),
+        )
+        .await
+        .json();
         for s in statistics["data"].as_array().unwrap() {
             let id = s["id"].as_str().unwrap();
             let item = html
@@ -269,9 +277,12 @@ async fn every_seeded_program_has_a_page_with_anchors_sources_and_cite_lines() {
             assert!(text_of(item).contains(e["title"].as_str().unwrap()));
         }
 
-        let documents = get(&app, &format!("/api/v1/documents?program={slug}&limit=1000"))
-            .await
-            .json();
+        let documents = get(
+            &app,
+            &format!("/api/v1/documents?program={slug}&limit=1000"),
+        )
+        .await
+        .json();
         for d in documents["data"].as_array().unwrap() {
             let id = d["id"].as_str().unwrap();
             assert!(
@@ -294,10 +305,15 @@ async fn every_seeded_program_has_a_page_with_anchors_sources_and_cite_lines() {
 
         // Human names, never ids: no metric or unit id in headings, charts or figure
         // lines (the cite line names the figure's id on purpose).
-        for element in html.select(&sel("h2, h3, figcaption, .bar-label, li[id^=figure-] > p:first-child")) {
+        for element in html.select(&sel(
+            "h2, h3, figcaption, .bar-label, li[id^=figure-] > p:first-child",
+        )) {
             let text = text_of(element);
             for id in metric_ids.iter().filter(|m| m.contains('_')) {
-                assert!(!text.contains(id.as_str()), "{uri}: id {id} as a label in {text:?}");
+                assert!(
+                    !text.contains(id.as_str()),
+                    "{uri}: id {id} as a label in {text:?}"
+                );
             }
             assert!(!text.contains("us_dollars"), "{uri}: {text:?}");
         }
@@ -321,11 +337,20 @@ async fn money_reads_as_dollars_with_thousands_separators() {
     let (app, _db) = seeded_app().await;
     let html = page(&app, "/programs/citykey").await;
     let text = text_of(html.root_element());
-    for expected in ["$1,000,000", "$907,000", "$443,470", "about 24,000", "more than 11,200"] {
+    for expected in [
+        "$1,000,000",
+        "$907,000",
+        "$443,470",
+        "about 24,000",
+        "more than 11,200",
+    ] {
         assert!(text.contains(expected), "lacks {expected:?}");
     }
     assert!(!text.contains("1000000 "), "no ungrouped money");
-    assert!(!text.contains("US dollars, $"), "the unit is not repeated after $");
+    assert!(
+        !text.contains("US dollars, $"),
+        "the unit is not repeated after $"
+    );
 }
 
 fn statistics_of(json: &serde_json::Value) -> Vec<Statistic> {
@@ -365,11 +390,19 @@ async fn charts_never_mix_period_kinds_units_or_metrics() {
         ChartKey::of(s)
     };
     assert_eq!(
-        PeriodKind::of(all.iter().find(|s| s.id == "citykey-cards-2018-first-day").unwrap()),
+        PeriodKind::of(
+            all.iter()
+                .find(|s| s.id == "citykey-cards-2018-first-day")
+                .unwrap()
+        ),
         PeriodKind::Day
     );
     assert_eq!(
-        PeriodKind::of(all.iter().find(|s| s.id == "citykey-cards-2018-first-week").unwrap()),
+        PeriodKind::of(
+            all.iter()
+                .find(|s| s.id == "citykey-cards-2018-first-week")
+                .unwrap()
+        ),
         PeriodKind::Week
     );
     assert_eq!(
@@ -380,12 +413,24 @@ async fn charts_never_mix_period_kinds_units_or_metrics() {
         chart_of("citykey-cards-2018-first-day"),
         chart_of("citykey-cards-2023-to-november")
     );
-    assert_ne!(chart_of("citykey-cards-2022"), chart_of("citykey-cards-2018-to-july"));
-    assert_ne!(chart_of("citykey-funding-2016"), chart_of("citykey-funding-2024"));
+    assert_ne!(
+        chart_of("citykey-cards-2022"),
+        chart_of("citykey-cards-2018-to-july")
+    );
+    assert_ne!(
+        chart_of("citykey-funding-2016"),
+        chart_of("citykey-funding-2024")
+    );
     // The three IDNYC July–February counts are alike (eight whole months each, one in a
     // leap year), and share one chart.
-    assert_eq!(chart_of("idnyc-cards-fy2022-jul-feb"), chart_of("idnyc-cards-fy2024-jul-feb"));
-    assert_eq!(chart_of("idnyc-cards-fy2022-jul-feb").period, PeriodKind::Months(8));
+    assert_eq!(
+        chart_of("idnyc-cards-fy2022-jul-feb"),
+        chart_of("idnyc-cards-fy2024-jul-feb")
+    );
+    assert_eq!(
+        chart_of("idnyc-cards-fy2022-jul-feb").period,
+        PeriodKind::Months(8)
+    );
 
     // On the page: one chart, three bars, each with its qualifier-bearing figure and
     // source link, labelled with the metric's name.
@@ -486,7 +531,11 @@ async fn json_ld_describes_the_dataset() {
     }
     // The absolute URLs follow the Host the reader used.
     let reply = get_with(&app, "/", &[("host", "data.example.org")]).await;
-    assert!(reply.text().contains("http://data.example.org/downloads/statistics.csv"));
+    assert!(
+        reply
+            .text()
+            .contains("http://data.example.org/downloads/statistics.csv")
+    );
     assert!(reply.header("vary").contains("Host"));
 }
 
@@ -548,7 +597,10 @@ async fn the_browse_view_shows_the_api_rows_for_the_same_filters() {
         ("statistics", ""),
         ("statistics", "program=citykey"),
         ("statistics", "program=idnyc&basis=cumulative"),
-        ("statistics", "metric=cards_issued&from=2020-01-01&to=2023-12-31"),
+        (
+            "statistics",
+            "metric=cards_issued&from=2020-01-01&to=2023-12-31",
+        ),
         ("events", "program=citykey&kind=statement"),
         ("events", "from=2025-06-01&to=2025-06-30"),
         ("documents", "q=subpoena"),
@@ -560,7 +612,11 @@ async fn the_browse_view_shows_the_api_rows_for_the_same_filters() {
         let uri = format!("/browse/{table}?{query}");
         let html = page(&app, &uri).await;
         assert_frame(&uri, &html, &release);
-        let api = parse_csv(&get(&app, &format!("/api/v1/{table}?{query}&format=csv")).await.text());
+        let api = parse_csv(
+            &get(&app, &format!("/api/v1/{table}?{query}&format=csv"))
+                .await
+                .text(),
+        );
         assert!(api.len() > 1, "{uri}: the case has rows");
         assert_eq!(browse_rows(&html), api, "{uri}");
         let view = html
@@ -597,8 +653,16 @@ async fn the_browse_view_shows_the_api_rows_for_the_same_filters() {
     assert_eq!(browse_rows(&second), api_second);
 
     // An HTML form sends empty fields: they mean "no filter".
-    let html = page(&app, "/browse/statistics?program=citykey&metric=&basis=&from=").await;
-    let api = parse_csv(&get(&app, "/api/v1/statistics?program=citykey&format=csv").await.text());
+    let html = page(
+        &app,
+        "/browse/statistics?program=citykey&metric=&basis=&from=",
+    )
+    .await;
+    let api = parse_csv(
+        &get(&app, "/api/v1/statistics?program=citykey&format=csv")
+            .await
+            .text(),
+    );
     assert_eq!(browse_rows(&html), api);
 
     // The API's errors.
@@ -614,7 +678,9 @@ async fn the_browse_view_shows_the_api_rows_for_the_same_filters() {
     get(&app, "/browse/statistics?format=csv")
         .await
         .assert_problem(400, Some("format"));
-    get(&app, "/browse/people").await.assert_problem(404, Some("table"));
+    get(&app, "/browse/people")
+        .await
+        .assert_problem(404, Some("table"));
 }
 
 #[tokio::test]
@@ -632,7 +698,10 @@ async fn html_in_the_data_is_escaped() {
     for uri in ["/programs/alpha", "/browse/events"] {
         let html = get(&app, uri).await.text();
         assert!(!html.contains("<script>alert"), "{uri}");
-        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{uri}");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{uri}"
+        );
     }
 }
 
