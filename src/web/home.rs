@@ -209,7 +209,7 @@ pub(super) fn dataset_json_ld(
         "description": DESCRIPTION,
         "url": format!("{base}/"),
         "version": release.id,
-        "dateModified": release.imported_at.to_rfc3339(),
+        "dateModified": release.imported_at.date_naive().to_string(),
         "license": "https://creativecommons.org/licenses/by/4.0/",
         "isAccessibleForFree": true,
         "creator": {"@type": "Organization", "name": "sanctuary-data"},

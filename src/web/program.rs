@@ -267,15 +267,24 @@ fn figure_item(
             .map(|t| format!(" <span class=\"kind\">{t}</span>"))
             .unwrap_or_default(),
     );
-    if let Some(wording) = &s.source_wording {
+    if s.suppressed {
+        // Its wording and note are withheld with the value (they could tell it).
         let _ = write!(
             html,
-            "<p class=\"note\">In the source's words: “{}”</p>",
-            esc(wording)
+            "<p class=\"note\">Withheld by disclosure control: small counts, and counts that would let one be worked out, are not published (rule of {}).</p>",
+            release.min_cell
         );
-    }
-    if let Some(note) = &s.note {
-        let _ = write!(html, "<p class=\"note\">{}</p>", esc(note));
+    } else {
+        if let Some(wording) = &s.source_wording {
+            let _ = write!(
+                html,
+                "<p class=\"note\">In the source's words: “{}”</p>",
+                esc(wording)
+            );
+        }
+        if let Some(note) = &s.note {
+            let _ = write!(html, "<p class=\"note\">{}</p>", esc(note));
+        }
     }
     let published = s
         .source

@@ -469,6 +469,9 @@ async fn suppressed_figures_read_suppressed_never_zero() {
             .unwrap();
         let value = text_of(item.select(&sel(".value")).next().unwrap());
         assert_eq!(value, "suppressed");
+        let text = text_of(item);
+        assert!(text.contains("Withheld by disclosure control"), "{text}");
+        assert!(!text.contains("In the source's words"), "{text}");
     }
     for bar in html.select(&sel("ol.bars > li")) {
         let text = text_of(bar);
