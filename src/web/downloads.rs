@@ -35,15 +35,9 @@ pub async fn downloads(
         };
         let db = &state.db;
         let programs = query::list_programs(db, &release.id, &Default::default(), all).await?;
-        let statistics = query::list_statistics(db, &release.id, &Default::default(), all).await?;
-        let events = query::list_events(db, &release.id, &Default::default(), all).await?;
-        let json_ld = super::home::dataset_json_ld(
-            &base,
-            &release,
-            &programs.items,
-            &statistics.items,
-            &events.items,
-        );
+        let coverage = query::date_coverage(db, &release.id).await?;
+        let json_ld =
+            super::home::dataset_json_ld(&base, &release, &programs.items, coverage);
         let id = esc(&release.id);
         let mut body = format!(
             "<h1>Downloads</h1><p>Every table of release {short} as a file. CSV opens in any spreadsheet; “CSV for Excel” adds a byte order mark so Excel shows accents correctly; the Excel file has typed cells and a sheet on how to cite. A suppressed figure has an empty value and <code>suppressed=true</code>, never 0.</p><ul class=\"plain programs\" id=\"downloads\">",

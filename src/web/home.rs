@@ -13,8 +13,8 @@ use super::respond_page;
 use super::text::{date_text, esc, program_status, short_release};
 use crate::entity::release;
 use crate::error::ApiError;
-use crate::model::{Event, Program, Statistic};
-use crate::query::{self, MAX_LIMIT, PageRequest};
+use crate::model::{Event, Program};
+use crate::query::{self, DocumentFilter, EventFilter, MAX_LIMIT, PageRequest, StatisticFilter};
 use crate::rest::ApiQuery;
 use crate::state::AppState;
 use crate::tables;
@@ -38,23 +38,23 @@ pub async fn home(State(state): State<AppState>, request: ApiQuery) -> Result<Re
     respond_page(&state, &request, &release, async || {
         let db = &state.db;
         let programs = query::list_programs(db, &release.id, &Default::default(), ALL).await?;
-        let statistics = query::list_statistics(db, &release.id, &Default::default(), ALL).await?;
-        let events = query::list_events(db, &release.id, &Default::default(), ALL).await?;
-        let documents = query::list_documents(db, &release.id, &Default::default(), ALL).await?;
-        let json_ld = dataset_json_ld(
-            &base,
-            &release,
-            &programs.items,
-            &statistics.items,
-            &events.items,
-        );
-        let body = body(
-            &release,
-            &programs.items,
-            &statistics.items,
-            &events.items,
-            &documents.items,
-        );
+        let mut counts = Vec::with_capacity(programs.items.len());
+        for p in &programs.items {
+            counts.push(counts_of(&state, &release.id, &p.slug).await?);
+        }
+        let events = query::list_events(
+            db,
+            &release.id,
+            &EventFilter {
+                kind: Some(EventKind::Suspension),
+                ..Default::default()
+            },
+            ALL,
+        )
+        .await?;
+        let coverage = query::date_coverage(db, &release.id).await?;
+        let json_ld = dataset_json_ld(&base, &release, &programs.items, coverage);
+        let body = body(&release, &programs.items, &counts, &events.items);
         Ok(layout::page(
             &Head {
                 title: "sanctuary-data: municipal ID programs in numbers, dates and documents",
@@ -75,12 +75,49 @@ pub(super) fn ordered(programs: &[Program]) -> Vec<&Program> {
     ordered
 }
 
+/// How many figures, events and documents a program has (the query layer's totals).
+async fn counts_of(state: &AppState, release: &str, program: &str) -> Result<[u64; 3], ApiError> {
+    let one = PageRequest { limit: 1, after: 0 };
+    let db = &state.db;
+    let program = Some(program.to_owned());
+    let figures = query::list_statistics(
+        db,
+        release,
+        &StatisticFilter {
+            program: program.clone(),
+            ..Default::default()
+        },
+        one,
+    )
+    .await?;
+    let events = query::list_events(
+        db,
+        release,
+        &EventFilter {
+            program: program.clone(),
+            ..Default::default()
+        },
+        one,
+    )
+    .await?;
+    let documents = query::list_documents(
+        db,
+        release,
+        &DocumentFilter {
+            program,
+            ..Default::default()
+        },
+        one,
+    )
+    .await?;
+    Ok([figures.total, events.total, documents.total])
+}
+
 fn body(
     release: &release::Model,
     programs: &[Program],
-    statistics: &[Statistic],
-    events: &[Event],
-    documents: &[crate::model::Document],
+    counts: &[[u64; 3]],
+    suspensions: &[Event],
 ) -> String {
     let mut html = String::with_capacity(16 * 1024);
     let _ = write!(
@@ -93,10 +130,7 @@ fn body(
 
     // The latest suspension of any program: in the seed data, CityKey's online portal
     // in June 2025, with the rest of that year's timeline one click away.
-    if let Some(event) = events
-        .iter()
-        .filter(|e| e.kind == EventKind::Suspension)
-        .max_by_key(|e| e.date)
+    if let Some(event) = suspensions.iter().max_by_key(|e| e.date)
         && let Some(program) = programs.iter().find(|p| p.slug == event.program)
     {
         let slug = esc(&program.slug);
@@ -115,7 +149,12 @@ fn body(
 
     html.push_str("<h2 id=\"programs\">Programs</h2><ul class=\"plain programs\">");
     for p in ordered(programs) {
-        let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        let count = |n: u64, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        let at = programs
+            .iter()
+            .position(|q| q.slug == p.slug)
+            .unwrap_or_default();
+        let [figures, events, documents] = counts.get(at).copied().unwrap_or_default();
         let _ = write!(
             html,
             "<li id=\"program-{slug}\"><h3><a href=\"/programs/{slug}\">{name}</a></h3><p class=\"meta\">{jurisdiction} · {status} · launched {launched}</p><p class=\"meta\">{figures} · {events} · {documents}</p></li>",
@@ -127,18 +166,9 @@ fn body(
                 .launched_on
                 .map(|d| d.format("%B %Y").to_string())
                 .unwrap_or_else(|| "(date not stated)".into()),
-            figures = count(
-                statistics.iter().filter(|s| s.program == p.slug).count(),
-                "figure"
-            ),
-            events = count(
-                events.iter().filter(|e| e.program == p.slug).count(),
-                "timeline event"
-            ),
-            documents = count(
-                documents.iter().filter(|d| d.program == p.slug).count(),
-                "document"
-            ),
+            figures = count(figures, "figure"),
+            events = count(events, "timeline event"),
+            documents = count(documents, "document"),
         );
     }
     html.push_str("</ul>");
@@ -166,17 +196,11 @@ pub(super) fn dataset_json_ld(
     base: &str,
     release: &release::Model,
     programs: &[Program],
-    statistics: &[Statistic],
-    events: &[Event],
+    coverage: Option<(NaiveDate, NaiveDate)>,
 ) -> serde_json::Value {
-    let dates: Vec<NaiveDate> = statistics
-        .iter()
-        .flat_map(|s| [s.period_start, s.period_end])
-        .chain(events.iter().map(|e| e.date))
-        .collect();
-    let temporal = match (dates.iter().min(), dates.iter().max()) {
-        (Some(first), Some(last)) => serde_json::Value::from(format!("{first}/{last}")),
-        _ => serde_json::Value::Null,
+    let temporal = match coverage {
+        Some((first, last)) => serde_json::Value::from(format!("{first}/{last}")),
+        None => serde_json::Value::Null,
     };
     let mut places: Vec<&str> = programs.iter().map(|p| p.jurisdiction.as_str()).collect();
     places.sort_unstable();
