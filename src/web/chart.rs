@@ -127,11 +127,15 @@ pub fn group<'a>(rows: &[&'a Statistic]) -> Vec<Chart<'a>> {
     charts
 }
 
+/// The most bars one chart draws; a longer series shows its last `MAX_BARS` figures and
+/// says so (the figure list and the browse view have them all).
+pub const MAX_BARS: usize = 60;
+
 /// A chart as HTML: a `<figure>` with a caption naming the metric (by its human name),
 /// the kind of period and the unit, then one bar per figure with its text.
 pub fn render(chart: &Chart, metric_name: &str, program_page: &str) -> String {
-    let max = chart
-        .rows
+    let shown = &chart.rows[chart.rows.len().saturating_sub(MAX_BARS)..];
+    let max = shown
         .iter()
         .filter_map(|s| s.value)
         .max()
@@ -149,7 +153,7 @@ pub fn render(chart: &Chart, metric_name: &str, program_page: &str) -> String {
         esc(&breakdown),
         esc(&unit_name(&chart.key.unit)),
     );
-    for s in &chart.rows {
+    for s in shown {
         let label = if s.dimension == "total" {
             period_text(s)
         } else {
@@ -175,7 +179,16 @@ pub fn render(chart: &Chart, metric_name: &str, program_page: &str) -> String {
             esc(&s.id),
         );
     }
-    html.push_str("</ol></figure>");
+    html.push_str("</ol>");
+    if shown.len() < chart.rows.len() {
+        let _ = write!(
+            html,
+            "<p class=\"note\">The last {} of {} figures in this series.</p>",
+            shown.len(),
+            chart.rows.len()
+        );
+    }
+    html.push_str("</figure>");
     html
 }
 

@@ -741,3 +741,27 @@ async fn the_favicon_is_served_by_the_binary() {
     assert_eq!(icon.header("content-type"), "image/svg+xml");
     assert!(icon.text().starts_with("<svg"));
 }
+
+/// A long series draws its last `MAX_BARS` figures and says so; the figure list keeps
+/// every one.
+#[tokio::test]
+async fn a_long_series_draws_its_last_bars_and_lists_every_figure() {
+    let test_db = fresh_db().await;
+    let dir = synthetic_fixture(100);
+    import(&test_db.db, dir.path()).await;
+    let app = sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone()));
+    let html = page(&app, "/programs/alpha").await;
+    let daily = html
+        .select(&sel("figure.chart"))
+        .find(|f| text_of(*f).contains("Cards issued in one day"))
+        .expect("the daily chart");
+    assert_eq!(daily.select(&sel("ol.bars > li")).count(), chart::MAX_BARS);
+    assert!(text_of(daily).contains(&format!("The last {} of 100 figures", chart::MAX_BARS)));
+    // The last figure (day 100 of 1800, 9 April) is drawn; the first is not.
+    assert!(text_of(daily).contains("9 Apr 1800 (1 day)"));
+    assert!(!text_of(daily).contains("1 Jan 1800 (1 day)"));
+    assert_eq!(
+        html.select(&sel("li[id^='figure-synthetic-']")).count(),
+        100
+    );
+}
