@@ -42,7 +42,7 @@ pub fn build_app(state: AppState) -> Router {
         ])
         .max_age(Duration::from_secs(86_400));
     Router::new()
-        .route("/", axum::routing::get(crate::web::home))
+        .merge(crate::web::routes())
         .merge(rest_routes)
         // The validator off: Swagger UI would otherwise send the document's URL to
         // validator.swagger.io for its badge whenever the host is not localhost.

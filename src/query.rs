@@ -597,6 +597,37 @@ pub async fn get_statistic(
     Ok(with_sources(vec![row], &sources, Statistic::from_entity)?.pop())
 }
 
+/// The first and last day the figures' periods and the events of a release cover (a
+/// dataset's temporal coverage), or `None` when it has neither.
+#[tracing::instrument(level = "debug", skip(db))]
+pub async fn date_coverage(
+    db: &DatabaseConnection,
+    release: &str,
+) -> Result<Option<(NaiveDate, NaiveDate)>, ApiError> {
+    let figures: Option<(Option<NaiveDate>, Option<NaiveDate>)> = statistic::Entity::find()
+        .select_only()
+        .column_as(Expr::col(statistic::Column::PeriodStart).min(), "first")
+        .column_as(Expr::col(statistic::Column::PeriodEnd).max(), "last")
+        .filter(statistic::Column::ReleaseId.eq(release))
+        .into_tuple()
+        .one(db)
+        .await?;
+    let events: Option<(Option<NaiveDate>, Option<NaiveDate>)> = event::Entity::find()
+        .select_only()
+        .column_as(Expr::col(event::Column::Date).min(), "first")
+        .column_as(Expr::col(event::Column::Date).max(), "last")
+        .filter(event::Column::ReleaseId.eq(release))
+        .into_tuple()
+        .one(db)
+        .await?;
+    let (mut firsts, mut lasts) = (Vec::new(), Vec::new());
+    for (first, last) in [figures, events].into_iter().flatten() {
+        firsts.extend(first);
+        lasts.extend(last);
+    }
+    Ok(firsts.into_iter().min().zip(lasts.into_iter().max()))
+}
+
 /// A page of events.
 #[tracing::instrument(level = "debug", skip(db, filter), fields(after = page_request.after, limit = page_request.limit))]
 pub async fn list_events(

@@ -68,7 +68,7 @@ fn field_type(column: &str) -> &'static str {
 }
 
 /// `scheme://host` of the request, for the absolute URLs catalogs require.
-fn base_url(headers: &HeaderMap) -> String {
+pub fn base_url(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())

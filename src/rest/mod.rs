@@ -37,9 +37,15 @@ use crate::http::Rendered;
 use crate::query::{self, Page, PageRequest};
 use crate::state::AppState;
 
+pub use catalog::base_url;
+pub use documents::DocumentListParams;
 pub use downloads::measure_missing_sizes;
+pub use events::EventListParams;
+pub use programs::ProgramListParams;
 pub use query_string::*;
 pub use render::*;
+pub use sources::SourceListParams;
+pub use statistics::StatisticListParams;
 
 /// The OpenAPI document's fixed parts; paths are added by the routes themselves.
 #[derive(OpenApi)]

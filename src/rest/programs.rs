@@ -30,6 +30,15 @@ impl QueryParams for ProgramListParams {
     }
 }
 
+impl ProgramListParams {
+    /// The filter these parameters ask for.
+    pub fn filter(self) -> ProgramFilter {
+        ProgramFilter {
+            status: self.status,
+        }
+    }
+}
+
 /// List programs
 ///
 /// Every program, by slug, with its source.
@@ -52,10 +61,7 @@ pub async fn list_programs(
     State(state): State<AppState>,
     request: ApiQuery,
 ) -> Result<Response, ApiError> {
-    let params = request.list_params::<ProgramListParams>()?;
-    let filter = ProgramFilter {
-        status: params.status,
-    };
+    let filter = request.list_params::<ProgramListParams>()?.filter();
     list(
         &state,
         &request,

@@ -91,6 +91,24 @@ impl ApiQuery {
         Ok(())
     }
 
+    /// The path the client asked for.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The request's headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The same request without its empty parameters: an HTML form sends every field,
+    /// filled in or not, and an empty field means "no filter" (the API refuses empty
+    /// parameters, so a link to it never carries one).
+    pub fn without_empty(mut self) -> Self {
+        self.pairs.retain(|(_, value)| !value.is_empty());
+        self
+    }
+
     pub fn text(&self, name: &str) -> Option<String> {
         self.pairs
             .iter()
@@ -163,7 +181,7 @@ impl ApiQuery {
     }
 
     /// The query string in a canonical order, for cache keys and links.
-    pub(super) fn normalized(&self, skip: &[&str]) -> String {
+    pub(crate) fn normalized(&self, skip: &[&str]) -> String {
         let mut pairs: Vec<&(String, String)> = self
             .pairs
             .iter()
@@ -176,7 +194,7 @@ impl ApiQuery {
     }
 
     /// Whether the URL pins a release (so the response can never change).
-    pub(super) fn pins_release(&self) -> bool {
+    pub(crate) fn pins_release(&self) -> bool {
         self.text("release").is_some() || self.text("cursor").is_some()
     }
 
@@ -303,6 +321,29 @@ impl ListParams {
     /// JSON or CSV, as `format` or the `Accept` header asks.
     pub(super) fn representation(&self, request: &ApiQuery) -> Result<Representation, ApiError> {
         request.representation(self.format.as_deref(), self.bom, true)
+    }
+
+    /// The release and page these parameters ask for (`release`, else the cursor's
+    /// release, else the latest; `limit` and `cursor` checked). Every collection, in the
+    /// API and in the HTML table view, pages through this.
+    pub async fn resolve_page(
+        &self,
+        releases: &crate::releases::Releases,
+    ) -> Result<(std::sync::Arc<crate::entity::release::Model>, PageRequest), ApiError> {
+        query::resolve_page(
+            releases,
+            self.release.as_deref(),
+            self.cursor.as_deref(),
+            self.limit,
+            ("limit", "cursor"),
+        )
+        .await
+    }
+
+    /// Whether `format` or `bom` was given (they choose a media type, which an HTML view
+    /// does not offer).
+    pub fn asks_for_a_format(&self) -> bool {
+        self.format.is_some() || self.bom.is_some()
     }
 }
 

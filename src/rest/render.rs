@@ -86,6 +86,22 @@ pub(super) fn render_json<T: Serialize>(value: &T, release: &str) -> Result<Rend
     Ok(rendered(body, "application/json", release))
 }
 
+/// The link to the page after `cursor`: the same path and parameters, pinned to the
+/// release (the API's `links.next`, and the HTML table view's "next page").
+pub(crate) fn next_link(request: &ApiQuery, release: &str, cursor: &query::Cursor) -> String {
+    let mut query = request.normalized(&["cursor", "release"]);
+    if !query.is_empty() {
+        query.push('&');
+    }
+    query.push_str(
+        &url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("release", release)
+            .append_pair("cursor", &cursor.encode())
+            .finish(),
+    );
+    format!("{}?{query}", request.path)
+}
+
 /// Render a page as JSON or CSV, with its `next` link.
 pub(super) fn render_page<T: Serialize + CsvRecord>(
     request: &ApiQuery,
@@ -95,19 +111,10 @@ pub(super) fn render_page<T: Serialize + CsvRecord>(
     limit: u64,
     representation: Representation,
 ) -> Result<Rendered, ApiError> {
-    let next = page.next.as_ref().map(|cursor| {
-        let mut query = request.normalized(&["cursor", "release"]);
-        if !query.is_empty() {
-            query.push('&');
-        }
-        query.push_str(
-            &url::form_urlencoded::Serializer::new(String::new())
-                .append_pair("release", release)
-                .append_pair("cursor", &cursor.encode())
-                .finish(),
-        );
-        format!("{}?{query}", request.path)
-    });
+    let next = page
+        .next
+        .as_ref()
+        .map(|cursor| next_link(request, release, cursor));
     let mut out = match representation {
         Representation::Json => render_json(
             &ListResponse {
@@ -148,14 +155,7 @@ where
 {
     let paging = ListParams::read(request)?;
     let representation = paging.representation(request)?;
-    let (release, page_request) = query::resolve_page(
-        &state.releases,
-        paging.release.as_deref(),
-        paging.cursor.as_deref(),
-        paging.limit,
-        ("limit", "cursor"),
-    )
-    .await?;
+    let (release, page_request) = paging.resolve_page(&state.releases).await?;
     let release_id = release.id.clone();
     respond(state, request, &release.id, representation, async || {
         let page = fetch(state, &release_id, page_request).await?;

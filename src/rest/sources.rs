@@ -30,6 +30,13 @@ impl QueryParams for SourceListParams {
     }
 }
 
+impl SourceListParams {
+    /// The filter these parameters ask for.
+    pub fn filter(self) -> SourceFilter {
+        SourceFilter { kind: self.kind }
+    }
+}
+
 /// List sources
 ///
 /// Every cited source, by id, with publisher and URL.
@@ -52,8 +59,7 @@ pub async fn list_sources(
     State(state): State<AppState>,
     request: ApiQuery,
 ) -> Result<Response, ApiError> {
-    let params = request.list_params::<SourceListParams>()?;
-    let filter = SourceFilter { kind: params.kind };
+    let filter = request.list_params::<SourceListParams>()?.filter();
     list(&state, &request, "sources", async |state, release, page| {
         query::list_sources(&state.db, release, &filter, page).await
     })

@@ -171,6 +171,8 @@ async fn l8_the_texts_of_a_suppressed_row_are_withheld_with_its_value() {
         "/api/v1/statistics/s2",
         "/downloads/statistics.csv",
         "/",
+        "/programs/synthetic-city",
+        "/browse/statistics?limit=1000",
     ] {
         let (x, y) = (get(&app_a, uri).await, get(&app_b, uri).await);
         assert_eq!(x.status, 200, "{uri}");

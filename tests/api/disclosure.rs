@@ -273,6 +273,8 @@ async fn no_raw_suppressed_value_reaches_the_database_or_any_response() {
         "/downloads/statistics.csv",
         "/api/v1/programs/alpha",
         "/",
+        "/programs/alpha",
+        "/browse/statistics?limit=1000",
     ] {
         let reply = get(&app, uri).await;
         assert_eq!(reply.status, 200, "{uri}");

@@ -493,16 +493,16 @@ async fn a_statistics_file_without_basis_is_refused_with_a_clear_error() {
 #[tokio::test]
 async fn the_web_page_quotes_the_sources_wording_and_says_how_each_figure_counts() {
     let (app, _db) = app_with("small").await;
-    let html = get(&app, "/").await.text();
+    let html =
+        get(&app, "/programs/alpha").await.text() + &get(&app, "/programs/beta").await.text();
     for expected in [
-        "(source: “19,000 for all of 2022”)",
-        "(source: “more than 9,600”)",
-        "since launch",
-        "within the period",
+        "In the source's words: “19,000 for all of 2022”",
+        "In the source's words: “more than 9,600”",
+        "more than 9,600</strong> cards · since launch",
+        "19,000</strong> cards · within the period",
         "both ends inferred",
-        "cards issued (cards): since launch",
     ] {
-        assert!(html.contains(expected), "page lacks {expected:?}");
+        assert!(html.contains(expected), "pages lack {expected:?}");
     }
     assert!(
         !html.contains("are the sources' own words"),
@@ -524,7 +524,7 @@ async fn a_release_imported_before_basis_existed_reads_with_null_basis() {
     let body = get(&app, "/api/v1/statistics").await.json();
     assert_eq!(body["data"][0]["basis"], serde_json::Value::Null, "{body}");
     assert_eq!(body["data"][0]["source_wording"], serde_json::Value::Null);
-    let html = get(&app, "/").await.text();
+    let html = get(&app, "/programs/alpha").await.text();
     assert!(
         html.contains("not recorded"),
         "the page says the basis is unknown"
