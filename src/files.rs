@@ -27,8 +27,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
 use sea_orm::DatabaseConnection;
-use tokio::sync::{Notify, OnceCell};
+use tokio::sync::Notify;
 
 use crate::csv::{BOM, CSV_CONTENT_TYPE, CsvOut};
 use crate::error::ApiError;
@@ -149,7 +151,10 @@ fn sidecar(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-type Slot = Arc<OnceCell<Arc<StoredFile>>>;
+/// A rendering (or opening) of one file, running in a task of its own so that a client
+/// that gives up (or the request timeout) does not stop it; every request for the file
+/// awaits the same one.
+type Slot = Shared<BoxFuture<'static, Result<Arc<StoredFile>, ApiError>>>;
 
 /// The rendered downloads of every release, on disk.
 pub struct DownloadStore {
@@ -225,20 +230,44 @@ impl DownloadStore {
                 .lock()
                 .expect("the slots lock is never poisoned")
                 .entry(key.clone())
-                .or_default()
+                .or_insert_with(|| {
+                    let task = tokio::spawn(open_or_render(
+                        self.dir.clone(),
+                        self.background.clone(),
+                        db.clone(),
+                        release.clone(),
+                        table,
+                        format,
+                    ));
+                    async move {
+                        task.await.map_err(|e| {
+                            ApiError::internal(anyhow::anyhow!("rendering a download: {e}"))
+                        })?
+                    }
+                    .boxed()
+                    .shared()
+                })
                 .clone();
-            let file = slot
-                .get_or_try_init(|| self.open_or_render(db, release, table, format))
-                .await?
-                .clone();
-            if file.path.exists() {
-                return Ok(file);
+            let result = slot.clone().await;
+            if let Ok(file) = &result
+                && file.path.exists()
+            {
+                return result;
             }
-            // Removed from disk since (someone cleaned the data directory): render again.
-            tracing::warn!(path = %file.path.display(), "a rendered download disappeared; rendering it again");
-            let mut slots = self.slots.lock().expect("the slots lock is never poisoned");
-            if slots.get(&key).is_some_and(|s| Arc::ptr_eq(s, &slot)) {
-                slots.remove(&key);
+            // A failed rendering is tried again by the next request; a file removed from
+            // disk since (someone cleaned the data directory) is rendered again now.
+            {
+                let mut slots = self.slots.lock().expect("the slots lock is never poisoned");
+                if slots.get(&key).is_some_and(|s| s.ptr_eq(&slot)) {
+                    slots.remove(&key);
+                }
+            }
+            match result {
+                Err(error) => return Err(error),
+                Ok(file) => tracing::warn!(
+                    path = %file.path.display(),
+                    "a rendered download disappeared; rendering it again"
+                ),
             }
         }
         Err(ApiError::internal(anyhow::anyhow!(
@@ -247,81 +276,85 @@ impl DownloadStore {
             format.file_suffix()
         )))
     }
+}
 
-    async fn open_or_render(
-        &self,
-        db: &DatabaseConnection,
-        release: &Release,
-        table: &'static Table,
-        format: Format,
-    ) -> Result<Arc<StoredFile>, ApiError> {
-        let dir = self.dir.join(RENDERING).join(&release.id);
-        let path = dir.join(format!("{}.{}", table.name, format.file_suffix()));
-        let file = Arc::new(StoredFile {
-            path: path.clone(),
-            content_type: format.content_type(),
-            disposition: format!(
-                "attachment; filename=\"{}-{}.{}\"",
-                table.name,
-                release.id,
-                format.extension()
-            ),
-            last_modified: release
-                .imported_at
-                .format("%a, %d %b %Y %H:%M:%S GMT")
-                .to_string(),
-            precompressed: format.precompressed(),
-            etags: Default::default(),
-        });
-        if path.exists() && file.etag("identity").is_some() {
-            // Rendered before (by an earlier run, or by another process); make any variant
-            // that is missing.
-            self.compress(&file, release, Some(0)).await?;
-            return Ok(file);
-        }
-        std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
-        let started = std::time::Instant::now();
-        let (etag, bytes, rows) = match format {
-            Format::Csv | Format::CsvBom => {
-                render_csv(db, release, table, format == Format::CsvBom, &path).await?
-            }
-            Format::Xlsx => render_xlsx(db, release, table, &path).await?,
-        };
-        let _ = file.etags[0].set(etag);
-        tracing::info!(
-            release = %release.id,
-            table = table.name,
-            format = format.file_suffix(),
-            rows,
-            bytes,
-            ms = started.elapsed().as_millis() as u64,
-            "rendered a download"
-        );
-        let inline = (bytes <= INLINE_COMPRESS_BYTES).then_some(bytes);
-        self.compress(&file, release, inline).await?;
-        Ok(file)
+/// Open the file when an earlier run (or another process) rendered it, else render it.
+async fn open_or_render(
+    root: PathBuf,
+    background: Arc<Background>,
+    db: DatabaseConnection,
+    release: Release,
+    table: &'static Table,
+    format: Format,
+) -> Result<Arc<StoredFile>, ApiError> {
+    let (db, release) = (&db, &release);
+    let dir = root.join(RENDERING).join(&release.id);
+    let path = dir.join(format!("{}.{}", table.name, format.file_suffix()));
+    let file = Arc::new(StoredFile {
+        path: path.clone(),
+        content_type: format.content_type(),
+        disposition: format!(
+            "attachment; filename=\"{}-{}.{}\"",
+            table.name,
+            release.id,
+            format.extension()
+        ),
+        last_modified: release
+            .imported_at
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string(),
+        precompressed: format.precompressed(),
+        etags: Default::default(),
+    });
+    if path.exists() && file.etag("identity").is_some() {
+        // Rendered before (by an earlier run, or by another process); make any variant
+        // that is missing.
+        compress(&background, &file, release, Some(0)).await?;
+        return Ok(file);
     }
-
-    /// Make the compressed variants that are missing: before returning when `inline` (a
-    /// small file), else in the background.
-    async fn compress(
-        &self,
-        file: &Arc<StoredFile>,
-        release: &Release,
-        inline: Option<u64>,
-    ) -> Result<(), ApiError> {
-        if !file.precompressed {
-            return Ok(());
+    std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
+    let started = std::time::Instant::now();
+    let (etag, bytes, rows) = match format {
+        Format::Csv | Format::CsvBom => {
+            render_csv(db, release, table, format == Format::CsvBom, &path).await?
         }
-        let mut jobs = Vec::new();
-        for (variant, (encoding, _)) in VARIANTS.iter().enumerate().skip(1) {
-            if file.variant_path(variant).exists() && file.etag(encoding).is_some() {
-                continue;
-            }
-            let (file, time) = (file.clone(), file_time(release));
-            let background = self.background.clone();
-            background.running.fetch_add(1, Ordering::SeqCst);
-            jobs.push(tokio::task::spawn_blocking(move || {
+        Format::Xlsx => render_xlsx(db, release, table, &path).await?,
+    };
+    let _ = file.etags[0].set(etag);
+    tracing::info!(
+        release = %release.id,
+        table = table.name,
+        format = format.file_suffix(),
+        rows,
+        bytes,
+        ms = started.elapsed().as_millis() as u64,
+        "rendered a download"
+    );
+    let inline = (bytes <= INLINE_COMPRESS_BYTES).then_some(bytes);
+    compress(&background, &file, release, inline).await?;
+    Ok(file)
+}
+
+/// Make the compressed variants that are missing: before returning when `inline` (a
+/// small file), else in the background.
+async fn compress(
+    background: &Arc<Background>,
+    file: &Arc<StoredFile>,
+    release: &Release,
+    inline: Option<u64>,
+) -> Result<(), ApiError> {
+    if !file.precompressed {
+        return Ok(());
+    }
+    let mut jobs = Vec::new();
+    for (variant, (encoding, _)) in VARIANTS.iter().enumerate().skip(1) {
+        if file.variant_path(variant).exists() && file.etag(encoding).is_some() {
+            continue;
+        }
+        let (file, time) = (file.clone(), file_time(release));
+        let background = background.clone();
+        background.running.fetch_add(1, Ordering::SeqCst);
+        jobs.push(tokio::task::spawn_blocking(move || {
                 let result = compress_variant(&file, variant, time);
                 if let Err(error) = &result {
                     tracing::error!(?error, path = %file.path.display(), variant, "compressing a download failed");
@@ -331,16 +364,15 @@ impl DownloadStore {
                 }
                 result
             }));
-        }
-        if inline.is_some() {
-            for job in jobs {
-                job.await
-                    .map_err(|e| ApiError::internal(anyhow::anyhow!("compression task: {e}")))?
-                    .map_err(ApiError::internal)?;
-            }
-        }
-        Ok(())
     }
+    if inline.is_some() {
+        for job in jobs {
+            job.await
+                .map_err(|e| ApiError::internal(anyhow::anyhow!("compression task: {e}")))?
+                .map_err(ApiError::internal)?;
+        }
+    }
+    Ok(())
 }
 
 /// The time every file of a release carries: its import time, to the second.
@@ -425,13 +457,35 @@ fn compress_variant(file: &StoredFile, variant: usize, time: SystemTime) -> anyh
     Ok(())
 }
 
-/// The chunks of rows a writer thread receives.
-struct Chunks(tokio::sync::mpsc::Receiver<query::Rows>);
+/// The chunks of rows a writer thread receives: `None` marks the end of the table.
+struct Chunks {
+    rx: tokio::sync::mpsc::Receiver<Option<query::Rows>>,
+    complete: bool,
+}
 
 impl Iterator for Chunks {
     type Item = query::Rows;
     fn next(&mut self) -> Option<query::Rows> {
-        self.0.blocking_recv()
+        match self.rx.blocking_recv() {
+            Some(Some(rows)) => Some(rows),
+            Some(None) => {
+                self.complete = true;
+                None
+            }
+            None => None,
+        }
+    }
+}
+
+impl Chunks {
+    /// An error unless every row arrived: a rendering stopped half-way (its reader
+    /// failed or was cancelled) must never become a file.
+    fn check_complete(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.complete,
+            "the rows stopped before the end of the table"
+        );
+        Ok(())
     }
 }
 
@@ -444,8 +498,11 @@ async fn stream_rows<T: Send + 'static>(
     table: &'static Table,
     sink: impl FnOnce(Chunks) -> anyhow::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let (tx, rx) = tokio::sync::mpsc::channel::<query::Rows>(4);
-    let rx = Chunks(rx);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Option<query::Rows>>(4);
+    let rx = Chunks {
+        rx,
+        complete: false,
+    };
     let writer = tokio::task::spawn_blocking(move || sink(rx));
     let mut after = Some(0);
     let mut failed = None;
@@ -454,7 +511,7 @@ async fn stream_rows<T: Send + 'static>(
             Ok((rows, next)) => {
                 after = next;
                 // Waits while the writer is behind.
-                if tx.send(rows).await.is_err() {
+                if tx.send(Some(rows)).await.is_err() {
                     break; // the writer stopped: its error says why
                 }
             }
@@ -463,6 +520,9 @@ async fn stream_rows<T: Send + 'static>(
                 break;
             }
         }
+    }
+    if failed.is_none() {
+        let _ = tx.send(None).await;
     }
     drop(tx);
     let written = writer
@@ -483,7 +543,7 @@ async fn render_csv(
     path: &Path,
 ) -> Result<(String, u64, u64), ApiError> {
     let (target, time) = (path.to_path_buf(), file_time(release));
-    stream_rows(db, &release.id, table, move |rx| {
+    stream_rows(db, &release.id, table, move |mut rx| {
         let dir = target.parent().unwrap_or(Path::new("."));
         let temp = tempfile::NamedTempFile::new_in(dir)?;
         let mut out = Digesting {
@@ -498,11 +558,12 @@ async fn render_csv(
         csv.header(table.csv_header);
         out.write_all(&csv.take())?;
         let mut rows = 0;
-        for chunk in rx {
+        for chunk in &mut rx {
             rows += chunk.len() as u64;
             chunk.write(&mut csv);
             out.write_all(&csv.take())?;
         }
+        rx.check_complete()?;
         out.flush()?;
         let Digesting {
             inner, digest, len, ..
@@ -523,13 +584,14 @@ async fn render_xlsx(
     path: &Path,
 ) -> Result<(String, u64, u64), ApiError> {
     let (target, time, release) = (path.to_path_buf(), file_time(release), release.clone());
-    stream_rows(db, &release.id.clone(), table, move |rx| {
+    stream_rows(db, &release.id.clone(), table, move |mut rx| {
         let dir = target.parent().unwrap_or(Path::new("."));
         let mut sheet = SheetWriter::new(table, &release, dir)?;
-        for chunk in rx {
+        for chunk in &mut rx {
             chunk.write(&mut sheet);
             sheet.check()?;
         }
+        rx.check_complete()?;
         let rows = sheet.rows();
         // The zip writer seeks back, so the workbook is written first and digested after.
         let temp = tempfile::Builder::new().suffix(".xlsx").tempfile_in(dir)?;

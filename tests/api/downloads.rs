@@ -688,3 +688,44 @@ async fn the_listing_and_the_catalogs_name_the_excel_downloads() {
         .await
         .assert_problem(404, Some("file"));
 }
+
+#[tokio::test]
+async fn a_rendering_goes_on_when_the_client_gives_up() {
+    let test_db = fresh_db().await;
+    import(&test_db.db, synthetic_fixture(2000).path()).await;
+    let (app, state) = app_and_state(&test_db.db);
+    let release = get(&app, "/api/v1/releases").await.json()["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The first request is dropped at its first wait, as a client that hangs up (or the
+    // request timeout) would drop it.
+    let request = get(&app, "/downloads/statistics.xlsx");
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_micros(1), request)
+            .await
+            .is_err()
+    );
+    let file = state
+        .files
+        .dir()
+        .join(sanctuary_data::files::RENDERING)
+        .join(&release)
+        .join("statistics.xlsx");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !file.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the workbook was never written"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let reply = get(&app, "/downloads/statistics.xlsx").await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body, std::fs::read(&file).unwrap());
+    // And it is whole: every row, not what had arrived when the client left.
+    let (rows, _, _) = read_workbook(&reply.body, "statistics");
+    let csv = parse_csv(&get(&app, "/downloads/statistics.csv").await.text());
+    assert_eq!(rows.len(), csv.len());
+    assert!(rows.len() > 2000);
+}
