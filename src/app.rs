@@ -10,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -34,10 +35,19 @@ pub fn build_app(state: AppState) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::any())
         .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
-        .allow_headers([header::CONTENT_TYPE, header::ACCEPT, header::IF_NONE_MATCH])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::IF_NONE_MATCH,
+            header::RANGE,
+            header::IF_RANGE,
+        ])
         .expose_headers([
             header::ETAG,
             header::LINK,
+            header::CONTENT_RANGE,
+            header::ACCEPT_RANGES,
+            header::CONTENT_DISPOSITION,
             HeaderName::from_static(X_DATA_RELEASE),
         ])
         .max_age(Duration::from_secs(86_400));
@@ -59,7 +69,18 @@ pub fn build_app(state: AppState) -> Router {
         .with_state(state)
         // Innermost: what handlers and axum answer, before compression.
         .layer(axum::middleware::from_fn(problem_errors))
-        .layer(CompressionLayer::new().gzip(true).br(true))
+        // Downloads (`Accept-Ranges: bytes`) are stored precompressed, and a range is of the
+        // stored bytes: they pass uncompressed.
+        .layer(CompressionLayer::new().gzip(true).br(true).compress_when(
+            DefaultPredicate::new().and(
+                |_: StatusCode,
+                 _: axum::http::Version,
+                 headers: &HeaderMap,
+                 _: &axum::http::Extensions| {
+                    !headers.contains_key(header::ACCEPT_RANGES)
+                },
+            ),
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -205,7 +226,8 @@ pub async fn serve(
     rest::measure_missing_sizes(&db)
         .await
         .map_err(|e| anyhow::anyhow!("measuring download sizes: {e:?}"))?;
-    let app = build_app(AppState::new(db));
+    let downloads = crate::files::DownloadStore::in_dir(args.data_dir.join("downloads"));
+    let app = build_app(AppState::with_downloads(db, downloads));
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.addr))?;

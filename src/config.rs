@@ -66,6 +66,12 @@ pub struct ServeArgs {
     #[arg(long, env = "SANCTUARY_SEED_DIR", default_value = "seed-data")]
     pub seed_dir: PathBuf,
 
+    /// Directory for files the service renders: whole-table downloads are kept under
+    /// `<data-dir>/downloads`, one directory per release (safe to delete: they are rendered
+    /// again on request).
+    #[arg(long, env = "SANCTUARY_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
     /// Connections served at once; one more is answered 503 with `Retry-After` and closed.
     #[arg(long, env = "SANCTUARY_MAX_CONNECTIONS", default_value_t = server::DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_connections: u32,

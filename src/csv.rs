@@ -35,9 +35,43 @@ impl CsvOut {
             .from_writer(Vec::with_capacity(8 * 1024))
     }
 
+    pub fn header(&mut self, columns: &[&str]) {
+        self.writer
+            .write_record(columns)
+            .expect("writing to a Vec cannot fail");
+    }
+
+    /// The bytes written so far; the writer starts empty again.
+    pub fn take(&mut self) -> Vec<u8> {
+        let writer = std::mem::replace(&mut self.writer, Self::writer());
+        writer.into_inner().expect("flushing a Vec cannot fail")
+    }
+}
+
+/// Where a row's typed cells go: a CSV line ([`CsvOut`]) or a spreadsheet row
+/// (`crate::xlsx`). A [`CsvRecord`] writes its row once, through this trait, so both formats
+/// have the same columns in the same order.
+pub trait Cells {
+    /// A text cell.
+    fn text(&mut self, value: &str);
+    /// A text cell, empty when absent.
+    fn opt_text(&mut self, value: Option<&str>) {
+        self.text(value.unwrap_or_default());
+    }
+    /// A whole number, empty when absent (a suppressed value).
+    fn number(&mut self, value: Option<i64>);
+    /// A boolean.
+    fn boolean(&mut self, value: bool);
+    /// A calendar date, empty when absent.
+    fn date(&mut self, value: Option<NaiveDate>);
+    /// The end of a row.
+    fn end_record(&mut self);
+}
+
+impl Cells for CsvOut {
     /// A text cell. Cells that a spreadsheet would run as a formula (starting with
     /// `=`, `+`, `-`, `@`, tab or carriage return) get a leading apostrophe (OWASP's advice).
-    pub fn text(&mut self, value: &str) {
+    fn text(&mut self, value: &str) {
         let result = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
             self.writer.write_field(format!("'{value}"))
         } else {
@@ -46,12 +80,8 @@ impl CsvOut {
         result.expect("writing to a Vec cannot fail");
     }
 
-    pub fn opt_text(&mut self, value: Option<&str>) {
-        self.text(value.unwrap_or_default());
-    }
-
     /// A number cell: written as digits, never guarded.
-    pub fn number(&mut self, value: Option<i64>) {
+    fn number(&mut self, value: Option<i64>) {
         let mut buffer = itoa::Buffer::new();
         let text = value.map(|v| buffer.format(v)).unwrap_or("");
         self.writer
@@ -59,13 +89,13 @@ impl CsvOut {
             .expect("writing to a Vec cannot fail");
     }
 
-    pub fn boolean(&mut self, value: bool) {
+    fn boolean(&mut self, value: bool) {
         self.writer
             .write_field(if value { "true" } else { "false" })
             .expect("writing to a Vec cannot fail");
     }
 
-    pub fn date(&mut self, value: Option<NaiveDate>) {
+    fn date(&mut self, value: Option<NaiveDate>) {
         use chrono::Datelike;
         let Some(date) = value else {
             self.writer
@@ -96,31 +126,19 @@ impl CsvOut {
         }
     }
 
-    pub fn end_record(&mut self) {
+    fn end_record(&mut self) {
         self.writer
             .write_record(None::<&[u8]>)
             .expect("writing to a Vec cannot fail");
     }
-
-    pub fn header(&mut self, columns: &[&str]) {
-        self.writer
-            .write_record(columns)
-            .expect("writing to a Vec cannot fail");
-    }
-
-    /// The bytes written so far; the writer starts empty again.
-    pub fn take(&mut self) -> Vec<u8> {
-        let writer = std::mem::replace(&mut self.writer, Self::writer());
-        writer.into_inner().expect("flushing a Vec cannot fail")
-    }
 }
 
-/// A type that can be a CSV row.
+/// A type that can be a CSV row (or a spreadsheet row: see [`Cells`]).
 pub trait CsvRecord {
     /// Column names, in order.
     const HEADER: &'static [&'static str];
     /// Write one row (without ending the record).
-    fn write(&self, out: &mut CsvOut);
+    fn write<C: Cells>(&self, out: &mut C);
 }
 
 /// The row count and byte length of a CSV document (header included, no BOM), counted
@@ -171,7 +189,7 @@ pub fn render<T: CsvRecord>(rows: &[T], bom: bool) -> Vec<u8> {
     if bom { [BOM, &body].concat() } else { body }
 }
 
-fn write_source_ref(out: &mut CsvOut, source: &Source) {
+fn write_source_ref<C: Cells>(out: &mut C, source: &Source) {
     out.text(&source.id);
     out.text(&source.title);
     out.text(&source.url);
@@ -200,7 +218,7 @@ impl CsvRecord for Statistic {
         "source_title",
         "source_url",
     ];
-    fn write(&self, out: &mut CsvOut) {
+    fn write<C: Cells>(&self, out: &mut C) {
         out.text(&self.id);
         out.text(&self.program);
         out.text(&self.metric);
@@ -235,7 +253,7 @@ impl CsvRecord for Event {
         "source_title",
         "source_url",
     ];
-    fn write(&self, out: &mut CsvOut) {
+    fn write<C: Cells>(&self, out: &mut C) {
         out.text(&self.id);
         out.text(&self.program);
         out.date(Some(self.date));
@@ -261,7 +279,7 @@ impl CsvRecord for Document {
         "source_title",
         "source_url",
     ];
-    fn write(&self, out: &mut CsvOut) {
+    fn write<C: Cells>(&self, out: &mut C) {
         out.text(&self.id);
         out.text(&self.program);
         out.text(&self.title);
@@ -288,7 +306,7 @@ impl CsvRecord for Program {
         "source_title",
         "source_url",
     ];
-    fn write(&self, out: &mut CsvOut) {
+    fn write<C: Cells>(&self, out: &mut C) {
         out.text(&self.slug);
         out.text(&self.name);
         out.text(&self.jurisdiction);
@@ -311,7 +329,7 @@ impl CsvRecord for Source {
         "retrieved_on",
         "kind",
     ];
-    fn write(&self, out: &mut CsvOut) {
+    fn write<C: Cells>(&self, out: &mut C) {
         out.text(&self.id);
         out.text(&self.title);
         out.text(&self.publisher);
@@ -324,7 +342,7 @@ impl CsvRecord for Source {
 
 impl CsvRecord for Metric {
     const HEADER: &'static [&'static str] = &["id", "name", "description", "unit"];
-    fn write(&self, out: &mut CsvOut) {
+    fn write<C: Cells>(&self, out: &mut C) {
         out.text(&self.id);
         out.text(&self.name);
         out.text(&self.description);
@@ -334,7 +352,7 @@ impl CsvRecord for Metric {
 
 impl CsvRecord for Release {
     const HEADER: &'static [&'static str] = &["id", "seq", "imported_at", "title", "min_cell"];
-    fn write(&self, out: &mut CsvOut) {
+    fn write<C: Cells>(&self, out: &mut C) {
         out.text(&self.id);
         out.number(Some(i64::from(self.seq)));
         out.text(

@@ -31,6 +31,30 @@ pub fn etag_for(content_type: &str, body: &[u8]) -> String {
     format!("\"{}\"", hex::encode(&hasher.finalize()[..16]))
 }
 
+/// [`etag_for`] computed piece by piece, for a file too large to hold in memory: the same
+/// digest of the media type and the bytes.
+pub struct EtagDigest(Sha256);
+
+impl EtagDigest {
+    /// A digest of a body of `content_type`, no bytes yet.
+    pub fn new(content_type: &str) -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(content_type.as_bytes());
+        hasher.update([0]);
+        EtagDigest(hasher)
+    }
+
+    /// More of the body.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    /// The strong ETag.
+    pub fn finish(self) -> String {
+        format!("\"{}\"", hex::encode(&self.0.finalize()[..16]))
+    }
+}
+
 /// Whether the request's `If-None-Match` matches `etag` (so the answer is 304).
 pub fn is_not_modified(request: &HeaderMap, etag: &str) -> bool {
     request
@@ -97,6 +121,152 @@ impl Validators<'_> {
             headers.insert(header::LINK, value);
         }
         response
+    }
+}
+
+/// The answer to a request for a download rendered once per release (`crate::files`): the
+/// file from disk through tower-http's `ServeFile`, which picks the precompressed variant
+/// (`.br`, `.gz`) the client's `Accept-Encoding` prefers and answers `Range` (206 with
+/// `Content-Range`, 416 when unsatisfiable), `Content-Length`, `Last-Modified` (the file's
+/// time, set to the release's import time) and `If-Modified-Since`. Decided here: the strong
+/// ETag of the variant sent (a digest of its bytes) and `If-None-Match` against it,
+/// `If-Range` (a range is served only when the validator is that variant's ETag or the
+/// exact `Last-Modified`; otherwise the whole file), and the caching headers of
+/// [`Validators`]. `Vary: Accept-Encoding`, since the variant depends on it.
+pub async fn answer_file(
+    file: &crate::files::StoredFile,
+    method: &axum::http::Method,
+    request: &HeaderMap,
+    pinned: bool,
+    release: &str,
+) -> Response {
+    let if_range = request
+        .get(header::IF_RANGE)
+        .map(|v| v.to_str().unwrap_or_default().trim());
+    // An entity tag in If-Range must match strongly: never a weak one.
+    let if_range_etag = if_range.filter(|v| v.starts_with('"') || v.starts_with("W/"));
+    let range_allowed = match (if_range, if_range_etag) {
+        (None, _) => true,
+        (Some(_), Some(etag)) => file.has_etag(etag),
+        (Some(date), None) => date == file.last_modified,
+    };
+    let mut response = serve_stored(file, method, request, range_allowed, true).await;
+    let mut etag = file.etag(content_encoding(&response));
+    if etag.is_none() {
+        // A variant this instance has no digest for (another process is writing it, or a
+        // leftover from a crash): send the plain file, whose digest is always known.
+        response = serve_stored(file, method, request, range_allowed, false).await;
+        etag = file.etag(content_encoding(&response));
+    }
+    let Some(etag) = etag else {
+        return ApiError::internal(anyhow::anyhow!(
+            "no digest for download {}",
+            file.path.display()
+        ))
+        .into_response();
+    };
+    if response.status() == StatusCode::PARTIAL_CONTENT
+        && if_range_etag.is_some_and(|validator| validator != etag)
+    {
+        // If-Range named another variant: the whole of this one.
+        response = serve_stored(file, method, request, false, true).await;
+    }
+    if response.status() == StatusCode::RANGE_NOT_SATISFIABLE {
+        let content_range = response.headers().get(header::CONTENT_RANGE).cloned();
+        let mut problem = ApiError::Http {
+            status: StatusCode::RANGE_NOT_SATISFIABLE,
+            detail: format!(
+                "the range is not satisfiable (one range of bytes within the file, whose length \
+                 is in Content-Range; several ranges at once are not served): {}",
+                crate::error::echo(
+                    request
+                        .get(header::RANGE)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                )
+            ),
+        }
+        .into_response();
+        if let Some(value) = content_range {
+            problem.headers_mut().insert(header::CONTENT_RANGE, value);
+        }
+        return problem;
+    }
+    Validators {
+        etag: &etag,
+        cache_control: cache_control(pinned),
+        vary: Some("Accept-Encoding"),
+        release: Some(release),
+        link: None,
+    }
+    .answer(request, || {
+        if response.status().is_success() {
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(file.content_type),
+            );
+            if let Ok(value) = HeaderValue::from_str(&file.disposition) {
+                headers.insert(header::CONTENT_DISPOSITION, value);
+            }
+        }
+        response
+    })
+}
+
+/// The content coding of a response (`identity` when none).
+fn content_encoding(response: &Response) -> &str {
+    response
+        .headers()
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("identity")
+}
+
+/// `ServeFile` on a stored file, given the request's headers that it understands.
+async fn serve_stored(
+    file: &crate::files::StoredFile,
+    method: &axum::http::Method,
+    request: &HeaderMap,
+    range: bool,
+    precompressed: bool,
+) -> Response {
+    use tower::ServiceExt;
+    let mut forward = axum::http::Request::builder()
+        .method(if method == axum::http::Method::HEAD {
+            axum::http::Method::HEAD
+        } else {
+            axum::http::Method::GET
+        })
+        .uri("/");
+    let mut names = vec![header::IF_UNMODIFIED_SINCE];
+    if precompressed {
+        names.push(header::ACCEPT_ENCODING);
+    }
+    if range {
+        names.push(header::RANGE);
+    }
+    // If-None-Match, when present, decides alone (RFC 9110 13.1.3).
+    if !request.contains_key(header::IF_NONE_MATCH) {
+        names.push(header::IF_MODIFIED_SINCE);
+    }
+    for name in names {
+        for value in request.get_all(&name) {
+            forward = forward.header(&name, value);
+        }
+    }
+    let forward = forward
+        .body(axum::body::Body::empty())
+        .expect("a request built from valid parts");
+    // Read in 256 KiB pieces (64 KiB by default): a small download is one read.
+    let mut service =
+        tower_http::services::ServeFile::new(&file.path).with_buf_chunk_size(256 * 1024);
+    if file.precompressed && precompressed {
+        service = service.precompressed_br().precompressed_gzip();
+    }
+    match service.oneshot(forward).await {
+        Ok(response) => response.map(axum::body::Body::new),
+        Err(never) => match never {},
     }
 }
 

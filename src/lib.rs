@@ -6,7 +6,7 @@
 //!
 //! The flow: `seed` (CSV -> validated rows -> [`disclosure`] control -> one transaction ->
 //! a release) fills the database; [`query`] reads it; `rest`, `graphql` and `csv` present
-//! it. [`app::build_app`] assembles the HTTP application used by `main` and the tests.
+//! it; `files` renders whole-table downloads (CSV, `xlsx`) once per release. [`app::build_app`] assembles the HTTP application used by `main` and the tests.
 
 pub mod app;
 pub mod config;
@@ -16,6 +16,7 @@ pub mod disclosure;
 pub mod entity;
 pub mod error;
 pub mod export;
+pub mod files;
 pub mod graphql;
 pub mod http;
 pub mod migration;
@@ -29,6 +30,7 @@ pub mod state;
 pub mod tables;
 pub mod vocabulary;
 pub mod web;
+pub mod xlsx;
 
 pub use app::build_app;
 pub use state::AppState;

@@ -379,12 +379,16 @@ async fn fetch_page<E>(
     select: Select<E>,
     position: E::Column,
     page: PageRequest,
+    counting: Counting,
 ) -> Result<(Vec<E::Model>, u64, Option<Cursor>), ApiError>
 where
     E: EntityTrait,
     E::Model: Row + Sync,
 {
-    let total = select.clone().count(db).await?;
+    let total = match counting {
+        Counting::Count => select.clone().count(db).await?,
+        Counting::Skip => 0,
+    };
     let mut rows = select
         .filter(position.gt(page.after))
         .order_by_asc(position)
@@ -401,6 +405,113 @@ where
         None
     };
     Ok((rows, total, next))
+}
+
+/// Whether a page read counts every row matching the filter (`Page::total`). A whole-table
+/// download reads every chunk and needs no count: counting a million-row table once per
+/// chunk is what made large downloads slow.
+#[derive(Debug, Clone, Copy)]
+enum Counting {
+    Count,
+    Skip,
+}
+
+/// A chunk of one table's rows, in canonical order (what a whole-table download holds).
+#[derive(Debug)]
+pub enum Rows {
+    Programs(Vec<Program>),
+    Statistics(Vec<Statistic>),
+    Events(Vec<Event>),
+    Documents(Vec<Document>),
+    Sources(Vec<Source>),
+    Metrics(Vec<Metric>),
+}
+
+impl Rows {
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        match self {
+            Rows::Programs(rows) => rows.len(),
+            Rows::Statistics(rows) => rows.len(),
+            Rows::Events(rows) => rows.len(),
+            Rows::Documents(rows) => rows.len(),
+            Rows::Sources(rows) => rows.len(),
+            Rows::Metrics(rows) => rows.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Write every row, each ended, as the table's CSV or spreadsheet rows.
+    pub fn write<C: crate::csv::Cells>(&self, out: &mut C) {
+        use crate::csv::CsvRecord;
+        fn each<T: CsvRecord, C: crate::csv::Cells>(rows: &[T], out: &mut C) {
+            for row in rows {
+                row.write(out);
+                out.end_record();
+            }
+        }
+        match self {
+            Rows::Programs(rows) => each(rows, out),
+            Rows::Statistics(rows) => each(rows, out),
+            Rows::Events(rows) => each(rows, out),
+            Rows::Documents(rows) => each(rows, out),
+            Rows::Sources(rows) => each(rows, out),
+            Rows::Metrics(rows) => each(rows, out),
+        }
+    }
+}
+
+/// Up to `limit` rows of the whole table `table` (a name in `tables::TABLES`) of a release,
+/// after position `after` (0: from the start), with no filter and without counting the table;
+/// and the position the next chunk starts after, if there is one. The same rows, in the same
+/// order, as paging through the table's collection.
+pub async fn table_chunk(
+    db: &DatabaseConnection,
+    release: &str,
+    table: &str,
+    after: i32,
+    limit: u64,
+) -> Result<(Rows, Option<i32>), ApiError> {
+    let page_request = PageRequest { limit, after };
+    let skip = Counting::Skip;
+    macro_rules! chunk {
+        ($variant:ident, $page:expr) => {{
+            let page = $page.await?;
+            (Rows::$variant(page.items), page.next.map(|c| c.position))
+        }};
+    }
+    Ok(match table {
+        "programs" => chunk!(
+            Programs,
+            read_programs(db, release, &Default::default(), page_request, skip)
+        ),
+        "statistics" => chunk!(
+            Statistics,
+            read_statistics(db, release, &Default::default(), page_request, skip)
+        ),
+        "events" => chunk!(
+            Events,
+            read_events(db, release, &Default::default(), page_request, skip)
+        ),
+        "documents" => chunk!(
+            Documents,
+            read_documents(db, release, &Default::default(), page_request, skip)
+        ),
+        "sources" => chunk!(
+            Sources,
+            read_sources(db, release, &Default::default(), page_request, skip)
+        ),
+        "metrics" => chunk!(Metrics, read_metrics(db, release, page_request, skip)),
+        other => {
+            return Err(ApiError::internal(anyhow::anyhow!(
+                "no table {other} to download"
+            )));
+        }
+    })
 }
 
 /// The sources the rows cite, in one query.
@@ -537,6 +648,16 @@ pub async fn list_statistics(
     filter: &StatisticFilter,
     page_request: PageRequest,
 ) -> Result<Page<Statistic>, ApiError> {
+    read_statistics(db, release, filter, page_request, Counting::Count).await
+}
+
+async fn read_statistics(
+    db: &DatabaseConnection,
+    release: &str,
+    filter: &StatisticFilter,
+    page_request: PageRequest,
+    counting: Counting,
+) -> Result<Page<Statistic>, ApiError> {
     let select = statistic::Entity::find().filter(statistic_condition(release, filter));
     let (rows, total, next) = fetch_page(
         db,
@@ -544,6 +665,7 @@ pub async fn list_statistics(
         select,
         statistic::Column::Position,
         page_request,
+        counting,
     )
     .await?;
     let positions = rows.iter().map(|r| r.position).collect();
@@ -636,9 +758,26 @@ pub async fn list_events(
     filter: &EventFilter,
     page_request: PageRequest,
 ) -> Result<Page<Event>, ApiError> {
+    read_events(db, release, filter, page_request, Counting::Count).await
+}
+
+async fn read_events(
+    db: &DatabaseConnection,
+    release: &str,
+    filter: &EventFilter,
+    page_request: PageRequest,
+    counting: Counting,
+) -> Result<Page<Event>, ApiError> {
     let select = event::Entity::find().filter(event_condition(release, filter));
-    let (rows, total, next) =
-        fetch_page(db, release, select, event::Column::Position, page_request).await?;
+    let (rows, total, next) = fetch_page(
+        db,
+        release,
+        select,
+        event::Column::Position,
+        page_request,
+        counting,
+    )
+    .await?;
     let positions = rows.iter().map(|r| r.position).collect();
     let sources = sources_for(db, release, &rows).await?;
     Ok(page(
@@ -680,6 +819,16 @@ pub async fn list_documents(
     filter: &DocumentFilter,
     page_request: PageRequest,
 ) -> Result<Page<Document>, ApiError> {
+    read_documents(db, release, filter, page_request, Counting::Count).await
+}
+
+async fn read_documents(
+    db: &DatabaseConnection,
+    release: &str,
+    filter: &DocumentFilter,
+    page_request: PageRequest,
+    counting: Counting,
+) -> Result<Page<Document>, ApiError> {
     let select = document::Entity::find().filter(document_condition(release, filter));
     let (rows, total, next) = fetch_page(
         db,
@@ -687,6 +836,7 @@ pub async fn list_documents(
         select,
         document::Column::Position,
         page_request,
+        counting,
     )
     .await?;
     let positions = rows.iter().map(|r| r.position).collect();
@@ -747,13 +897,30 @@ pub async fn list_programs(
     filter: &ProgramFilter,
     page_request: PageRequest,
 ) -> Result<Page<Program>, ApiError> {
+    read_programs(db, release, filter, page_request, Counting::Count).await
+}
+
+async fn read_programs(
+    db: &DatabaseConnection,
+    release: &str,
+    filter: &ProgramFilter,
+    page_request: PageRequest,
+    counting: Counting,
+) -> Result<Page<Program>, ApiError> {
     let select = program::Entity::find()
         .filter(program::Column::ReleaseId.eq(release))
         .apply_if(filter.status, |s, v| {
             s.filter(program::Column::Status.eq(v.as_str()))
         });
-    let (rows, total, next) =
-        fetch_page(db, release, select, program::Column::Position, page_request).await?;
+    let (rows, total, next) = fetch_page(
+        db,
+        release,
+        select,
+        program::Column::Position,
+        page_request,
+        counting,
+    )
+    .await?;
     let positions = rows.iter().map(|r| r.position).collect();
     let sources = sources_for(db, release, &rows).await?;
     Ok(page(
@@ -789,13 +956,30 @@ pub async fn list_sources(
     filter: &SourceFilter,
     page_request: PageRequest,
 ) -> Result<Page<Source>, ApiError> {
+    read_sources(db, release, filter, page_request, Counting::Count).await
+}
+
+async fn read_sources(
+    db: &DatabaseConnection,
+    release: &str,
+    filter: &SourceFilter,
+    page_request: PageRequest,
+    counting: Counting,
+) -> Result<Page<Source>, ApiError> {
     let select = source::Entity::find()
         .filter(source::Column::ReleaseId.eq(release))
         .apply_if(filter.kind, |s, v| {
             s.filter(source::Column::Kind.eq(v.as_str()))
         });
-    let (rows, total, next) =
-        fetch_page(db, release, select, source::Column::Position, page_request).await?;
+    let (rows, total, next) = fetch_page(
+        db,
+        release,
+        select,
+        source::Column::Position,
+        page_request,
+        counting,
+    )
+    .await?;
     let positions = rows.iter().map(|r| r.position).collect();
     let items = rows
         .into_iter()
@@ -824,9 +1008,25 @@ pub async fn list_metrics(
     release: &str,
     page_request: PageRequest,
 ) -> Result<Page<Metric>, ApiError> {
+    read_metrics(db, release, page_request, Counting::Count).await
+}
+
+async fn read_metrics(
+    db: &DatabaseConnection,
+    release: &str,
+    page_request: PageRequest,
+    counting: Counting,
+) -> Result<Page<Metric>, ApiError> {
     let select = metric::Entity::find().filter(metric::Column::ReleaseId.eq(release));
-    let (rows, total, next) =
-        fetch_page(db, release, select, metric::Column::Position, page_request).await?;
+    let (rows, total, next) = fetch_page(
+        db,
+        release,
+        select,
+        metric::Column::Position,
+        page_request,
+        counting,
+    )
+    .await?;
     let positions = rows.iter().map(|r| r.position).collect();
     Ok(page(
         rows.into_iter().map(Metric::from).collect(),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::files::DownloadStore;
 use crate::http::ResponseCache;
 use crate::releases::Releases;
 
@@ -20,16 +21,25 @@ pub struct AppState {
     pub releases: Arc<Releases>,
     /// Rendered representations of immutable releases.
     pub responses: Arc<ResponseCache>,
+    /// Whole-table downloads, rendered once per release into files.
+    pub files: Arc<DownloadStore>,
 }
 
 impl AppState {
     /// Inside a Tokio runtime, this starts the task that watches the database for new
-    /// releases (stopped when the last clone of the state is dropped).
+    /// releases (stopped when the last clone of the state is dropped). Downloads are
+    /// rendered into a private temporary directory, removed with the state.
     pub fn new(db: DatabaseConnection) -> Self {
+        Self::with_downloads(db, DownloadStore::private())
+    }
+
+    /// The same, with downloads rendered into `store` (`serve`: under the data directory).
+    pub fn with_downloads(db: DatabaseConnection, store: DownloadStore) -> Self {
         AppState {
             releases: Arc::new(Releases::new(db.clone())),
             db,
             responses: Arc::new(ResponseCache::new(RESPONSE_CACHE_BYTES)),
+            files: Arc::new(store),
         }
     }
 }

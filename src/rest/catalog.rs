@@ -1,5 +1,5 @@
 //! Catalogs for data portals: `/datapackage.json` (Frictionless Data Package v2) and
-//! `/data.json` (DCAT-US 1.1), both describing the CSV downloads of a release.
+//! `/data.json` (DCAT-US 1.1), both describing the downloads of a release (CSV and Excel).
 
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -14,6 +14,7 @@ use crate::model::Release;
 use crate::query;
 use crate::state::AppState;
 use crate::tables::{PUBLISHED, Table};
+use crate::xlsx::XLSX_CONTENT_TYPE;
 
 /// The Table Schema of a download: the import schema's constraints and foreign keys for
 /// the columns it shares with the imported table, plus the columns downloads add.
@@ -114,7 +115,8 @@ async fn release_of(
 /// Data package
 ///
 /// A Frictionless Data Package (v2) descriptor of a release: one resource per CSV
-/// download with its Table Schema, the licence, and the disclosure-control policy.
+/// download with its Table Schema, one per Excel download (`<table>-xlsx`), the licence,
+/// and the disclosure-control policy.
 #[utoipa::path(
     get,
     path = "/datapackage.json",
@@ -133,22 +135,35 @@ pub async fn datapackage(
 ) -> Result<Response, ApiError> {
     let release = Release::from((*release_of(&state, &request).await?).clone());
     let base = base_url(&request.headers);
-    let resources: Vec<Value> = PUBLISHED
-        .iter()
-        .map(|table| {
-            let (name, description) = (table.name, table.description);
-            json!({
-                "name": name,
-                "path": format!("{base}/downloads/{name}.csv?release={}", release.id),
-                "type": "table",
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "description": description,
-                "schema": download_schema(table),
-            })
+    let csv = PUBLISHED.iter().map(|table| {
+        let (name, description) = (table.name, table.description);
+        json!({
+            "name": name,
+            "path": format!("{base}/downloads/{name}.csv?release={}", release.id),
+            "type": "table",
+            "format": "csv",
+            "mediatype": "text/csv",
+            "encoding": "utf-8",
+            "description": description,
+            "schema": download_schema(table),
         })
-        .collect();
+    });
+    // The same tables as Excel workbooks: the table is the first sheet (named after it),
+    // header in row 1 (Table Dialect v2 `sheetName`).
+    let xlsx = PUBLISHED.iter().map(|table| {
+        let (name, description) = (table.name, table.description);
+        json!({
+            "name": format!("{name}-xlsx"),
+            "path": format!("{base}/downloads/{name}.xlsx?release={}", release.id),
+            "type": "table",
+            "format": "xlsx",
+            "mediatype": XLSX_CONTENT_TYPE,
+            "description": format!("{description} The same rows as {name}.csv, as an Excel workbook; its About sheet names the release, the disclosure policy, the licence and how to cite."),
+            "dialect": {"sheetName": name, "header": true, "headerRows": [1]},
+            "schema": download_schema(table),
+        })
+    });
+    let resources: Vec<Value> = csv.chain(xlsx).collect();
     let descriptor = json!({
         "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
         "name": "sanctuary-data",
@@ -168,7 +183,7 @@ pub async fn datapackage(
 /// DCAT-US catalog
 ///
 /// A DCAT-US 1.1 (Project Open Data) catalog with one dataset per table of a release
-/// and its CSV distribution, for data portals that harvest `data.json`.
+/// and its CSV and Excel distributions, for data portals that harvest `data.json`.
 #[utoipa::path(
     get,
     path = "/data.json",
@@ -207,6 +222,7 @@ pub async fn data_json(
                 "describedByType": "application/json",
                 "distribution": [
                     {"@type": "dcat:Distribution", "downloadURL": format!("{base}/downloads/{name}.csv?release={}", release.id), "mediaType": "text/csv", "format": "CSV", "title": format!("{name}.csv")},
+                    {"@type": "dcat:Distribution", "downloadURL": format!("{base}/downloads/{name}.xlsx?release={}", release.id), "mediaType": XLSX_CONTENT_TYPE, "format": "XLSX", "title": format!("{name}.xlsx")},
                     {"@type": "dcat:Distribution", "accessURL": format!("{base}/api/v1/{name}?release={}", release.id), "format": "API", "title": "REST API (JSON)", "conformsTo": format!("{base}/openapi.json")}
                 ]
             })

@@ -1,21 +1,21 @@
-//! `/downloads`: whole tables of a release as CSV, streamed page by page so a large
-//! table never sits in memory.
+//! `/downloads`: whole tables of a release as CSV and as Excel workbooks, rendered once
+//! per release into files (`crate::files`) and served from disk with ranges, validators
+//! and precompressed variants (`http::answer_file`).
 
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
+use axum::http::Method;
+use axum::response::Response;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{ApiQuery, QueryParams, Representation, render_json, respond};
-use crate::csv::{BOM, CSV_CONTENT_TYPE, CsvOut, CsvRecord};
+use crate::csv::{CSV_CONTENT_TYPE, CsvOut};
 use crate::entity::release_download;
 use crate::error::{ApiError, Problem};
-use crate::http::{Validators, cache_control, etag_for};
-use crate::query::{self, MAX_LIMIT, PageRequest};
+use crate::files::{CHUNK_ROWS, Format};
+use crate::model::Release;
+use crate::query;
 use crate::state::AppState;
 use crate::tables::{self, Table};
 
@@ -57,57 +57,11 @@ impl DownloadTable {
         self.table().name
     }
 
-    /// One chunk of rows after `after`, as CSV lines; and where the next chunk starts.
-    async fn chunk(
-        self,
-        db: &DatabaseConnection,
-        release: &str,
-        after: i32,
-    ) -> Result<(Vec<u8>, Option<i32>, u64), ApiError> {
-        let page = PageRequest {
-            limit: MAX_LIMIT,
-            after,
-        };
-        let mut out = CsvOut::new();
-        macro_rules! write_page {
-            ($page:expr) => {{
-                let page = $page;
-                for row in &page.items {
-                    row.write(&mut out);
-                    out.end_record();
-                }
-                (
-                    out.take(),
-                    page.next.map(|c| c.position),
-                    page.items.len() as u64,
-                )
-            }};
-        }
-        Ok(match self {
-            DownloadTable::Programs => {
-                write_page!(query::list_programs(db, release, &Default::default(), page).await?)
-            }
-            DownloadTable::Statistics => {
-                write_page!(query::list_statistics(db, release, &Default::default(), page).await?)
-            }
-            DownloadTable::Events => {
-                write_page!(query::list_events(db, release, &Default::default(), page).await?)
-            }
-            DownloadTable::Documents => {
-                write_page!(query::list_documents(db, release, &Default::default(), page).await?)
-            }
-            DownloadTable::Sources => {
-                write_page!(query::list_sources(db, release, &Default::default(), page).await?)
-            }
-            DownloadTable::Metrics => write_page!(query::list_metrics(db, release, page).await?),
-        })
-    }
-
-    fn header_bytes(self, bom: bool) -> Vec<u8> {
+    /// The size of the CSV header row, in bytes.
+    fn header_len(self) -> u64 {
         let mut out = CsvOut::new();
         out.header(self.table().csv_header);
-        let header = out.take();
-        if bom { [BOM, &header].concat() } else { header }
+        out.take().len() as u64
     }
 }
 
@@ -118,7 +72,7 @@ pub struct DownloadParams {
     /// A release id (64 hex digits, see `/api/v1/releases`); default: the latest release.
     #[param(pattern = "^[0-9a-f]{64}$")]
     release: Option<String>,
-    /// Prefix a UTF-8 byte order mark so Excel reads accents correctly.
+    /// CSV only: prefix a UTF-8 byte order mark so Excel reads accents correctly.
     bom: Option<bool>,
 }
 
@@ -144,6 +98,8 @@ pub struct Download {
     pub rows: u64,
     /// Size of the file in bytes, without a BOM.
     pub bytes: u64,
+    /// The same rows as an Excel workbook (pinned to the release).
+    pub xlsx_url: String,
 }
 
 /// The downloads of a release.
@@ -157,7 +113,8 @@ pub struct DownloadList {
 
 /// List downloads
 ///
-/// Every table of a release as a CSV file, with its row count and size.
+/// Every table of a release as a CSV file, with its row count and size, and as an Excel
+/// workbook.
 #[utoipa::path(
     get,
     path = "/downloads",
@@ -193,6 +150,7 @@ pub async fn list_downloads(
                     media_type: CSV_CONTENT_TYPE.into(),
                     rows,
                     bytes,
+                    xlsx_url: format!("/downloads/{}.xlsx?release={}", table.name(), release.id),
                 })
                 .collect();
             render_json(
@@ -224,11 +182,14 @@ async fn sizes(db: &DatabaseConnection, release: &str) -> Result<Vec<(u64, u64)>
             sizes.push((row.row_count as u64, row.byte_count as u64));
             continue;
         }
-        let (mut rows, mut bytes, mut after) = (0, table.header_bytes(false).len() as u64, Some(0));
+        let (mut rows, mut bytes, mut after) = (0, table.header_len(), Some(0));
+        let mut out = CsvOut::new();
         while let Some(position) = after {
-            let (chunk, next, count) = table.chunk(db, release, position).await?;
-            bytes += chunk.len() as u64;
-            rows += count;
+            let (chunk, next) =
+                query::table_chunk(db, release, table.name(), position, CHUNK_ROWS).await?;
+            chunk.write(&mut out);
+            bytes += out.take().len() as u64;
+            rows += chunk.len() as u64;
             after = next;
         }
         sizes.push((rows, bytes));
@@ -271,102 +232,84 @@ pub async fn measure_missing_sizes(db: &DatabaseConnection) -> Result<usize, Api
 
 /// Download a table
 ///
-/// The whole table of a release as one CSV file, streamed. Same columns as the
-/// collection's CSV; suppressed statistics have an empty `value` and `suppressed=true`.
+/// The whole table of a release as one CSV file (`<table>.csv`) or Excel workbook
+/// (`<table>.xlsx`), rendered once per release and served as a file: `Content-Length`,
+/// a strong `ETag` per variant, `Last-Modified` (the release's import time),
+/// `Accept-Ranges: bytes` with `Range` and `If-Range` for resumable downloads (one range
+/// per request), and the CSV precompressed with brotli or gzip when `Accept-Encoding`
+/// allows. Same columns as the collection's CSV; a suppressed statistic has an empty
+/// `value` and `suppressed=true` (`TRUE` in Excel), never a number. The workbook's numbers
+/// and dates are typed cells, its header is frozen, and its `About` sheet names the
+/// release, the disclosure policy, the licence and how to cite.
 #[utoipa::path(
     get,
     path = "/downloads/{file}",
     tag = "downloads",
-    params(("file" = String, Path, description = "`<table>.csv`, e.g. `statistics.csv`.", example = "statistics.csv", pattern = "^(programs|statistics|events|documents|sources|metrics)\\.csv$"), DownloadParams),
+    params(("file" = String, Path, description = "`<table>.csv` or `<table>.xlsx`, e.g. `statistics.csv`.", example = "statistics.csv", pattern = "^(programs|statistics|events|documents|sources|metrics)\\.(csv|xlsx)$"), DownloadParams),
     responses(
-        (status = 200, description = "The table as CSV.", content_type = "text/csv", body = String,
-            headers(("ETag" = String), ("Content-Disposition" = String), ("X-Data-Release" = String))),
+        (status = 200, description = "The table as CSV or as an Excel workbook.",
+            content((String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
+            headers(("ETag" = String), ("Last-Modified" = String), ("Accept-Ranges" = String), ("Content-Disposition" = String), ("X-Data-Release" = String))),
+        (status = 206, description = "The range of bytes asked for with `Range` (and `If-Range`).",
+            content((String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
+            headers(("Content-Range" = String), ("ETag" = String))),
         (status = 304, description = "Not modified."),
         (status = 400, description = "A parameter is unknown or malformed.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such table or release.", body = Problem, content_type = "application/problem+json"),
+        (status = 416, description = "The range is not satisfiable; `Content-Range` gives the file's length.", body = Problem, content_type = "application/problem+json",
+            headers(("Content-Range" = String))),
     )
 )]
 pub async fn download_table(
     State(state): State<AppState>,
+    method: Method,
     Path(file): Path<String>,
     request: ApiQuery,
 ) -> Result<Response, ApiError> {
     query::check_text("file", &file)?;
-    let table = file
-        .strip_suffix(".csv")
-        .and_then(|name| DownloadTable::ALL.into_iter().find(|t| t.name() == name))
+    let (name, format) = match file.rsplit_once('.') {
+        Some((name, "csv")) => (name, Format::Csv),
+        Some((name, "xlsx")) => (name, Format::Xlsx),
+        _ => ("", Format::Csv),
+    };
+    let table = DownloadTable::ALL
+        .into_iter()
+        .find(|t| t.name() == name)
         .ok_or_else(|| ApiError::NotFound {
             parameter: Some("file".into()),
             detail: format!(
                 "no download {:?}; available: {}",
                 crate::error::echo(&file),
                 DownloadTable::ALL
-                    .map(|t| format!("{}.csv", t.name()))
+                    .map(|t| format!("{0}.csv, {0}.xlsx", t.name()))
                     .join(", ")
             ),
         })?;
     let params = request.params::<DownloadParams>()?;
-    let bom = params.bom.unwrap_or(false);
+    let format = match (format, params.bom) {
+        (Format::Csv, Some(true)) => Format::CsvBom,
+        (Format::Xlsx, Some(_)) => {
+            return Err(ApiError::invalid(
+                "bom",
+                "bom applies to CSV downloads only (a workbook needs no byte order mark)",
+            ));
+        }
+        (format, _) => format,
+    };
     let release = query::resolve_release(&state.releases, params.release.as_deref()).await?;
-
-    // The file is a pure function of (release, table, bom), so that is what the ETag digests.
-    let etag = etag_for(
-        CSV_CONTENT_TYPE,
-        format!("{}/{}/{bom}", release.id, table.name()).as_bytes(),
-    );
-    let pinned = params.release.is_some();
-    let response = Validators {
-        etag: &etag,
-        cache_control: cache_control(pinned),
-        vary: Some("Accept-Encoding"),
-        release: Some(&release.id),
-        link: None,
-    }
-    .answer(&request.headers, || {
-        let first = Bytes::from(table.header_bytes(bom));
-        let release_id = release.id.clone();
-        let db = state.db.clone();
-        let rest = futures::stream::unfold(Some(0), move |after| {
-            let db = db.clone();
-            let release_id = release_id.clone();
-            async move {
-                let position = after?;
-                match table.chunk(&db, &release_id, position).await {
-                    Ok((bytes, next, _)) => {
-                        Some((Ok::<_, std::io::Error>(Bytes::from(bytes)), next))
-                    }
-                    Err(error) => {
-                        // Headers are gone already; end the body early so the client sees a truncated download.
-                        tracing::error!(?error, "download stream failed");
-                        Some((Err(std::io::Error::other("download failed")), None))
-                    }
-                }
-            }
-        });
-        // Fused: the compression layer polls the body once more after its end, looking for
-        // trailers, and a bare `unfold` panics when polled after it has finished.
-        let body = futures::StreamExt::fuse(futures::StreamExt::chain(
-            futures::stream::once(async move { Ok(first) }),
-            rest,
-        ));
-        let mut response = Body::from_stream(body).into_response();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(CSV_CONTENT_TYPE),
-        );
-        headers.insert(
-            header::CONTENT_DISPOSITION,
-            HeaderValue::from_str(&format!(
-                "attachment; filename=\"{}-{}.csv\"",
-                table.name(),
-                release.id
-            ))
-            .expect("ascii"),
-        );
-        response
-    });
-    Ok(response)
+    let release = Release::from((*release).clone());
+    let stored = state
+        .files
+        .get(&state.db, &release, table.table(), format)
+        .await?;
+    Ok(crate::http::answer_file(
+        &stored,
+        &method,
+        &request.headers,
+        params.release.is_some(),
+        &release.id,
+    )
+    .await)
 }
 
 #[cfg(test)]

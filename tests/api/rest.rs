@@ -646,7 +646,17 @@ async fn catalogs_describe_the_downloads_of_a_release() {
         .unwrap()
         .to_owned();
     let resources = package["resources"].as_array().unwrap();
-    assert_eq!(resources.len(), 6);
+    assert_eq!(resources.len(), 12, "a CSV and an Excel resource per table");
+    let workbook = resources
+        .iter()
+        .find(|r| r["name"] == "statistics-xlsx")
+        .unwrap();
+    assert_eq!(
+        workbook["path"],
+        format!("http://data.example/downloads/statistics.xlsx?release={release}")
+    );
+    assert_eq!(workbook["format"], "xlsx");
+    assert_eq!(workbook["dialect"]["sheetName"], "statistics");
     let statistics = resources
         .iter()
         .find(|r| r["name"] == "statistics")
@@ -730,6 +740,13 @@ async fn catalogs_describe_the_downloads_of_a_release() {
             assert!(!dataset[field].is_null(), "{field} in {dataset}");
         }
         assert_eq!(dataset["distribution"][0]["mediaType"], "text/csv");
+        assert_eq!(
+            dataset["distribution"][1]["mediaType"],
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        );
+        let url = dataset["distribution"][1]["downloadURL"].as_str().unwrap();
+        let path = url.strip_prefix("http://127.0.0.1:8080").unwrap_or(url);
+        assert_eq!(get(&app, path).await.status, 200, "{url}");
     }
     get(&app, "/data.json?format=xml")
         .await
