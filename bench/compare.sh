@@ -360,7 +360,7 @@ run_backend() { # sqlite|postgres
     sqlite) url="sqlite://$OUT/bench.db?mode=rwc"; rm -f "$OUT"/bench.db* ;;
     postgres)
       dbname="sanctuary_bench_$$"
-      psql -q "$PG_URL/postgres" -c "DROP DATABASE IF EXISTS \"$dbname\" WITH (FORCE)" >/dev/null
+      psql -q "$PG_URL/postgres" -c "DROP DATABASE IF EXISTS \"$dbname\" WITH (FORCE)" >/dev/null 2>&1
       psql -q "$PG_URL/postgres" -c "CREATE DATABASE \"$dbname\"" >/dev/null
       PG_DBS+=("$dbname")
       url="$PG_URL/$dbname"

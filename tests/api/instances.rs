@@ -225,7 +225,11 @@ async fn an_unfiltered_statistics_page_does_not_count_the_table() {
     let app = build_app(AppState::new(db));
     let all = get(&app, "/api/v1/statistics?limit=1").await;
     assert_eq!(all.status, 200, "{}", all.text());
-    assert_eq!(counts.load(Ordering::SeqCst), 0, "the unfiltered page counted");
+    assert_eq!(
+        counts.load(Ordering::SeqCst),
+        0,
+        "the unfiltered page counted"
+    );
     let reply = post_json(
         &app,
         serde_json::json!({ "query": "{ statistics(first: 1) { totalCount } }" }),
