@@ -610,6 +610,11 @@ pub async fn statistics_of_programs(
     let rows = statistic::Entity::find()
         .filter(statistic_condition(release, filter))
         .filter(statistic::Column::Program.is_in(programs.iter().map(String::as_str)))
+        // Grouped by program below, each group in position order: ordered by program
+        // first, the rows come straight from `statistics_program_position` (ordered by
+        // position alone, SQLite walked the whole release: 3.5 s for two programs at a
+        // million rows, 0.2 s now).
+        .order_by_asc(statistic::Column::Program)
         .order_by_asc(statistic::Column::Position)
         .all(db)
         .await?;
