@@ -105,6 +105,9 @@ HELLO_BIN="$TARGET/$PROFILE_DIR/examples/axum_hello"
 OUT="${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/sanctuary-compare.XXXXXX")}"
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
+# nginx's workers run as an unprivileged user: they must reach the static copies in here
+# (mktemp makes the directory private).
+chmod a+rx "$OUT"
 TSV="$OUT/results.tsv"
 COLD="$OUT/cold.tsv"
 IMPORTS="$OUT/imports.tsv"
