@@ -5,7 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m20261128_000001_create_tables;
 mod m20261129_000001_statistic_basis;
 mod m20261129_000002_release_downloads;
-mod m20261129_000003_statistic_list_indexes;
+mod m20261129_000011_statistic_list_indexes;
 
 /// Every migration, in order. Run at start-up by [`crate::db::connect`].
 pub struct Migrator;
@@ -17,7 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_create_tables::Migration),
             Box::new(m20261129_000001_statistic_basis::Migration),
             Box::new(m20261129_000002_release_downloads::Migration),
-            Box::new(m20261129_000003_statistic_list_indexes::Migration),
+            Box::new(m20261129_000011_statistic_list_indexes::Migration),
         ]
     }
 }
