@@ -95,9 +95,9 @@ pub fn build_app(state: AppState) -> Router {
                 "a handler panicked"
             )))
         }))
-        // Outermost: what the timeout answers.
-        .layer(axum::middleware::from_fn(problem_errors))
-        .layer(axum::middleware::from_fn(check_host))
+        // Outermost: the Host check, and what the timeout answers. One `from_fn` layer for
+        // both: each one clones the whole stack under it on every request (issue #12).
+        .layer(axum::middleware::from_fn(check_host_then_problem_errors))
         .layer(TraceLayer::new_for_http())
 }
 
@@ -168,18 +168,13 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v == "application/json" || v.ends_with("+json"))
 }
 
-/// Refuse a request whose `Host` is not one valid `host[:port]` (RFC 9112 asks for a 400):
-/// the catalogs build absolute URLs from it, so it must carry no markup, user info, path or
-/// kilobytes of padding. A request without `Host` (HTTP/1.0) is served.
-async fn check_host(request: Request, next: Next) -> Response {
-    let mut hosts = request.headers().get_all(header::HOST).iter();
-    let valid = match (hosts.next(), hosts.next()) {
-        (None, _) => true,
-        (Some(host), None) => host.to_str().is_ok_and(is_valid_host),
-        (Some(_), Some(_)) => false,
-    };
-    if valid {
-        next.run(request).await
+/// The outer pair of layers as one: refuse a request whose `Host` is not one valid
+/// `host[:port]` (RFC 9112 asks for a 400: the catalogs build absolute URLs from it, so it
+/// must carry no markup, user info, path or kilobytes of padding; a request without `Host`,
+/// HTTP/1.0, is served), then [`problem_errors`] for what it lets through.
+async fn check_host_then_problem_errors(request: Request, next: Next) -> Response {
+    if has_valid_host(&request) {
+        problem_errors(request, next).await
     } else {
         ApiError::invalid(
             "Host",
@@ -189,6 +184,16 @@ async fn check_host(request: Request, next: Next) -> Response {
             ),
         )
         .into_response()
+    }
+}
+
+/// At most one `Host`, and that one valid.
+fn has_valid_host(request: &Request) -> bool {
+    let mut hosts = request.headers().get_all(header::HOST).iter();
+    match (hosts.next(), hosts.next()) {
+        (None, _) => true,
+        (Some(host), None) => host.to_str().is_ok_and(is_valid_host),
+        (Some(_), Some(_)) => false,
     }
 }
 

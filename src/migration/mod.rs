@@ -6,6 +6,7 @@ mod m20261128_000001_create_tables;
 mod m20261129_000001_statistic_basis;
 mod m20261129_000002_release_downloads;
 mod m20261129_000010_release_dimensions;
+mod m20261129_000011_statistic_list_indexes;
 
 /// Every migration, in order. Run at start-up by [`crate::db::connect`].
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_statistic_basis::Migration),
             Box::new(m20261129_000002_release_downloads::Migration),
             Box::new(m20261129_000010_release_dimensions::Migration),
+            Box::new(m20261129_000011_statistic_list_indexes::Migration),
         ]
     }
 }

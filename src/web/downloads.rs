@@ -51,7 +51,7 @@ pub async fn downloads(
             let name = table.name;
             let _ = write!(
                 body,
-                "<li id=\"download-{name}\"><h2>{name}</h2><p>{description} <span class=\"meta\">{rows} rows.</span></p><p class=\"downloads\"><a class=\"button\" href=\"/downloads/{name}.csv?release={id}\" download>{name}.csv</a><a class=\"button\" href=\"/downloads/{name}.csv?release={id}&amp;bom=true\" download>{name}.csv for Excel</a><a class=\"button\" href=\"/downloads/{name}.xlsx?release={id}\" download>{name}.xlsx</a><a class=\"button\" href=\"/browse/{name}?release={id}\">browse</a></p></li>",
+                "<li id=\"download-{name}\"><h2>{name}</h2><p>{description} <span class=\"meta\">{rows} rows.</span></p><p class=\"downloads\"><a class=\"button\" href=\"/downloads/{name}.csv?release={id}\">{name}.csv</a><a class=\"button\" href=\"/downloads/{name}.csv?release={id}&amp;bom=true\">{name}.csv for Excel</a><a class=\"button\" href=\"/downloads/{name}.xlsx?release={id}\">{name}.xlsx</a><a class=\"button\" href=\"/browse/{name}?release={id}\">browse</a></p></li>",
                 description = esc(table.description),
                 rows = grouped(rows as i64),
             );

@@ -206,3 +206,48 @@ async fn requests_do_not_ask_the_database_for_the_latest_release() {
         "a request read the releases table"
     );
 }
+
+/// An unfiltered statistics page takes its total from the row count stored at import
+/// (`release_downloads`): counting a million rows took longer than the rest of the page
+/// (issue #12). The total is the same number a COUNT gives; a filtered page still counts.
+#[tokio::test]
+async fn an_unfiltered_statistics_page_does_not_count_the_table() {
+    let (_, test_db) = app_with("small").await;
+    let mut db = test_db.db.clone();
+    let counts = Arc::new(AtomicUsize::new(0));
+    let counter = counts.clone();
+    db.set_metric_callback(move |info| {
+        let sql = &info.statement.sql;
+        if sql.contains("COUNT(") && sql.contains("FROM \"statistics\"") {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let app = build_app(AppState::new(db));
+    let all = get(&app, "/api/v1/statistics?limit=1").await;
+    assert_eq!(all.status, 200, "{}", all.text());
+    assert_eq!(
+        counts.load(Ordering::SeqCst),
+        0,
+        "the unfiltered page counted"
+    );
+    let reply = post_json(
+        &app,
+        serde_json::json!({ "query": "{ statistics(first: 1) { totalCount } }" }),
+    )
+    .await;
+    assert_eq!(counts.load(Ordering::SeqCst), 0, "totalCount counted");
+    let total = all.json()["meta"]["total"].as_u64().unwrap();
+    assert_eq!(
+        reply.json()["data"]["statistics"]["totalCount"].as_u64(),
+        Some(total)
+    );
+    // The stored count is what a COUNT gives.
+    let crawled = get(&app, "/api/v1/statistics?limit=1000").await.json()["data"]
+        .as_array()
+        .unwrap()
+        .len() as u64;
+    assert_eq!(total, crawled);
+    let filtered = get(&app, "/api/v1/statistics?program=alpha").await;
+    assert_eq!(filtered.status, 200, "{}", filtered.text());
+    assert_eq!(counts.load(Ordering::SeqCst), 1, "a filtered page counts");
+}
