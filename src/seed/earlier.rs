@@ -283,22 +283,20 @@ impl Earlier {
         // Totals an earlier release published by implication: a period it gave a breakdown
         // for without a total row (the breakdown's sum; protected as public there, so known
         // here).
+        let from = self
+            .rows
+            .partition_point(|r| (r.program, r.metric) < (program, metric));
+        let to = self
+            .rows
+            .partition_point(|r| (r.program, r.metric) <= (program, metric));
+        let metric_rows = &self.rows[from..to];
         let total_id = self.strings.find("total");
-        let mut implied: Vec<(u64, u64, u32)> = Vec::new();
-        {
-            let from = self
-                .rows
-                .partition_point(|r| (r.program, r.metric) < (program, metric));
-            let to = self
-                .rows
-                .partition_point(|r| (r.program, r.metric) <= (program, metric));
-            for period in self.rows[from..to].chunk_by(same_period) {
-                if period.iter().all(|r| Some(r.dimension) != total_id) {
-                    implied.push((period[0].start, period[0].end, period[0].release));
-                }
-            }
-            implied.sort_unstable();
-        }
+        let mut implied: Vec<(u64, u64, u32)> = metric_rows
+            .chunk_by(same_period)
+            .filter(|period| period.iter().all(|r| Some(r.dimension) != total_id))
+            .map(|period| (period[0].start, period[0].end, period[0].release))
+            .collect();
+        implied.sort_unstable();
         for &(key, i) in &current {
             let from = self
                 .by_cell
@@ -373,13 +371,6 @@ impl Earlier {
                 .map(|&e| &self.rows[e as usize])
                 .filter(|e| e.cell() == key && e.release == release)
         };
-        let from = self
-            .rows
-            .partition_point(|r| (r.program, r.metric) < (program, metric));
-        let to = self
-            .rows
-            .partition_point(|r| (r.program, r.metric) <= (program, metric));
-        let metric_rows = &self.rows[from..to];
 
         // An earlier period with hidden cells that this release publishes again keeps every
         // row: the links among them (breakdowns, hierarchies) stay in this release's system.
