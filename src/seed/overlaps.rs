@@ -177,7 +177,7 @@ pub(super) fn check(
     refused
 }
 
-/// One (period, dimension) of this release, for [`families`].
+/// One (period, dimension) of this release, for [`other_breakdowns`].
 pub(super) struct Part<'a> {
     pub(super) dimension: &'a str,
     pub(super) start: u64,
@@ -195,10 +195,11 @@ pub(super) struct Part<'a> {
 /// An earlier breakdown this release does not publish again, over a period overlapping one
 /// of this release's breakdowns of another dimension (levels: the same date), may be
 /// linked to it in ways no system models: bands by quarter then ages for the half-year
-/// give a hidden band by subtraction. The hierarchies are declared per release (a later
-/// release could drop a parent map), so any two dimensions count as linked: such a pair is
-/// refused when either side hides a figure.
-pub(super) fn families(
+/// give a hidden band by subtraction. Any two dimensions count as linked (an attacker
+/// may know links no declaration states, and releases imported before declarations were
+/// kept could declare them differently): such a pair is refused when either side hides a
+/// figure.
+pub(super) fn other_breakdowns(
     now: &[Part<'_>],
     earlier: &Earlier,
     program: &str,

@@ -21,7 +21,7 @@
 //!   refused. Levels (`point_in_time`) at one date from two starts are refused. After
 //!   protection, overlapping periods (across releases too) that no modelled tiling links
 //!   are refused when either hides a figure (`overlaps.rs`), and so are earlier breakdowns
-//!   of one hierarchy that this release does not link (`overlaps::families`) and small
+//!   of one hierarchy that this release does not link (`overlaps::other_breakdowns`) and small
 //!   counts published by subtraction (`gaps.rs`).
 //! - **Earlier releases** (see [`Earlier`]): frozen statuses (hidden stays hidden,
 //!   published stays published) and every earlier hidden group's residual as a fact.
@@ -805,7 +805,7 @@ impl<'a> Context<'a> {
 
     /// The release policy's checks that compare this release's protected rows with every
     /// earlier release: breakdowns of one hierarchy that no system links
-    /// ([`overlaps::families`]) and small counts published by subtraction ([`gaps`]).
+    /// ([`overlaps::other_breakdowns`]) and small counts published by subtraction ([`gaps`]).
     /// `hidden`: per cell (rows, then facts); `lens`: per row segment.
     fn across_releases(
         &self,
@@ -833,7 +833,7 @@ impl<'a> Context<'a> {
                 row: Some(segments[s].row),
             })
             .collect();
-        let refusals = overlaps::families(&parts, self.earlier, program, metric, rows[0]);
+        let refusals = overlaps::other_breakdowns(&parts, self.earlier, program, metric, rows[0]);
         if !refusals.is_empty() {
             return refusals;
         }
