@@ -72,7 +72,8 @@ pub struct DownloadParams {
     /// A release id (64 hex digits, see `/api/v1/releases`); default: the latest release.
     #[param(pattern = "^[0-9a-f]{64}$")]
     release: Option<String>,
-    /// CSV only: prefix a UTF-8 byte order mark so Excel reads accents correctly.
+    /// CSV: prefix a UTF-8 byte order mark so Excel reads accents correctly. A workbook
+    /// (`.xlsx`) needs none and is the same either way.
     bom: Option<bool>,
 }
 
@@ -286,14 +287,9 @@ pub async fn download_table(
             ),
         })?;
     let params = request.params::<DownloadParams>()?;
+    // A workbook needs no byte order mark: `bom` leaves it as it is.
     let format = match (format, params.bom) {
         (Format::Csv, Some(true)) => Format::CsvBom,
-        (Format::Xlsx, Some(_)) => {
-            return Err(ApiError::invalid(
-                "bom",
-                "bom applies to CSV downloads only (a workbook needs no byte order mark)",
-            ));
-        }
         (format, _) => format,
     };
     let release = query::resolve_release(&state.releases, params.release.as_deref()).await?;
