@@ -180,6 +180,14 @@ impl<'a> Context<'a> {
         });
     }
 
+    /// Report what a release policy check refuses, each with its row's group.
+    fn refuse(&self, problems: &mut Problems, refusals: Vec<(u32, String)>, field: &str) {
+        for (row, expected) in refusals {
+            let group = self.group(row, self.dimension_name(self.dimension(row)));
+            self.problem(problems, row, field, format!("{expected}; group: {group}"));
+        }
+    }
+
     fn dimension_name(&self, dimension: Option<usize>) -> &str {
         dimension.map_or("total", |d| self.dimensions.list[d].name.as_str())
     }
@@ -624,15 +632,7 @@ impl<'a> Context<'a> {
             &mut |row| links.push(Link::Earlier { row }),
         );
         if !refusals.is_empty() {
-            for (row, expected) in refusals {
-                let group = self.group(row, self.dimension_name(self.dimension(row)));
-                self.problem(
-                    problems,
-                    row,
-                    "category",
-                    format!("{expected}; group: {group}"),
-                );
-            }
+            self.refuse(problems, refusals, "category");
             return None;
         }
 
@@ -642,11 +642,7 @@ impl<'a> Context<'a> {
                 // Overlapping periods, across releases, that no modelled tiling links.
                 let mut now = Vec::with_capacity(system.cells.len());
                 for (s, segment) in segments.iter().enumerate() {
-                    let cells = match lens.get(s) {
-                        Some(&len) => segment.begin..segment.begin + len,
-                        None => segment.begin..segment.begin + 1,
-                    };
-                    for c in cells {
+                    for c in segment_cells(&segments, &lens, s) {
                         let row = (c < rows.len()).then(|| rows[c]);
                         let (dimension, category) = match row {
                             Some(r) => (
@@ -681,15 +677,7 @@ impl<'a> Context<'a> {
                     refusals
                 };
                 if !refusals.is_empty() {
-                    for (row, expected) in refusals {
-                        let group = self.group(row, self.dimension_name(self.dimension(row)));
-                        self.problem(
-                            problems,
-                            row,
-                            "period_start",
-                            format!("{expected}; group: {group}"),
-                        );
-                    }
+                    self.refuse(problems, refusals, "period_start");
                     return None;
                 }
                 Some(
@@ -818,10 +806,7 @@ impl<'a> Context<'a> {
         let t = self.t;
         let program = t.text(rows[0] as usize, "program");
         let metric = t.text(rows[0] as usize, "metric");
-        let cells = |s: usize| {
-            let len = lens.get(s).copied().unwrap_or(1);
-            segments[s].begin..segments[s].begin + len
-        };
+        let cells = |s: usize| segment_cells(segments, lens, s);
         let parts: Vec<overlaps::Part<'_>> = (0..segments.len())
             .filter(|&s| segments[s].dimension.is_some())
             .map(|s| overlaps::Part {
@@ -933,4 +918,11 @@ impl<'a> Context<'a> {
         }
         gaps::check(published, policy.k(), rows[0])
     }
+}
+
+/// The cells of segment `s`: its rows (`lens[s]` of them), or the one fact of an implied
+/// total (segments past `lens` are facts).
+fn segment_cells(segments: &[Segment], lens: &[usize], s: usize) -> std::ops::Range<usize> {
+    let len = lens.get(s).copied().unwrap_or(1);
+    segments[s].begin..segments[s].begin + len
 }
