@@ -267,11 +267,38 @@ async fn load_bundle_locked(
     crate::releases::announce(&txn).await?;
     txn.commit().await?;
     crate::releases::imported(db);
+    settle(db).await;
     Ok(ImportOutcome::Created {
         release: bundle.id,
         seq,
         summary,
     })
+}
+
+/// After a release is committed, on PostgreSQL: `VACUUM (ANALYZE)` the statistics, so the
+/// first requests after an import find fresh planner statistics and an up-to-date
+/// visibility map (a filtered `COUNT` is then an index-only scan: 44 ms instead of 420 ms
+/// at a million rows, issue #12), rather than waiting for autovacuum. Only the pages the
+/// import wrote are visited. On its own connection, without the request statement
+/// timeout, closed afterwards; a failure is logged, not fatal: the release is imported
+/// and autovacuum will do the same later.
+async fn settle(db: &DatabaseConnection) {
+    use sea_orm::sqlx::{Connection, Executor};
+    if db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    let started = std::time::Instant::now();
+    let outcome = async {
+        let mut connection = db.get_postgres_connection_pool().acquire().await?.detach();
+        connection.execute("SET statement_timeout = 0").await?;
+        connection.execute("VACUUM (ANALYZE) statistics").await?;
+        connection.close().await
+    }
+    .await;
+    match outcome {
+        Ok(()) => tracing::info!(elapsed = ?started.elapsed(), "statistics vacuumed and analysed"),
+        Err(error) => tracing::warn!(%error, "VACUUM (ANALYZE) after the import failed"),
+    }
 }
 
 async fn insert_all<E, M>(
