@@ -51,24 +51,50 @@ pub fn build_app(state: AppState) -> Router {
             HeaderName::from_static(X_DATA_RELEASE),
         ])
         .max_age(Duration::from_secs(86_400));
-    Router::new()
+    let routes = Router::new()
         .merge(crate::web::routes())
         .merge(rest_routes)
         // The validator off: Swagger UI would otherwise send the document's URL to
         // validator.swagger.io for its badge whenever the host is not localhost.
         .merge(
-            utoipa_swagger_ui::SwaggerUi::new("/docs")
-                .url("/openapi.json", openapi)
-                .config(utoipa_swagger_ui::Config::default().validator_url("none")),
+            Router::from(
+                utoipa_swagger_ui::SwaggerUi::new("/docs")
+                    .url("/openapi.json", openapi)
+                    .config(utoipa_swagger_ui::Config::default().validator_url("none")),
+            )
+            .layer(axum::middleware::from_fn(fit_swagger_ui_to_phones)),
         )
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         // GraphQL reads its body itself, under its own smaller limit, and answers a body
         // too large in GraphQL's shape; the limit above would answer first, in plain text.
         .merge(crate::graphql::routes(&state))
-        .with_state(state)
-        // Innermost: what handlers and axum answer, before compression.
-        .layer(axum::middleware::from_fn(problem_errors))
+        .with_state(state);
+    // The layers every response passes through, wrapped once around the whole router
+    // (issue #12). `Router::layer` would wrap every route in its own copy of the stack,
+    // and a route's stack is cloned for each request it answers: the CORS lists, the
+    // compression settings and two `from_fn` layers' boxed services. Around the router,
+    // the stack is cloned once per request and the router's own clone is an `Arc`.
+    let stack = tower::ServiceBuilder::new()
+        .layer(TraceLayer::new_for_http())
+        // Outermost: the Host check, and what the layers under it answer (the timeout's
+        // 503, a panic's 500, axum's 404/405/413) rewritten as problem+json. One `from_fn`
+        // layer for both: each one clones the whole stack under it on every request.
+        .layer(axum::middleware::from_fn(check_host_then_problem_errors))
+        .layer(CatchPanicLayer::custom(|_| {
+            axum::response::IntoResponse::into_response(ApiError::internal(anyhow::anyhow!(
+                "a handler panicked"
+            )))
+        }))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(cors)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         // Downloads (`Accept-Ranges: bytes`) are stored precompressed, and a range is of the
         // stored bytes: they pass uncompressed.
         .layer(CompressionLayer::new().gzip(true).br(true).compress_when(
@@ -81,24 +107,10 @@ pub fn build_app(state: AppState) -> Router {
                 },
             ),
         ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(cors)
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            REQUEST_TIMEOUT,
-        ))
-        .layer(CatchPanicLayer::custom(|_| {
-            axum::response::IntoResponse::into_response(ApiError::internal(anyhow::anyhow!(
-                "a handler panicked"
-            )))
-        }))
-        // Outermost: the Host check, and what the timeout answers. One `from_fn` layer for
-        // both: each one clones the whole stack under it on every request (issue #12).
-        .layer(axum::middleware::from_fn(check_host_then_problem_errors))
-        .layer(TraceLayer::new_for_http())
+        // Innermost: what handlers and axum answer, before compression.
+        .layer(axum::middleware::from_fn(problem_errors))
+        .service(routes);
+    Router::new().fallback_service(stack)
 }
 
 /// Every error response is RFC 9457 problem+json. Handlers answer with [`ApiError`]
@@ -156,6 +168,37 @@ async fn problem_errors(request: Request, next: Next) -> Response {
         }
     }
     Response::from_parts(parts, problem_body)
+}
+
+/// Swagger UI's page has no `<meta name="viewport">`, so phones lay it out 980 px wide and
+/// zoom out (issue #13). Its HTML (a few hundred bytes, served uncompressed) gets one.
+async fn fit_swagger_ui_to_phones(request: Request, next: Next) -> Response {
+    const VIEWPORT: &str =
+        r#"<meta name="viewport" content="width=device-width, initial-scale=1">"#;
+    let response = next.run(request).await;
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !is_html || response.headers().contains_key(header::CONTENT_ENCODING) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return ApiError::internal(anyhow::anyhow!("Swagger UI's page could not be read"))
+            .into_response();
+    };
+    let html = String::from_utf8_lossy(&bytes);
+    let html = match html.find("<head>") {
+        Some(at) if !html.contains("name=\"viewport\"") => {
+            let at = at + "<head>".len();
+            format!("{}{VIEWPORT}{}", &html[..at], &html[at..])
+        }
+        _ => html.into_owned(),
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(html))
 }
 
 /// Whether a response's body is JSON (problem+json, or a GraphQL response).
