@@ -503,3 +503,28 @@ async fn a_line_longer_than_a_mebibyte_is_rejected_without_reading_on() {
     );
     assert_eq!(problems.total, 1, "{problems}");
 }
+
+/// On PostgreSQL an import ends with `VACUUM (ANALYZE)` of the statistics, so the first
+/// requests after it plan with fresh statistics and count from the index alone (issue #12).
+#[tokio::test]
+async fn an_import_leaves_postgresql_statistics_vacuumed_and_analysed() {
+    use sea_orm::ConnectionTrait;
+    let test_db = fresh_db().await;
+    if test_db.db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return; // SQLite's planner needs no statistics for these queries.
+    }
+    import(&test_db.db, &fixture("small")).await;
+    let row = test_db
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT last_vacuum IS NOT NULL AS vacuumed, last_analyze IS NOT NULL AS analysed \
+             FROM pg_stat_user_tables WHERE relname = 'statistics'",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let vacuumed: bool = row.try_get("", "vacuumed").unwrap();
+    let analysed: bool = row.try_get("", "analysed").unwrap();
+    assert!(vacuumed && analysed, "vacuumed {vacuumed}, analysed {analysed}");
+}
