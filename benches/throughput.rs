@@ -59,6 +59,12 @@ async fn run() {
         "/healthz".to_owned()
     })
     .await;
+    // The ceiling for the line above: the same harness through no middleware at all.
+    let hello = axum::Router::new().route("/", axum::routing::get(|| async { "Hello, World!" }));
+    bench(&hello, "axum hello-world (no middleware)", duration, |_| {
+        "/".to_owned()
+    })
+    .await;
     bench_graphql(&app, "warm GraphQL POST (100 rows)", duration, |_| {
         GRAPHQL_PAGE.to_owned()
     })
