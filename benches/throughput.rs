@@ -3,7 +3,8 @@
 //! CSV, and a whole-table download, on a fresh SQLite database holding the seed data plus
 //! synthetic rows.
 //!
-//! Run: `cargo bench --bench throughput` (optionally `BENCH_SECONDS=5`). It measures the
+//! Run: `cargo bench --bench throughput` (optionally `BENCH_SECONDS=5`, and `BENCH_ONLY=text`
+//! to run only the cases whose name contains it). It measures the
 //! handlers in process; it does not include sockets or an HTTP client.
 
 use std::time::{Duration, Instant};
@@ -128,6 +129,9 @@ async fn bench_graphql(
     duration: Duration,
     query: impl Fn(usize) -> String + Clone + Send + 'static,
 ) {
+    if !selected(name) {
+        return;
+    }
     let start = Instant::now();
     let tasks: Vec<_> = (0..8)
         .map(|task| {
@@ -182,6 +186,9 @@ async fn bench(
     duration: Duration,
     uri: impl Fn(usize) -> String + Clone + Send + 'static,
 ) {
+    if !selected(name) {
+        return;
+    }
     let start = Instant::now();
     let tasks: Vec<_> = (0..8)
         .map(|task| {
@@ -222,6 +229,12 @@ async fn bench(
         count as f64 / elapsed,
         bytes as f64 / elapsed / 1e6
     );
+}
+
+/// Whether to run the case `name`: all of them, or those whose name contains
+/// `BENCH_ONLY` (for profiling one case, e.g. `BENCH_ONLY=healthz perf record ...`).
+fn selected(name: &str) -> bool {
+    std::env::var("BENCH_ONLY").map_or(true, |only| name.contains(only.as_str()))
 }
 
 /// seed-data plus SYNTHETIC daily totals, in a temporary directory.
