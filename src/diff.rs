@@ -67,8 +67,11 @@ pub struct TableChanges {
 )]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
+    /// Only the newer release has the row.
     Added,
+    /// Only the older release has the row.
     Removed,
+    /// Both have it, with different published fields.
     Changed,
 }
 
