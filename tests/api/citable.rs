@@ -647,10 +647,9 @@ fn parse_atom(text: &str) -> Vec<Entry> {
             Event::Empty(e) => {
                 open(&e, &path);
             }
-            Event::End(_) => {
-                if path.pop().unwrap() == "entry" {
-                    entries.push(std::mem::replace(&mut current, empty()));
-                }
+            // The guard pops every closing element; an entry's also ends the entry.
+            Event::End(_) if path.pop().unwrap() == "entry" => {
+                entries.push(std::mem::replace(&mut current, empty()));
             }
             event @ (Event::Text(_) | Event::GeneralRef(_)) => {
                 let value = match event {
@@ -675,7 +674,6 @@ fn parse_atom(text: &str) -> Vec<Entry> {
             _ => {}
         }
     }
-    drop(open);
     for required in ["id", "title", "updated", "author", "link"] {
         assert!(feed_children.contains(required), "feed lacks {required}");
     }
