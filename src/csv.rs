@@ -351,10 +351,20 @@ impl CsvRecord for Metric {
 }
 
 impl CsvRecord for Release {
-    const HEADER: &'static [&'static str] = &["id", "seq", "imported_at", "title", "min_cell"];
+    const HEADER: &'static [&'static str] = &[
+        "id",
+        "short_id",
+        "seq",
+        "date",
+        "imported_at",
+        "title",
+        "min_cell",
+    ];
     fn write<C: Cells>(&self, out: &mut C) {
         out.text(&self.id);
+        out.text(&self.short_id);
         out.number(Some(i64::from(self.seq)));
+        out.date(Some(self.date));
         out.text(
             &self
                 .imported_at

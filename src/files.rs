@@ -294,9 +294,8 @@ async fn open_or_render(
         path: path.clone(),
         content_type: format.content_type(),
         disposition: format!(
-            "attachment; filename=\"{}-{}.{}\"",
-            table.name,
-            release.id,
+            "attachment; filename=\"{}.{}\"",
+            release.file_stem(table.name),
             format.extension()
         ),
         last_modified: release

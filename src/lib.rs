@@ -9,9 +9,11 @@
 //! it; `files` renders whole-table downloads (CSV, `xlsx`) once per release. [`app::build_app`] assembles the HTTP application used by `main` and the tests.
 
 pub mod app;
+pub mod cite;
 pub mod config;
 pub mod csv;
 pub mod db;
+pub mod diff;
 pub mod disclosure;
 pub mod entity;
 pub mod error;

@@ -47,19 +47,52 @@ pub struct Release {
     /// published (suppressed values are not part of it). The same content always gets the same id.
     #[schema(example = "3f1c0a9be2d14c6f8a7b5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a09")]
     pub id: String,
+    /// The first 12 hex digits of `id`, for people: any unique prefix of at least 8
+    /// digits is accepted wherever a release id is.
+    #[schema(example = "3f1c0a9be2d1")]
+    pub short_id: String,
     /// 1 for the first release, then 2, 3, …; the highest is the latest.
     pub seq: i32,
     /// When the release was imported (UTC).
     pub imported_at: DateTime<Utc>,
+    /// The day it was imported (UTC): the release's date in citations and file names.
+    pub date: NaiveDate,
     /// The data package's title.
     pub title: String,
     /// The disclosure-control policy the release was protected with.
     pub disclosure: Disclosure,
 }
 
+/// The name of a file holding `table` of the release: its date, sequence number and
+/// 8-digit short id, such as `statistics-2026-11-29-r3-0085d964`.
+pub fn release_file_stem(table: &str, release: &entity::release::Model) -> String {
+    file_stem(
+        table,
+        release.imported_at.date_naive(),
+        release.seq,
+        &release.id,
+    )
+}
+
+fn file_stem(table: &str, date: NaiveDate, seq: i32, id: &str) -> String {
+    format!(
+        "{table}-{date}-r{seq}-{}",
+        &id[..id.len().min(crate::query::MIN_RELEASE_PREFIX)]
+    )
+}
+
+impl Release {
+    /// [`release_file_stem`] of this release.
+    pub fn file_stem(&self, table: &str) -> String {
+        file_stem(table, self.date, self.seq, &self.id)
+    }
+}
+
 impl From<entity::release::Model> for Release {
     fn from(m: entity::release::Model) -> Self {
         Release {
+            short_id: crate::query::short_id(&m.id),
+            date: m.imported_at.date_naive(),
             id: m.id,
             seq: m.seq,
             imported_at: m.imported_at,

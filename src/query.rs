@@ -212,36 +212,106 @@ pub fn page_of_loaded<T: Clone>(release: &str, rows: &[(i32, T)], page: PageRequ
     }
 }
 
+/// The shortest release-id prefix accepted where a release id is.
+pub const MIN_RELEASE_PREFIX: usize = 8;
+/// The length of the short id shown beside the full one.
+pub const SHORT_ID_CHARS: usize = 12;
+
+/// Whether `text` could name a release: 8 to 64 lower-case hex digits (a full id or a
+/// prefix of one).
+pub fn is_release_ref(text: &str) -> bool {
+    (MIN_RELEASE_PREFIX..=64).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 /// The release named by `requested`, or the latest; from the instance's memory of
 /// releases (see `crate::releases`), which asks the database only for a release it has
-/// not seen yet.
+/// not seen yet. `requested` is a full id or any unique prefix of at least
+/// [`MIN_RELEASE_PREFIX`] hex digits.
 #[tracing::instrument(level = "debug", skip(releases))]
 pub async fn resolve_release(
     releases: &Releases,
     requested: Option<&str>,
 ) -> Result<Arc<release::Model>, ApiError> {
     match requested {
-        Some(id) => {
-            check_text("release", id)?;
-            if !is_release_id(id) {
-                return Err(ApiError::invalid(
-                    "release",
-                    format!(
-                        "release must be a release id (64 hex digits, see /api/v1/releases), got {:?}",
-                        crate::error::echo(id)
-                    ),
-                ));
-            }
-            releases.by_id(id).await?.ok_or_else(|| ApiError::NotFound {
-                parameter: Some("release".into()),
-                detail: format!("no release {id}; see /api/v1/releases"),
-            })
-        }
+        Some(id) => resolve_release_ref(releases, "release", id).await,
         None => releases
             .latest()
             .await?
             .ok_or_else(|| ApiError::not_found("no release has been imported yet")),
     }
+}
+
+/// The release `text` names (a full id or a unique prefix of at least 8 hex digits),
+/// blaming `parameter` in errors: malformed, too short or ambiguous is a 400, unknown a 404.
+pub async fn resolve_release_ref(
+    releases: &Releases,
+    parameter: &str,
+    text: &str,
+) -> Result<Arc<release::Model>, ApiError> {
+    check_text(parameter, text)?;
+    if !is_release_ref(text) {
+        let detail = if text.len() < MIN_RELEASE_PREFIX
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            format!(
+                "{parameter} must be a release id or a prefix of at least {MIN_RELEASE_PREFIX} hex digits, got {} digits",
+                text.len()
+            )
+        } else {
+            format!(
+                "{parameter} must be a release id (64 hex digits, or a unique prefix of at least {MIN_RELEASE_PREFIX}; see /api/v1/releases), got {:?}",
+                crate::error::echo(text)
+            )
+        };
+        return Err(ApiError::invalid(parameter, detail));
+    }
+    let not_found = || ApiError::NotFound {
+        parameter: Some(parameter.into()),
+        detail: format!("no release {text}; see /api/v1/releases"),
+    };
+    if is_release_id(text) {
+        return releases.by_id(text).await?.ok_or_else(not_found);
+    }
+    let mut found = releases.by_prefix(text).await?;
+    match found.len() {
+        0 => Err(not_found()),
+        1 => Ok(found.remove(0)),
+        _ => Err(ApiError::invalid(
+            parameter,
+            format!(
+                "{parameter} {text} is ambiguous: it begins the ids of several releases ({}, …); give more digits",
+                found
+                    .iter()
+                    .map(|r| short_id(&r.id))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+/// The 12-character short id shown beside a release's full id.
+pub fn short_id(id: &str) -> String {
+    id.chars().take(SHORT_ID_CHARS).collect()
+}
+
+/// Up to two releases whose id begins with `prefix` (two means it is ambiguous), oldest
+/// first, from the database.
+pub async fn releases_by_prefix(
+    db: &DatabaseConnection,
+    prefix: &str,
+) -> Result<Vec<release::Model>, sea_orm::DbErr> {
+    release::Entity::find()
+        .filter(release::Column::Id.starts_with(prefix))
+        .order_by_asc(release::Column::Seq)
+        .limit(2)
+        .all(db)
+        .await
 }
 
 /// The release `id`, from the database.
@@ -843,6 +913,48 @@ pub async fn events_of_programs(
         with_sources(rows, &sources, Event::from_entity)?,
         |e| &e.program,
     ))
+}
+
+/// The newest events of a release, by date (newest first, then canonical order), at
+/// most `limit` (the events feed).
+#[tracing::instrument(level = "debug", skip(db))]
+pub async fn newest_events(
+    db: &DatabaseConnection,
+    release: &str,
+    limit: u64,
+) -> Result<Vec<Event>, ApiError> {
+    let rows = event::Entity::find()
+        .filter(event::Column::ReleaseId.eq(release))
+        .order_by_desc(event::Column::Date)
+        .order_by_asc(event::Column::Position)
+        .limit(std::cmp::Ord::min(limit, MAX_LIMIT))
+        .all(db)
+        .await?;
+    let sources = sources_for(db, release, &rows).await?;
+    with_sources(rows, &sources, Event::from_entity)
+}
+
+/// For each of the event ids, the releases that publish it (any order).
+#[tracing::instrument(level = "debug", skip(db, ids), fields(ids = ids.len()))]
+pub async fn releases_of_events(
+    db: &DatabaseConnection,
+    ids: &[String],
+) -> Result<HashMap<String, Vec<String>>, ApiError> {
+    let mut found: HashMap<String, Vec<String>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(String, String)> = event::Entity::find()
+            .select_only()
+            .column(event::Column::Id)
+            .column(event::Column::ReleaseId)
+            .filter(event::Column::Id.is_in(chunk.iter().map(String::as_str)))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (id, release) in rows {
+            found.entry(id).or_default().push(release);
+        }
+    }
+    Ok(found)
 }
 
 /// A page of documents.

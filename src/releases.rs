@@ -187,6 +187,17 @@ impl Releases {
             .map(|found| self.shared.install(found)))
     }
 
+    /// The releases whose id begins with `prefix` (at most two: more than one means the
+    /// prefix is ambiguous). Always asks the database: a prefix unique today may stop
+    /// being unique when a release is imported.
+    pub async fn by_prefix(&self, prefix: &str) -> Result<Vec<Arc<release::Model>>, DbErr> {
+        Ok(crate::query::releases_by_prefix(&self.shared.db, prefix)
+            .await?
+            .into_iter()
+            .map(|found| self.shared.install(found))
+            .collect())
+    }
+
     /// Record `found`, read from the database by someone else (`/readyz`), as a known
     /// release, and as the latest if it is newer.
     pub fn saw(&self, found: release::Model) -> Arc<release::Model> {

@@ -395,6 +395,10 @@ async fn execute(
             media,
         );
     }
+    // Citations carry absolute URLs: the base URL is part of the request's data, and of
+    // its cache key.
+    let base = crate::rest::base_url(state, headers);
+    let request = request.data(super::BaseUrl(base.clone()));
     let Some(latest) = state.releases.known_latest() else {
         // The latest release is not known yet (the first request, or the first after an
         // import in this process; or there is none): the resolvers read it; nothing to
@@ -402,7 +406,7 @@ async fn execute(
         let (rendered, _) = render(schema.execute(request).await, media);
         return answer(&rendered, headers, get);
     };
-    let key = cache_key(&latest.id, media, &request);
+    let key = cache_key(&format!("{}|{base}", latest.id), media, &request);
     if let Some(hit) = state.responses.get(&key) {
         return answer(&hit, headers, get);
     }

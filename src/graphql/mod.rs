@@ -61,3 +61,6 @@ pub fn build_schema(state: &AppState) -> AppSchema {
 pub fn sdl() -> String {
     builder().finish().sdl()
 }
+
+/// The base URL (`scheme://host`) of the request, for the absolute URLs of citations.
+pub struct BaseUrl(pub String);

@@ -13,6 +13,8 @@ use super::gate;
 use super::inputs::{DocumentFilter, EventFilter, ProgramFilter, SourceFilter, StatisticFilter};
 use super::limits::page_cost;
 use super::scope;
+use crate::cite::{Citable, CitationFormat};
+use crate::diff::{ReleaseRef, RowChange, TableChanges};
 use crate::error::ApiError;
 use crate::model::{Program, Release, Source};
 use crate::query::{self, PageRequest};
@@ -60,15 +62,21 @@ async fn paged(
     let requested = release.or(cursor.as_ref().map(|c| c.release.as_str()));
     let model = release_for(ctx, requested).await?;
     let page = query::page_in_release(&model.id, limit, cursor.as_ref(), "after")?;
-    scope::enter_release(ctx, &model.id, release.is_some() || after.is_some())?;
+    scope::enter_release(ctx, &model.id, names_for_good(release) || after.is_some())?;
     Ok((model.id.clone(), page))
 }
 
 /// Resolve the release of an item root field.
 async fn item_release(ctx: &Context<'_>, release: Option<&str>) -> Result<String> {
     let model = release_for(ctx, release).await?;
-    scope::enter_release(ctx, &model.id, release.is_some())?;
+    scope::enter_release(ctx, &model.id, names_for_good(release))?;
     Ok(model.id.clone())
+}
+
+/// Whether a `release` argument names its release for good: a full id. A short prefix
+/// could become ambiguous when a release is imported, so its answer is not immutable.
+pub(super) fn names_for_good(release: Option<&str>) -> bool {
+    release.is_some_and(query::is_release_id)
 }
 
 /// Aggregate statistics, timelines and policy documents of municipal ID and
@@ -86,7 +94,7 @@ impl QueryRoot {
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
         #[graphql(
-            desc = "The release to read (its id; see `releases`). Default: the release of `after`, else the latest."
+            desc = "The release to read (its id or a unique prefix of at least 8 hex digits; see `releases`). Default: the release of `after`, else the latest."
         )]
         release: Option<String>,
     ) -> Result<ProgramConnection> {
@@ -105,7 +113,9 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The program's slug, e.g. `citykey`.")] slug: String,
-        #[graphql(desc = "The release to read (its id; see `releases`). Default: the latest.")]
+        #[graphql(
+            desc = "The release to read (its id or a unique prefix of at least 8 hex digits; see `releases`). Default: the latest."
+        )]
         release: Option<String>,
     ) -> Result<Option<Program>> {
         query::check_text("slug", &slug)?;
@@ -124,7 +134,7 @@ impl QueryRoot {
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
         #[graphql(
-            desc = "The release to read (its id; see `releases`). Default: the release of `after`, else the latest."
+            desc = "The release to read (its id or a unique prefix of at least 8 hex digits; see `releases`). Default: the release of `after`, else the latest."
         )]
         release: Option<String>,
     ) -> Result<StatisticConnection> {
@@ -148,7 +158,7 @@ impl QueryRoot {
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
         #[graphql(
-            desc = "The release to read (its id; see `releases`). Default: the release of `after`, else the latest."
+            desc = "The release to read (its id or a unique prefix of at least 8 hex digits; see `releases`). Default: the release of `after`, else the latest."
         )]
         release: Option<String>,
     ) -> Result<EventConnection> {
@@ -177,7 +187,7 @@ impl QueryRoot {
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
         #[graphql(
-            desc = "The release to read (its id; see `releases`). Default: the release of `after`, else the latest."
+            desc = "The release to read (its id or a unique prefix of at least 8 hex digits; see `releases`). Default: the release of `after`, else the latest."
         )]
         release: Option<String>,
     ) -> Result<DocumentConnection> {
@@ -201,7 +211,7 @@ impl QueryRoot {
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
         #[graphql(
-            desc = "The release to read (its id; see `releases`). Default: the release of `after`, else the latest."
+            desc = "The release to read (its id or a unique prefix of at least 8 hex digits; see `releases`). Default: the release of `after`, else the latest."
         )]
         release: Option<String>,
     ) -> Result<SourceConnection> {
@@ -220,7 +230,9 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The source's id.")] id: String,
-        #[graphql(desc = "The release to read (its id; see `releases`). Default: the latest.")]
+        #[graphql(
+            desc = "The release to read (its id or a unique prefix of at least 8 hex digits; see `releases`). Default: the latest."
+        )]
         release: Option<String>,
     ) -> Result<Option<Source>> {
         query::check_text("id", &id)?;
@@ -237,7 +249,7 @@ impl QueryRoot {
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
         #[graphql(
-            desc = "The release to read (its id; see `releases`). Default: the release of `after`, else the latest."
+            desc = "The release to read (its id or a unique prefix of at least 8 hex digits; see `releases`). Default: the release of `after`, else the latest."
         )]
         release: Option<String>,
     ) -> Result<MetricConnection> {
@@ -258,15 +270,27 @@ impl QueryRoot {
     async fn release(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The release's id (64 hex digits). Default: the latest release.")]
+        #[graphql(
+            desc = "The release's id (64 hex digits, or a unique prefix of at least 8). Default: the latest release."
+        )]
         id: Option<String>,
     ) -> Result<Option<Release>> {
-        scope::mark_pinned(ctx, id.is_some())?;
+        scope::mark_pinned(ctx, names_for_good(id.as_deref()))?;
         if let Some(id) = &id {
             query::check_text("id", id)?;
-            if !query::is_release_id(id) {
+            if !query::is_release_ref(id) {
                 return Ok(None);
             }
+            return match gate::db(
+                ctx,
+                query::resolve_release_ref(&state(ctx)?.releases, "id", id),
+            )
+            .await
+            {
+                Ok(model) => Ok(Some(Release::from((*model).clone()))),
+                Err(ApiError::NotFound { .. }) => Ok(None),
+                Err(error) => Err(error),
+            };
         }
         match release_for(ctx, id.as_deref()).await {
             Ok(model) => Ok(Some(Release::from((*model).clone()))),
@@ -274,4 +298,132 @@ impl QueryRoot {
             Err(error) => Err(error),
         }
     }
+
+    /// What changed from release `from` to release `to` (default: the latest): per table,
+    /// the rows added, removed and changed (by the table's key), and for a changed row
+    /// each field that changed, old and new. A suppressed value is never shown: its side
+    /// of `value` is null with `oldSuppressed`/`newSuppressed` true (never 0). The same
+    /// rows, in the same order, as `GET /api/v1/releases/{from}/diff/{to}`.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn release_diff(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The older release: its id or a unique prefix of at least 8 hex digits.")]
+        from: String,
+        #[graphql(desc = "The newer release (id or prefix). Default: the latest.")] to: Option<
+            String,
+        >,
+        #[graphql(desc = "How many row changes to return: 1 to 1000, default 100.")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return the row changes after this cursor (an `endCursor`).")]
+        after: Option<String>,
+    ) -> Result<ReleaseDiff> {
+        scope::mark_pinned(
+            ctx,
+            query::is_release_id(&from) && (names_for_good(to.as_deref()) || after.is_some()),
+        )?;
+        let (limit, cursor) =
+            query::page_args(first.map(i64::from), after.as_deref(), ("first", "after"))?;
+        let releases = &state(ctx)?.releases;
+        let older = gate::db(ctx, query::resolve_release_ref(releases, "from", &from)).await?;
+        let newer = match &to {
+            Some(to) => gate::db(ctx, query::resolve_release_ref(releases, "to", to)).await?,
+            None => release_for(ctx, None).await?,
+        };
+        let page = query::page_in_release(&newer.id, limit, cursor.as_ref(), "after")?;
+        let diff = gate::db(
+            ctx,
+            crate::diff::diff(&state(ctx)?.db, &older.id, &newer.id),
+        )
+        .await?;
+        let rows = diff.page(&newer.id, page);
+        Ok(ReleaseDiff {
+            from: ReleaseRef::from(&*older),
+            to: ReleaseRef::from(&*newer),
+            tables: diff.tables,
+            total_count: rows.total,
+            end_cursor: rows.next.as_ref().map(query::Cursor::encode),
+            has_next_page: rows.next.is_some(),
+            changes: rows.items,
+        })
+    }
+
+    /// How to cite a release, or one figure in it (`statistic`): the dataset, the release
+    /// (sequence number, short and full id), its date, the permanent URL and, for a
+    /// figure, its original source. The same text as `GET /api/v1/releases/{id}/cite` and
+    /// `GET /api/v1/statistics/{id}/cite`.
+    async fn citation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "TEXT (APA-like), BIBTEX, RIS or CSL_JSON. Default: TEXT.")]
+        format: Option<CitationFormat>,
+        #[graphql(desc = "A statistic's id, to cite that figure; default: cite the release.")]
+        statistic: Option<String>,
+        #[graphql(
+            desc = "The release (its id or a unique prefix of at least 8 hex digits). Default: the latest."
+        )]
+        release: Option<String>,
+    ) -> Result<Option<Citation>> {
+        let format = format.unwrap_or(CitationFormat::Text);
+        let model = release_for(ctx, release.as_deref()).await?;
+        scope::mark_pinned(ctx, names_for_good(release.as_deref()))?;
+        let base = ctx
+            .data::<super::BaseUrl>()
+            .map(|b| b.0.clone())
+            .unwrap_or_else(|_| "http://127.0.0.1:8080".to_owned());
+        let figure = match &statistic {
+            Some(id) => {
+                query::check_text("statistic", id)?;
+                match gate::db(ctx, query::get_statistic(&state(ctx)?.db, &model.id, id)).await? {
+                    Some(figure) => Some(figure),
+                    None => return Ok(None),
+                }
+            }
+            None => None,
+        };
+        let reference = ReleaseRef::from(&*model);
+        let text = Citable {
+            title: &model.title,
+            release: &reference,
+            base: &base,
+            figure: figure.as_ref(),
+        }
+        .render(format);
+        Ok(Some(Citation {
+            format,
+            media_type: format.media_type().to_owned(),
+            text,
+        }))
+    }
+}
+
+/// A page of the diff between two releases.
+#[derive(async_graphql::SimpleObject)]
+pub struct ReleaseDiff {
+    /// The older release.
+    from: ReleaseRef,
+    /// The newer release.
+    to: ReleaseRef,
+    /// Per table, how many rows were added, removed and changed.
+    tables: Vec<TableChanges>,
+    /// Row changes across all pages.
+    total_count: u64,
+    /// The row changes of this page, by table (catalog order) then key.
+    changes: Vec<RowChange>,
+    /// Pass as `after` for the next page; null on the last.
+    end_cursor: Option<String>,
+    /// Whether more row changes follow.
+    has_next_page: bool,
+}
+
+/// A citation in one format.
+#[derive(async_graphql::SimpleObject)]
+pub struct Citation {
+    /// The format.
+    format: CitationFormat,
+    /// Its media type (`application/x-bibtex`, …).
+    media_type: String,
+    /// The citation itself.
+    text: String,
 }

@@ -68,8 +68,9 @@ fn field_type(column: &str) -> &'static str {
     }
 }
 
-/// `scheme://host` of the request, for the absolute URLs catalogs require.
-pub fn base_url(headers: &HeaderMap) -> String {
+/// `scheme://host` of the request, for the absolute URLs catalogs, citations and feeds
+/// require. (`state` will carry a configured public URL.)
+pub fn base_url(_state: &AppState, headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -121,7 +122,7 @@ async fn release_of(
     get,
     path = "/datapackage.json",
     tag = "catalog",
-    params(("release" = Option<String>, Query, description = "A release id (64 hex digits); default: the latest release.", pattern = "^[0-9a-f]{64}$")),
+    params(("release" = Option<String>, Query, description = "A release id (64 hex digits, or a unique prefix of at least 8); default: the latest release.", pattern = "^[0-9a-f]{8,64}$")),
     responses(
         (status = 200, description = "The descriptor.", body = Object),
         (status = 304, description = "Not modified."),
@@ -134,7 +135,7 @@ pub async fn datapackage(
     request: ApiQuery,
 ) -> Result<Response, ApiError> {
     let release = Release::from((*release_of(&state, &request).await?).clone());
-    let base = base_url(&request.headers);
+    let base = base_url(&state, &request.headers);
     let csv = PUBLISHED.iter().map(|table| {
         let (name, description) = (table.name, table.description);
         json!({
@@ -188,7 +189,7 @@ pub async fn datapackage(
     get,
     path = "/data.json",
     tag = "catalog",
-    params(("release" = Option<String>, Query, description = "A release id (64 hex digits); default: the latest release.", pattern = "^[0-9a-f]{64}$")),
+    params(("release" = Option<String>, Query, description = "A release id (64 hex digits, or a unique prefix of at least 8); default: the latest release.", pattern = "^[0-9a-f]{8,64}$")),
     responses(
         (status = 200, description = "The catalog.", body = Object),
         (status = 304, description = "Not modified."),
@@ -201,7 +202,7 @@ pub async fn data_json(
     request: ApiQuery,
 ) -> Result<Response, ApiError> {
     let release = Release::from((*release_of(&state, &request).await?).clone());
-    let base = base_url(&request.headers);
+    let base = base_url(&state, &request.headers);
     let modified = release.imported_at.format("%Y-%m-%d").to_string();
     let datasets: Vec<Value> = PUBLISHED
         .iter()

@@ -69,8 +69,9 @@ impl DownloadTable {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DownloadParams {
-    /// A release id (64 hex digits, see `/api/v1/releases`); default: the latest release.
-    #[param(pattern = "^[0-9a-f]{64}$")]
+    /// A release id (64 hex digits, or a unique prefix of at least 8, see
+    /// `/api/v1/releases`); default: the latest release.
+    #[param(pattern = "^[0-9a-f]{8,64}$")]
     release: Option<String>,
     /// CSV: prefix a UTF-8 byte order mark so Excel reads accents correctly. A workbook
     /// (`.xlsx`) needs none and is the same either way.
@@ -120,7 +121,7 @@ pub struct DownloadList {
     get,
     path = "/downloads",
     tag = "downloads",
-    params(("release" = Option<String>, Query, description = "A release id (64 hex digits); default: the latest release.", pattern = "^[0-9a-f]{64}$")),
+    params(("release" = Option<String>, Query, description = "A release id (64 hex digits, or a unique prefix of at least 8); default: the latest release.", pattern = "^[0-9a-f]{8,64}$")),
     responses(
         (status = 200, description = "The downloadable tables.", body = DownloadList),
         (status = 304, description = "Not modified."),
@@ -157,9 +158,7 @@ pub async fn list_downloads(
             render_json(
                 &DownloadList {
                     data,
-                    meta: super::ItemMeta {
-                        release: release.id.clone(),
-                    },
+                    meta: super::ItemMeta::new(&release.id),
                 },
                 &release.id,
             )

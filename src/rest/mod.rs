@@ -9,9 +9,11 @@
 //! parameters and `render.rs` renders and sends.
 
 mod catalog;
+mod cite;
 mod documents;
 mod downloads;
 mod events;
+mod feeds;
 mod health;
 mod metrics;
 mod programs;
@@ -70,6 +72,7 @@ filters are plain query parameters, `release` pins an immutable release, and `fo
         (name = "releases", description = "Immutable snapshots of the data."),
         (name = "downloads", description = "Whole tables as CSV."),
         (name = "catalog", description = "Catalogs for data portals: Frictionless datapackage.json and DCAT-US data.json."),
+        (name = "feeds", description = "Change feeds: releases (Atom and JSON Feed) and timeline events (Atom)."),
         (name = "health", description = "Liveness and readiness."),
     ),
     components(schemas(Problem))
@@ -90,13 +93,19 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(sources::get_source))
         .routes(routes!(metrics::list_metrics))
         .routes(routes!(releases::list_releases))
-        .routes(routes!(releases::get_release));
+        .routes(routes!(releases::get_release))
+        .routes(routes!(releases::diff_releases))
+        .routes(routes!(cite::cite_release))
+        .routes(routes!(cite::cite_statistic));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .routes(routes!(downloads::list_downloads))
         .routes(routes!(downloads::download_table))
         .routes(routes!(catalog::datapackage))
         .routes(routes!(catalog::data_json))
+        .routes(routes!(feeds::releases_atom))
+        .routes(routes!(feeds::releases_json))
+        .routes(routes!(feeds::events_atom))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .split_for_parts()

@@ -193,9 +193,12 @@ impl ApiQuery {
             .finish()
     }
 
-    /// Whether the URL pins a release (so the response can never change).
+    /// Whether the URL names its release for good: a full release id (a short prefix
+    /// could become ambiguous when a release is imported) or a cursor (which holds one).
     pub(crate) fn pins_release(&self) -> bool {
-        self.text("release").is_some() || self.text("cursor").is_some()
+        self.text("release")
+            .is_some_and(|release| query::is_release_id(&release))
+            || self.text("cursor").is_some()
     }
 
     /// JSON or CSV, from a `format` parameter (which wins) or the `Accept` header. `bom`
@@ -294,8 +297,9 @@ pub struct ListParams {
     /// cursors this service issued are accepted.
     #[param(pattern = "^[A-Za-z0-9_-]+$")]
     pub(super) cursor: Option<String>,
-    /// A release id (64 hex digits, see `/api/v1/releases`); default: the latest release.
-    #[param(pattern = "^[0-9a-f]{64}$")]
+    /// A release id (64 hex digits, or a unique prefix of at least 8, see
+    /// `/api/v1/releases`); default: the latest release.
+    #[param(pattern = "^[0-9a-f]{8,64}$")]
     pub(super) release: Option<String>,
     /// `json` (default) or `csv`; overrides the `Accept` header.
     #[param(pattern = "^(json|csv)$")]
@@ -351,8 +355,9 @@ impl ListParams {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ItemParams {
-    /// A release id (64 hex digits, see `/api/v1/releases`); default: the latest release.
-    #[param(pattern = "^[0-9a-f]{64}$")]
+    /// A release id (64 hex digits, or a unique prefix of at least 8, see
+    /// `/api/v1/releases`); default: the latest release.
+    #[param(pattern = "^[0-9a-f]{8,64}$")]
     pub(super) release: Option<String>,
 }
 

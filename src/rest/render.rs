@@ -20,6 +20,8 @@ pub struct ListResponse<T> {
 pub struct ListMeta {
     /// The release the rows come from.
     pub release: String,
+    /// Its 12-digit short id (any unique prefix of 8 or more digits names it too).
+    pub release_short_id: String,
     /// Rows matching the filters, across all pages.
     pub total: u64,
     /// The page size used.
@@ -47,6 +49,28 @@ pub struct ItemResponse<T> {
 pub struct ItemMeta {
     /// The release the item comes from.
     pub release: String,
+    /// Its 12-digit short id (any unique prefix of 8 or more digits names it too).
+    pub release_short_id: String,
+}
+
+impl ItemMeta {
+    pub fn new(release: &str) -> Self {
+        ItemMeta {
+            release: release.to_owned(),
+            release_short_id: query::short_id(release),
+        }
+    }
+}
+
+impl ListMeta {
+    pub fn new(release: &str, total: u64, limit: u64) -> Self {
+        ListMeta {
+            release: release.to_owned(),
+            release_short_id: query::short_id(release),
+            total,
+            limit,
+        }
+    }
 }
 
 /// Serve a representation from the cache, or render it once and keep it.
@@ -68,8 +92,22 @@ where
     let rendered = state.responses.get_or_render(key, render).await?;
     Ok(rendered.answer(
         &request.headers,
-        request.pins_release() || request.path.starts_with("/api/v1/releases/"),
+        request.pins_release() || path_pins_release(&request.path),
     ))
+}
+
+/// Whether a path under `/api/v1/releases/` names its releases for good: every release
+/// segment is a full id (not a short prefix, which a new release could make ambiguous,
+/// nor `latest`).
+fn path_pins_release(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/api/v1/releases/") else {
+        return false;
+    };
+    let mut releases = rest
+        .split('/')
+        .filter(|segment| !matches!(*segment, "diff" | "cite"))
+        .peekable();
+    releases.peek().is_some() && releases.all(query::is_release_id)
 }
 
 pub(super) fn rendered(body: Vec<u8>, content_type: &'static str, release: &str) -> Rendered {
@@ -105,7 +143,7 @@ pub(crate) fn next_link(request: &ApiQuery, release: &str, cursor: &query::Curso
 /// Render a page as JSON or CSV, with its `next` link.
 pub(super) fn render_page<T: Serialize + CsvRecord>(
     request: &ApiQuery,
-    table: &str,
+    file_stem: &str,
     release: &str,
     page: Page<T>,
     limit: u64,
@@ -119,11 +157,7 @@ pub(super) fn render_page<T: Serialize + CsvRecord>(
         Representation::Json => render_json(
             &ListResponse {
                 data: page.items,
-                meta: ListMeta {
-                    release: release.to_owned(),
-                    total: page.total,
-                    limit,
-                },
+                meta: ListMeta::new(release, page.total, limit),
                 links: Links { next: next.clone() },
             },
             release,
@@ -134,7 +168,7 @@ pub(super) fn render_page<T: Serialize + CsvRecord>(
                 CSV_CONTENT_TYPE,
                 release,
             );
-            out.disposition = Some(format!("attachment; filename=\"{table}-{release}.csv\""));
+            out.disposition = Some(format!("attachment; filename=\"{file_stem}.csv\""));
             out
         }
     };
@@ -157,11 +191,12 @@ where
     let representation = paging.representation(request)?;
     let (release, page_request) = paging.resolve_page(&state.releases).await?;
     let release_id = release.id.clone();
+    let file_stem = crate::model::release_file_stem(table, &release);
     respond(state, request, &release.id, representation, async || {
         let page = fetch(state, &release_id, page_request).await?;
         render_page(
             request,
-            table,
+            &file_stem,
             &release_id,
             page,
             page_request.limit,
@@ -198,9 +233,7 @@ where
         render_json(
             &ItemResponse {
                 data: found,
-                meta: ItemMeta {
-                    release: release.id.clone(),
-                },
+                meta: ItemMeta::new(&release.id),
             },
             &release.id,
         )

@@ -27,7 +27,7 @@ pub async fn downloads(
     request.check_names(&["release".to_owned()])?;
     let release =
         query::resolve_release(&state.releases, request.text("release").as_deref()).await?;
-    let base = crate::rest::base_url(request.headers());
+    let base = crate::rest::base_url(&state, request.headers());
     respond_page(&state, &request, &release, async || {
         let all = PageRequest {
             limit: MAX_LIMIT,

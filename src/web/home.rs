@@ -34,7 +34,7 @@ pub async fn home(State(state): State<AppState>, request: ApiQuery) -> Result<Re
     request.check_names(&["release".to_owned()])?;
     let release =
         query::resolve_release(&state.releases, request.text("release").as_deref()).await?;
-    let base = crate::rest::base_url(request.headers());
+    let base = crate::rest::base_url(&state, request.headers());
     respond_page(&state, &request, &release, async || {
         let db = &state.db;
         let programs = query::list_programs(db, &release.id, &Default::default(), ALL).await?;

@@ -85,6 +85,9 @@ pub fn page(head: &Head, release: &release::Model, body: &str) -> String {
 <meta property="og:title" content="{title}">
 <meta property="og:description" content="{description}">
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
+<link rel="alternate" type="application/atom+xml" title="sanctuary-data: releases" href="/feeds/releases.atom">
+<link rel="alternate" type="application/feed+json" title="sanctuary-data: releases (JSON Feed)" href="/feeds/releases.json">
+<link rel="alternate" type="application/atom+xml" title="sanctuary-data: timeline events" href="/feeds/events.atom">
 <style>{STYLE}</style>
 "##,
         title = esc(head.title),

@@ -71,7 +71,7 @@ where
     let key = format!(
         "{}|html|{}|{}|{}",
         release.id,
-        crate::rest::base_url(request.headers()),
+        crate::rest::base_url(state, request.headers()),
         request.path(),
         request.normalized(&[])
     );

@@ -293,7 +293,7 @@ fn figure_item(
         .unwrap_or_default();
     let _ = write!(
         html,
-        "<p class=\"src\">Source: {}</p><p class=\"cite\">Cite this figure: sanctuary-data, release {short}, figure {id}: {figure}{unit}, {metric}, {period}. Source: {title}, {publisher}{published}, {url}. <a href=\"/programs/{slug}?release={release}#figure-{id}\">This figure in this release</a> · <a href=\"/api/v1/statistics/{id}?release={release}\">as JSON</a></p></li>",
+        "<p class=\"src\">Source: {}</p><p class=\"cite\">Cite this figure: sanctuary-data, release {short}, figure {id}: {figure}{unit}, {metric}, {period}. Source: {title}, {publisher}{published}, {url}. <a href=\"/programs/{slug}?release={release}#figure-{id}\">This figure in this release</a> · <a href=\"/api/v1/statistics/{id}?release={release}\">as JSON</a> · <a class=\"cite-link\" href=\"/api/v1/statistics/{id}/cite?release={release}\">cite this figure</a> (<a href=\"/api/v1/statistics/{id}/cite?release={release}&amp;format=bibtex\">BibTeX</a>, <a href=\"/api/v1/statistics/{id}/cite?release={release}&amp;format=ris\">RIS</a>, <a href=\"/api/v1/statistics/{id}/cite?release={release}&amp;format=csl-json\">CSL-JSON</a>)</p></li>",
         source_link(&s.source.url, &s.source.title, &s.source.publisher),
         short = short_release(&release.id),
         figure = esc(&figure(s)),

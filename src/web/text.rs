@@ -202,9 +202,9 @@ pub fn source_link(url: &str, title: &str, publisher: &str) -> String {
 /// A release id as displayed: its first 12 digits, the whole id in the tooltip.
 pub fn short_release(id: &str) -> String {
     format!(
-        "<abbr class=\"release-id\" title=\"{}\">{}…</abbr>",
+        "<abbr class=\"release-id\" title=\"{}\">{}</abbr>",
         esc(id),
-        esc(&id[..id.len().min(12)])
+        esc(&crate::query::short_id(id))
     )
 }
 

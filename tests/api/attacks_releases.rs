@@ -1090,3 +1090,124 @@ async fn r4_declarations_cannot_change_between_releases() {
     .await;
     assert_eq!((ids.len(), &refused), (2, &None), "{refused:?}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Issue #15: releases side by side, and diffs between them.
+
+/// A total revised up by a small amount between releases. With a breakdown that hides
+/// cells, the revision moves hidden figures (refused: hidden figures cannot be revised);
+/// with the breakdown fully published before, the small increase lands in a new small
+/// cell that the difference of the totals would pin (refused: a figure once published
+/// cannot become hidden). A fully published breakdown revised by the same amount is fine.
+#[tokio::test]
+async fn a_total_revised_up_by_a_small_amount_is_refused_when_it_would_pin_a_cell() {
+    // 100 = 93 + 7 + 0 (7 and 93 hidden), then 103 = 93 + 10 + 0.
+    let message = last_refused(&[
+        (11, channel_dimension(), channel(Q1, 93, 7, 0)),
+        (11, channel_dimension(), channel(Q1, 93, 10, 0)),
+    ])
+    .await;
+    assert!(
+        message.contains("hidden figures cannot be revised"),
+        "{message}"
+    );
+    assert_no_counts(&message, &[93, 7, 10, 100, 103]);
+
+    // The total alone revised (103 for 100): the period's hidden rows must come again.
+    let message = last_refused(&[
+        (11, channel_dimension(), channel(Q1, 93, 7, 0)),
+        (11, channel_dimension(), vec![row(Q1, "total", "all", 103)]),
+    ])
+    .await;
+    assert!(message.contains("release #1"), "{message}");
+
+    // 100 = 50 + 50 + 0 all published, then 103 = 50 + 50 + 3: 103 - 100 would pin the 3.
+    let message = last_refused(&[
+        (11, channel_dimension(), channel(Q1, 50, 50, 0)),
+        (11, channel_dimension(), channel(Q1, 50, 50, 3)),
+    ])
+    .await;
+    assert!(
+        message.contains("once published cannot become hidden"),
+        "{message}"
+    );
+    assert_no_counts(&message, &[3, 103]);
+
+    // 100 = 50 + 50 + 0, then 112 = 50 + 50 + 12: nothing is hidden, and it is published.
+    let (ids, refused, _db) = import_all(&[
+        (11, channel_dimension(), channel(Q1, 50, 50, 0)),
+        (11, channel_dimension(), channel(Q1, 50, 50, 12)),
+    ])
+    .await;
+    assert_eq!((ids.len(), refused), (2, None));
+}
+
+/// A diff between two releases never carries a suppressed cell's value: release 1 hides
+/// 93 and 7 in the first quarter; release 2 publishes them again (hidden) with a second
+/// quarter that hides 4 and 96, and revises nothing hidden. Every `value` in the diff, in
+/// JSON and CSV, is either a published figure or null with its side marked suppressed.
+#[tokio::test]
+async fn a_diff_between_releases_never_carries_a_suppressed_value() {
+    let mut second = channel(Q1, 93, 7, 0);
+    second.extend(channel(Q2, 96, 4, 0));
+    let (ids, refused, test_db) = import_all(&[
+        (11, channel_dimension(), channel(Q1, 93, 7, 0)),
+        (11, channel_dimension(), second),
+    ])
+    .await;
+    assert_eq!((ids.len(), &refused), (2, &None), "{refused:?}");
+    let app = sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone()));
+    let hidden = ["93", "7", "96", "4"];
+
+    let body = get(
+        &app,
+        &format!("/api/v1/releases/{}/diff/{}", ids[0], ids[1]),
+    )
+    .await
+    .json();
+    let changes = body["data"].as_array().unwrap();
+    assert!(!changes.is_empty(), "the second quarter was added");
+    let mut suppressed_sides = 0;
+    for change in changes {
+        for field in change["fields"].as_array().unwrap() {
+            for (value, suppressed) in [("old", "old_suppressed"), ("new", "new_suppressed")] {
+                if field[suppressed] == true {
+                    suppressed_sides += 1;
+                    assert!(field[value].is_null(), "{field}");
+                }
+                if let Some(text) = field[value].as_str() {
+                    assert!(!hidden.contains(&text), "{field}");
+                }
+            }
+        }
+    }
+    // Nothing hidden was revised, so no suppressed side appears as a change at all.
+    assert_eq!(suppressed_sides, 0);
+    // Added rows carry their key only: nothing to read a hidden value from.
+    assert!(
+        changes
+            .iter()
+            .filter(|c| c["change"] == "added")
+            .all(|c| c["fields"].as_array().unwrap().is_empty())
+    );
+    let csv = get(
+        &app,
+        &format!("/api/v1/releases/{}/diff/{}?format=csv", ids[0], ids[1]),
+    )
+    .await
+    .text();
+    for row in parse_csv(&csv).iter().skip(1) {
+        assert!(
+            !hidden.contains(&row[4].as_str()) && !hidden.contains(&row[5].as_str()),
+            "{row:?}"
+        );
+    }
+    // The other way round (a row removed) is no different.
+    let back = get(
+        &app,
+        &format!("/api/v1/releases/{}/diff/{}", ids[1], ids[0]),
+    )
+    .await
+    .json();
+    assert_eq!(back["meta"]["total"], body["meta"]["total"]);
+}

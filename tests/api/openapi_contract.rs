@@ -41,10 +41,11 @@ fn every_text_parameter_declares_the_values_it_accepts() {
             );
         }
         match name {
-            "release" => assert_eq!(schema["pattern"], "^[0-9a-f]{64}$", "{operation}"),
+            // A full id or a unique prefix of at least 8 digits.
+            "release" => assert_eq!(schema["pattern"], "^[0-9a-f]{8,64}$", "{operation}"),
             "cursor" => assert_eq!(schema["pattern"], "^[A-Za-z0-9_-]+$", "{operation}"),
             "id" if operation.contains("/releases/") => {
-                assert_eq!(schema["pattern"], "^[0-9a-f]{64}$", "{operation}")
+                assert_eq!(schema["pattern"], "^[0-9a-f]{8,64}$", "{operation}")
             }
             _ => {}
         }

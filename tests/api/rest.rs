@@ -354,9 +354,16 @@ async fn csv_parsed_back_equals_the_json_rows() {
         "text/csv; charset=utf-8; header=present"
     );
     let release = json["meta"]["release"].as_str().unwrap();
+    let date = get(&app, "/api/v1/releases").await.json()["data"][0]["date"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(
         reply.header("content-disposition"),
-        format!("attachment; filename=\"statistics-{release}.csv\"")
+        format!(
+            "attachment; filename=\"statistics-{date}-r1-{}.csv\"",
+            &release[..8]
+        )
     );
     let rows = parse_csv(&reply.text());
     let header = &rows[0];
