@@ -526,5 +526,8 @@ async fn an_import_leaves_postgresql_statistics_vacuumed_and_analysed() {
         .unwrap();
     let vacuumed: bool = row.try_get("", "vacuumed").unwrap();
     let analysed: bool = row.try_get("", "analysed").unwrap();
-    assert!(vacuumed && analysed, "vacuumed {vacuumed}, analysed {analysed}");
+    assert!(
+        vacuumed && analysed,
+        "vacuumed {vacuumed}, analysed {analysed}"
+    );
 }
