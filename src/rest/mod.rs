@@ -13,6 +13,7 @@ mod documents;
 mod downloads;
 mod events;
 mod health;
+mod jsonld;
 mod metrics;
 mod programs;
 mod query_string;
@@ -37,10 +38,11 @@ use crate::http::Rendered;
 use crate::query::{self, Page, PageRequest};
 use crate::state::AppState;
 
-pub use catalog::base_url;
+pub use catalog::{base_url, base_url_vary};
 pub use documents::DocumentListParams;
 pub use downloads::measure_missing_sizes;
 pub use events::EventListParams;
+pub use jsonld::JSON_LD;
 pub use programs::ProgramListParams;
 pub use query_string::*;
 pub use render::*;
@@ -69,7 +71,7 @@ filters are plain query parameters, `release` pins an immutable release, and `fo
         (name = "metrics", description = "The dictionary of metric names."),
         (name = "releases", description = "Immutable snapshots of the data."),
         (name = "downloads", description = "Whole tables as CSV."),
-        (name = "catalog", description = "Catalogs for data portals: Frictionless datapackage.json and DCAT-US data.json."),
+        (name = "catalog", description = "Catalogs for data portals: Frictionless datapackage.json, DCAT-US data.json and the DCAT 3 catalog.jsonld of every release."),
         (name = "health", description = "Liveness and readiness."),
     ),
     components(schemas(Problem))
@@ -97,6 +99,7 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(downloads::download_table))
         .routes(routes!(catalog::datapackage))
         .routes(routes!(catalog::data_json))
+        .routes(routes!(jsonld::catalog_jsonld))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .split_for_parts()

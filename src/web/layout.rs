@@ -85,6 +85,7 @@ pub fn page(head: &Head, release: &release::Model, body: &str) -> String {
 <meta property="og:title" content="{title}">
 <meta property="og:description" content="{description}">
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
+<link rel="alternate" type="application/ld+json" href="/catalog.jsonld" title="DCAT catalog of every release">
 <style>{STYLE}</style>
 "##,
         title = esc(head.title),

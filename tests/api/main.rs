@@ -3,6 +3,7 @@
 
 mod attacks;
 mod attacks_releases;
+mod catalogs;
 mod connections;
 mod disclosure;
 mod downloads;
