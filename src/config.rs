@@ -33,7 +33,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run migrations, import the seed directory if the database holds no release, and serve HTTP.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Validate a directory of CSV files and its datapackage.json, then load it as a new release.
     Import {
         /// Directory holding datapackage.json and the CSV files it declares.
@@ -421,7 +421,7 @@ mod tests {
         let mut argv = vec!["sanctuary-data", "serve"];
         argv.extend_from_slice(args);
         Cli::try_parse_from(argv).map(|cli| match cli.command {
-            Command::Serve(args) => args,
+            Command::Serve(args) => *args,
             _ => unreachable!(),
         })
     }

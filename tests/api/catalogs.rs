@@ -53,12 +53,15 @@ fn dcat_us_errors(instance: &Value) -> Option<Vec<String>> {
         .should_validate_formats(true)
         .build(&schema)
         .expect("the DCAT-US schemas compile, their $refs resolved offline");
-    Some(
-        validator
-            .iter_errors(instance)
-            .map(|e| format!("{}: {e}", e.instance_path()))
-            .collect(),
-    )
+    Some(schema_errors(&validator, instance))
+}
+
+/// Every error `instance` has against `validator`, as `path: message`.
+fn schema_errors(validator: &jsonschema::Validator, instance: &Value) -> Vec<String> {
+    validator
+        .iter_errors(instance)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
 }
 
 /// The small fixture with one program's description revised: another release.
@@ -398,10 +401,7 @@ async fn datapackage_json_is_a_valid_data_package_v2_with_its_dimensions() {
     let app = build_app(AppState::new(test_db.db.clone()).with_publication(publication));
     let package = get(&app, "/datapackage.json").await.json();
     let profile = datapackage_profile();
-    let errors: Vec<String> = profile
-        .iter_errors(&package)
-        .map(|e| format!("{}: {e}", e.instance_path()))
-        .collect();
+    let errors = schema_errors(&profile, &package);
     assert!(errors.is_empty(), "{}", errors.join("\n"));
     // The profile is not empty-handed: a descriptor without resources fails it.
     let mut broken = package.clone();
