@@ -239,7 +239,8 @@ async fn check_host_then_problem_errors(request: Request, next: Next) -> Respons
             "Host",
             format!(
                 "the Host header must be one host name or address with an optional port, at \
-                 most {MAX_HOST_CHARS} characters"
+                 most {} characters",
+                crate::http::MAX_HOST_CHARS
             ),
         )
         .into_response()
@@ -251,21 +252,9 @@ fn has_valid_host(request: &Request) -> bool {
     let mut hosts = request.headers().get_all(header::HOST).iter();
     match (hosts.next(), hosts.next()) {
         (None, _) => true,
-        (Some(host), None) => host.to_str().is_ok_and(is_valid_host),
+        (Some(host), None) => host.to_str().is_ok_and(crate::http::is_valid_host),
         (Some(_), Some(_)) => false,
     }
-}
-
-/// The longest `Host` accepted (a DNS name is at most 253 characters, plus a port).
-const MAX_HOST_CHARS: usize = 260;
-
-fn is_valid_host(host: &str) -> bool {
-    !host.is_empty()
-        && host.len() <= MAX_HOST_CHARS
-        && !host.contains('@')
-        && host
-            .parse::<axum::http::uri::Authority>()
-            .is_ok_and(|authority| authority.as_str() == host)
 }
 
 /// Unknown paths get the same problem+json as everything else.
@@ -283,6 +272,7 @@ pub async fn serve(
     policy: Policy,
     args: crate::config::ServeArgs,
 ) -> anyhow::Result<()> {
+    let publication = publication(&args)?;
     let db = crate::db::connect(database_url).await?;
     tracing::info!(database = %crate::db::describe(database_url), "connected; migrations applied");
     crate::seed::first_start(&db, &args.seed_dir, policy).await?;
@@ -291,7 +281,7 @@ pub async fn serve(
         .await
         .map_err(|e| anyhow::anyhow!("measuring download sizes: {e:?}"))?;
     let downloads = crate::files::DownloadStore::in_dir(args.data_dir.join("downloads"));
-    let app = build_app(AppState::with_downloads(db, downloads));
+    let app = build_app(AppState::with_downloads(db, downloads).with_publication(publication));
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.addr))?;
@@ -299,6 +289,26 @@ pub async fn serve(
     crate::server::serve_listener(listener, app, args.limits(), shutdown_signal()).await;
     tracing::info!("shut down");
     Ok(())
+}
+
+/// The catalogs' configuration: the options, with defaults from the seed directory's
+/// `datapackage.json` (when it is there and is JSON: the importer reports a broken one).
+fn publication(args: &crate::config::ServeArgs) -> anyhow::Result<crate::config::Publication> {
+    let path = args.seed_dir.join(crate::seed::DESCRIPTOR);
+    let descriptor = std::fs::read(&path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok());
+    let publication = crate::config::Publication::resolve(&args.publication, descriptor.as_ref())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.seed_dir.display()))?;
+    if publication.public_url.is_none() {
+        tracing::info!("no --public-url: catalogs name each request's Host");
+    }
+    if publication.contact_email.is_none() {
+        tracing::warn!(
+            "no --contact-email: /data.json has no contactPoint.hasEmail, which DCAT-US requires"
+        );
+    }
+    Ok(publication)
 }
 
 /// Resolves on Ctrl-C or SIGTERM, so in-flight requests finish before the process exits.

@@ -77,6 +77,21 @@ pub fn cache_control(release_pinned: bool) -> HeaderValue {
     })
 }
 
+/// The longest `Host` accepted (a DNS name is at most 253 characters, plus a port).
+pub const MAX_HOST_CHARS: usize = 260;
+
+/// Whether `host` is one `host[:port]` (no user info, path or markup), at most
+/// [`MAX_HOST_CHARS`]: what may go into an absolute URL (the `Host` header, and
+/// `X-Forwarded-Host` from a trusted proxy).
+pub fn is_valid_host(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= MAX_HOST_CHARS
+        && !host.contains('@')
+        && host
+            .parse::<axum::http::uri::Authority>()
+            .is_ok_and(|authority| authority.as_str() == host)
+}
+
 /// The caching headers of one representation.
 #[derive(Debug)]
 pub struct Validators<'a> {

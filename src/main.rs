@@ -36,7 +36,7 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let policy = Policy::new(cli.min_cell)?;
     match cli.command {
-        Command::Serve(args) => sanctuary_data::app::serve(&cli.database_url, policy, args).await,
+        Command::Serve(args) => sanctuary_data::app::serve(&cli.database_url, policy, *args).await,
         Command::Import { dir } => {
             let db = db::connect(&cli.database_url).await?;
             let outcome = seed::import_dir(&db, &dir, policy).await?;

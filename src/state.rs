@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::config::Publication;
 use crate::files::DownloadStore;
 use crate::http::ResponseCache;
 use crate::releases::Releases;
@@ -23,6 +24,8 @@ pub struct AppState {
     pub responses: Arc<ResponseCache>,
     /// Whole-table downloads, rendered once per release into files.
     pub files: Arc<DownloadStore>,
+    /// Who publishes the data, under which licence, at which public URL (the catalogs).
+    pub publication: Arc<Publication>,
 }
 
 impl AppState {
@@ -40,6 +43,13 @@ impl AppState {
             db,
             responses: Arc::new(ResponseCache::new(RESPONSE_CACHE_BYTES)),
             files: Arc::new(store),
+            publication: Arc::new(Publication::default()),
         }
+    }
+
+    /// The same state, naming itself as `publication` says in catalogs and pages.
+    pub fn with_publication(mut self, publication: Publication) -> Self {
+        self.publication = Arc::new(publication);
+        self
     }
 }

@@ -15,6 +15,7 @@ mod downloads;
 mod events;
 mod feeds;
 mod health;
+mod jsonld;
 mod metrics;
 mod programs;
 mod query_string;
@@ -39,10 +40,11 @@ use crate::http::Rendered;
 use crate::query::{self, Page, PageRequest};
 use crate::state::AppState;
 
-pub use catalog::base_url;
+pub use catalog::{base_url, base_url_vary};
 pub use documents::DocumentListParams;
 pub use downloads::measure_missing_sizes;
 pub use events::EventListParams;
+pub use jsonld::JSON_LD;
 pub use programs::ProgramListParams;
 pub use query_string::*;
 pub use render::*;
@@ -71,8 +73,8 @@ filters are plain query parameters, `release` pins an immutable release, and `fo
         (name = "metrics", description = "The dictionary of metric names."),
         (name = "releases", description = "Immutable snapshots of the data."),
         (name = "downloads", description = "Whole tables as CSV."),
-        (name = "catalog", description = "Catalogs for data portals: Frictionless datapackage.json and DCAT-US data.json."),
         (name = "feeds", description = "Change feeds: releases (Atom and JSON Feed) and timeline events (Atom)."),
+        (name = "catalog", description = "Catalogs for data portals: Frictionless datapackage.json, DCAT-US data.json and the DCAT 3 catalog.jsonld of every release."),
         (name = "health", description = "Liveness and readiness."),
     ),
     components(schemas(Problem))
@@ -106,6 +108,7 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(feeds::releases_atom))
         .routes(routes!(feeds::releases_json))
         .routes(routes!(feeds::events_atom))
+        .routes(routes!(jsonld::catalog_jsonld))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .split_for_parts()

@@ -37,7 +37,7 @@ pub async fn downloads(
         let programs = query::list_programs(db, &release.id, &Default::default(), all).await?;
         let coverage = query::date_coverage(db, &release.id).await?;
         let json_ld =
-            super::home::dataset_json_ld(&base, &release, &programs.items, coverage);
+            super::home::dataset_json_ld(&base, &state.publication, &release, &programs.items, coverage);
         let id = esc(&release.id);
         let mut body = format!(
             "<h1>Downloads</h1><p>Every table of release {short} as a file. CSV opens in any spreadsheet; “CSV for Excel” adds a byte order mark so Excel shows accents correctly; the Excel file has typed cells and a sheet on how to cite. A suppressed figure has an empty value and <code>suppressed=true</code>, never 0.</p><ul class=\"plain programs\" id=\"downloads\">",
@@ -58,7 +58,7 @@ pub async fn downloads(
         }
         let _ = write!(
             body,
-            "</ul><h2>For programs and data portals</h2><p>The same list as JSON: <a href=\"/downloads?release={id}\">/downloads</a>. Catalogs: <a href=\"/datapackage.json?release={id}\">datapackage.json</a> (Frictionless) and <a href=\"/data.json?release={id}\">data.json</a> (DCAT-US). Every collection of the <a href=\"/docs\">REST API</a> also answers CSV with <code>format=csv</code>.</p>"
+            "</ul><h2>For programs and data portals</h2><p>The same list as JSON: <a href=\"/downloads?release={id}\">/downloads</a>. Catalogs: <a href=\"/datapackage.json?release={id}\">datapackage.json</a> (Frictionless) and <a href=\"/data.json?release={id}\">data.json</a> (DCAT-US), and <a href=\"/catalog.jsonld\">catalog.jsonld</a> (DCAT 3, every release). Every collection of the <a href=\"/docs\">REST API</a> also answers CSV with <code>format=csv</code>.</p>"
         );
         Ok(layout::page(
             &Head {

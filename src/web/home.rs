@@ -53,7 +53,13 @@ pub async fn home(State(state): State<AppState>, request: ApiQuery) -> Result<Re
         )
         .await?;
         let coverage = query::date_coverage(db, &release.id).await?;
-        let json_ld = dataset_json_ld(&base, &release, &programs.items, coverage);
+        let json_ld = dataset_json_ld(
+            &base,
+            &state.publication,
+            &release,
+            &programs.items,
+            coverage,
+        );
         let body = body(&release, &programs.items, &counts, &events.items);
         Ok(layout::page(
             &Head {
@@ -178,7 +184,7 @@ fn body(
     for table in tables::PUBLISHED.map(|t| t.name) {
         let _ = write!(html, " <a href=\"/browse/{table}\">{table}</a>");
     }
-    html.push_str("</li><li><a href=\"/docs\">REST API</a> (OpenAPI), <a href=\"/graphql\">GraphQL</a>, and catalogs for data portals: <a href=\"/datapackage.json\">datapackage.json</a>, <a href=\"/data.json\">data.json</a>.</li></ul>");
+    html.push_str("</li><li><a href=\"/docs\">REST API</a> (OpenAPI), <a href=\"/graphql\">GraphQL</a>, and catalogs for data portals: <a href=\"/datapackage.json\">datapackage.json</a>, <a href=\"/data.json\">data.json</a>, <a href=\"/catalog.jsonld\">catalog.jsonld</a> (every release).</li></ul>");
     let _ = write!(
         html,
         "<h2 id=\"cite\">How to cite</h2><p class=\"cite\">sanctuary-data, release {short} (#{seq}), imported {imported}. <a href=\"/api/v1/releases/{id}\">The release record</a> gives the full id.</p><p class=\"note\">Every figure on a program page has its own citation line and permalink.</p>",
@@ -194,6 +200,7 @@ fn body(
 /// licence, creator, the time and places covered and one distribution per download.
 pub(super) fn dataset_json_ld(
     base: &str,
+    publication: &crate::config::Publication,
     release: &release::Model,
     programs: &[Program],
     coverage: Option<(NaiveDate, NaiveDate)>,
@@ -234,9 +241,9 @@ pub(super) fn dataset_json_ld(
         "url": format!("{base}/"),
         "version": release.id,
         "dateModified": release.imported_at.date_naive().to_string(),
-        "license": "https://creativecommons.org/licenses/by/4.0/",
+        "license": publication.license.path,
         "isAccessibleForFree": true,
-        "creator": {"@type": "Organization", "name": "sanctuary-data"},
+        "creator": {"@type": "Organization", "name": publication.publisher},
         "keywords": ["municipal ID", "sanctuary policy", "CityKey", "immigration", "open data"],
         "temporalCoverage": temporal,
         "spatialCoverage": places.into_iter().map(|p| serde_json::json!({"@type": "Place", "name": p})).collect::<Vec<_>>(),

@@ -88,6 +88,7 @@ pub fn page(head: &Head, release: &release::Model, body: &str) -> String {
 <link rel="alternate" type="application/atom+xml" title="sanctuary-data: releases" href="/feeds/releases.atom">
 <link rel="alternate" type="application/feed+json" title="sanctuary-data: releases (JSON Feed)" href="/feeds/releases.json">
 <link rel="alternate" type="application/atom+xml" title="sanctuary-data: timeline events" href="/feeds/events.atom">
+<link rel="alternate" type="application/ld+json" href="/catalog.jsonld" title="DCAT catalog of every release">
 <style>{STYLE}</style>
 "##,
         title = esc(head.title),

@@ -58,7 +58,7 @@ async fn favicon() -> Response {
 }
 
 /// Serve a page of `release` from the representation cache, or render it once. The key
-/// holds the host (the JSON-LD names absolute URLs), the path and the normalised query.
+/// holds the base URL (the JSON-LD names absolute URLs), the path and the normalised query.
 async fn respond_page<F>(
     state: &AppState,
     request: &ApiQuery,
@@ -89,7 +89,7 @@ where
     );
     headers.insert(
         header::VARY,
-        HeaderValue::from_static("Accept-Encoding, Host"),
+        HeaderValue::from_static(crate::rest::base_url_vary(state)),
     );
     Ok(response)
 }

@@ -4,6 +4,7 @@
 mod attacks;
 mod attacks_releases;
 mod citable;
+mod catalogs;
 mod connections;
 mod disclosure;
 mod downloads;
