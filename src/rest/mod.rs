@@ -41,6 +41,7 @@ pub use catalog::base_url;
 pub use documents::DocumentListParams;
 pub use downloads::measure_missing_sizes;
 pub use events::EventListParams;
+pub use metrics::MetricListParams;
 pub use programs::ProgramListParams;
 pub use query_string::*;
 pub use render::*;
