@@ -395,7 +395,6 @@ pub struct Page<T> {
     pub sort: Sort,
 }
 
-
 /// The release and page a request asks for: `release` wins; otherwise the cursor's
 /// release; otherwise the latest. `names` are the argument names to blame in errors
 /// (`limit`/`cursor` for REST, `first`/`after` for GraphQL).
@@ -749,9 +748,8 @@ where
         select = if keys.is_empty() {
             select.filter(position.gt(page.after))
         } else {
-            let release_column = <E::Column as std::str::FromStr>::from_str("release_id").map_err(|_| {
-                ApiError::internal(anyhow::anyhow!("table without release_id"))
-            })?;
+            let release_column = <E::Column as std::str::FromStr>::from_str("release_id")
+                .map_err(|_| ApiError::internal(anyhow::anyhow!("table without release_id")))?;
             let anchor = E::find()
                 .filter(release_column.eq(release))
                 .filter(position.eq(page.after))
@@ -1050,9 +1048,15 @@ fn statistic_condition(release: &str, f: &StatisticFilter) -> Condition {
         .add_option(one_of(C::Metric, &f.metric))
         .add_option(one_of(C::Dimension, &f.dimension))
         .add_option(one_of(C::Category, &f.category))
-        .add_option(one_of(C::Status, &texts(&f.status, StatisticStatus::as_str)))
+        .add_option(one_of(
+            C::Status,
+            &texts(&f.status, StatisticStatus::as_str),
+        ))
         .add_option(one_of(C::Basis, &texts(&f.basis, Basis::as_str)))
-        .add_option(one_of(C::Qualifier, &texts(&f.qualifier, Qualifier::as_str)))
+        .add_option(one_of(
+            C::Qualifier,
+            &texts(&f.qualifier, Qualifier::as_str),
+        ))
         .add_option(f.suppressed.map(|v| C::Suppressed.eq(v)))
         .add(overlap_condition(C::PeriodStart, C::PeriodEnd, f.period))
 }
@@ -1460,7 +1464,10 @@ async fn read_sources(
     let select = source::Entity::find()
         .filter(source::Column::ReleaseId.eq(release))
         .apply_if(
-            one_of(source::Column::Kind, &texts(&filter.kind, SourceKind::as_str)),
+            one_of(
+                source::Column::Kind,
+                &texts(&filter.kind, SourceKind::as_str),
+            ),
             QueryFilter::filter,
         );
     let (rows, total, next) = fetch_page(
@@ -1637,7 +1644,10 @@ mod tests {
         use std::str::FromStr;
         fn columns<C: FromStr>(table: &str) {
             let fields = sort_fields(table);
-            assert!(!fields.is_empty() && fields.len() <= MAX_SORT_KEYS, "{table}");
+            assert!(
+                !fields.is_empty() && fields.len() <= MAX_SORT_KEYS,
+                "{table}"
+            );
             for (field, _) in fields {
                 assert!(C::from_str(field).is_ok(), "{table}.{field}");
             }
@@ -1649,7 +1659,11 @@ mod tests {
         columns::<source::Column>("sources");
         columns::<metric::Column>("metrics");
         for table in crate::tables::PUBLISHED {
-            assert!(!sort_fields(table.name).is_empty(), "{} is sortable", table.name);
+            assert!(
+                !sort_fields(table.name).is_empty(),
+                "{} is sortable",
+                table.name
+            );
         }
     }
 
@@ -1666,7 +1680,10 @@ mod tests {
             .map(|(f, _)| format!("-{f}"))
             .collect::<Vec<_>>()
             .join(",");
-        assert_eq!(Sort::parse("statistics", &every, "sort").unwrap().spec(), every);
+        assert_eq!(
+            Sort::parse("statistics", &every, "sort").unwrap().spec(),
+            every
+        );
     }
 
     #[test]

@@ -86,7 +86,10 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which programs to return.")] filter: Option<ProgramFilter>,
-        #[graphql(desc = "The order of the rows: keys applied in turn (e.g. `[{field: PERIOD_START, direction: DESC}]`); ties keep the canonical order. A cursor continues only the order it was issued for.")] order_by: Option<Vec<ProgramOrder>>,
+        #[graphql(
+            desc = "The order of the rows: keys applied in turn (e.g. `[{field: PERIOD_START, direction: DESC}]`); ties keep the canonical order. A cursor continues only the order it was issued for."
+        )]
+        order_by: Option<Vec<ProgramOrder>>,
         #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
@@ -97,8 +100,7 @@ impl QueryRoot {
     ) -> Result<ProgramConnection> {
         let filter = filter.unwrap_or_default().to_query()?;
         let sort = ProgramOrder::to_sort(order_by.as_deref())?;
-        let (release, page) =
-            paged(ctx, release.as_deref(), first, after.as_deref(), sort).await?;
+        let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref(), sort).await?;
         let rows = gate::db(
             ctx,
             query::list_programs(&state(ctx)?.db, &release, &filter, page),
@@ -127,7 +129,10 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which statistics to return.")] filter: Option<StatisticFilter>,
-        #[graphql(desc = "The order of the rows: keys applied in turn (e.g. `[{field: PERIOD_START, direction: DESC}]`); ties keep the canonical order. A cursor continues only the order it was issued for.")] order_by: Option<Vec<StatisticOrder>>,
+        #[graphql(
+            desc = "The order of the rows: keys applied in turn (e.g. `[{field: PERIOD_START, direction: DESC}]`); ties keep the canonical order. A cursor continues only the order it was issued for."
+        )]
+        order_by: Option<Vec<StatisticOrder>>,
         #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
@@ -138,8 +143,7 @@ impl QueryRoot {
     ) -> Result<StatisticConnection> {
         let filter = filter.unwrap_or_default().to_query()?;
         let sort = StatisticOrder::to_sort(order_by.as_deref())?;
-        let (release, page) =
-            paged(ctx, release.as_deref(), first, after.as_deref(), sort).await?;
+        let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref(), sort).await?;
         let rows = gate::db(
             ctx,
             query::list_statistics(&state(ctx)?.db, &release, &filter, page),
@@ -154,7 +158,10 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which events to return.")] filter: Option<EventFilter>,
-        #[graphql(desc = "The order of the rows: keys applied in turn (e.g. `[{field: PERIOD_START, direction: DESC}]`); ties keep the canonical order. A cursor continues only the order it was issued for.")] order_by: Option<Vec<EventOrder>>,
+        #[graphql(
+            desc = "The order of the rows: keys applied in turn (e.g. `[{field: PERIOD_START, direction: DESC}]`); ties keep the canonical order. A cursor continues only the order it was issued for."
+        )]
+        order_by: Option<Vec<EventOrder>>,
         #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
@@ -165,8 +172,7 @@ impl QueryRoot {
     ) -> Result<EventConnection> {
         let filter = filter.unwrap_or_default().to_query()?;
         let sort = EventOrder::to_sort(order_by.as_deref())?;
-        let (release, page) =
-            paged(ctx, release.as_deref(), first, after.as_deref(), sort).await?;
+        let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref(), sort).await?;
         let rows = gate::db(
             ctx,
             query::list_events(&state(ctx)?.db, &release, &filter, page),
@@ -186,7 +192,10 @@ impl QueryRoot {
             desc = "Case-insensitive text search over titles and summaries (1 to 200 characters)."
         )]
         search: Option<String>,
-        #[graphql(desc = "The order of the rows: keys applied in turn (e.g. `[{field: PERIOD_START, direction: DESC}]`); ties keep the canonical order. A cursor continues only the order it was issued for.")] order_by: Option<Vec<DocumentOrder>>,
+        #[graphql(
+            desc = "The order of the rows: keys applied in turn (e.g. `[{field: PERIOD_START, direction: DESC}]`); ties keep the canonical order. A cursor continues only the order it was issued for."
+        )]
+        order_by: Option<Vec<DocumentOrder>>,
         #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
@@ -197,8 +206,7 @@ impl QueryRoot {
     ) -> Result<DocumentConnection> {
         let filter = filter.unwrap_or_default().to_query(search)?;
         let sort = DocumentOrder::to_sort(order_by.as_deref())?;
-        let (release, page) =
-            paged(ctx, release.as_deref(), first, after.as_deref(), sort).await?;
+        let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref(), sort).await?;
         let rows = gate::db(
             ctx,
             query::list_documents(&state(ctx)?.db, &release, &filter, page),
@@ -213,7 +221,10 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which sources to return.")] filter: Option<SourceFilter>,
-        #[graphql(desc = "The order of the rows: keys applied in turn (e.g. `[{field: PERIOD_START, direction: DESC}]`); ties keep the canonical order. A cursor continues only the order it was issued for.")] order_by: Option<Vec<SourceOrder>>,
+        #[graphql(
+            desc = "The order of the rows: keys applied in turn (e.g. `[{field: PERIOD_START, direction: DESC}]`); ties keep the canonical order. A cursor continues only the order it was issued for."
+        )]
+        order_by: Option<Vec<SourceOrder>>,
         #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
@@ -224,8 +235,7 @@ impl QueryRoot {
     ) -> Result<SourceConnection> {
         let filter = filter.unwrap_or_default().to_query()?;
         let sort = SourceOrder::to_sort(order_by.as_deref())?;
-        let (release, page) =
-            paged(ctx, release.as_deref(), first, after.as_deref(), sort).await?;
+        let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref(), sort).await?;
         let rows = gate::db(
             ctx,
             query::list_sources(&state(ctx)?.db, &release, &filter, page),
@@ -252,7 +262,10 @@ impl QueryRoot {
     async fn metrics(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The order of the rows: keys applied in turn (e.g. `[{field: PERIOD_START, direction: DESC}]`); ties keep the canonical order. A cursor continues only the order it was issued for.")] order_by: Option<Vec<MetricOrder>>,
+        #[graphql(
+            desc = "The order of the rows: keys applied in turn (e.g. `[{field: PERIOD_START, direction: DESC}]`); ties keep the canonical order. A cursor continues only the order it was issued for."
+        )]
+        order_by: Option<Vec<MetricOrder>>,
         #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
@@ -262,8 +275,7 @@ impl QueryRoot {
         release: Option<String>,
     ) -> Result<MetricConnection> {
         let sort = MetricOrder::to_sort(order_by.as_deref())?;
-        let (release, page) =
-            paged(ctx, release.as_deref(), first, after.as_deref(), sort).await?;
+        let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref(), sort).await?;
         let rows = gate::db(ctx, query::list_metrics(&state(ctx)?.db, &release, page)).await?;
         Ok(MetricConnection::new(&release, rows, after.is_some()))
     }

@@ -51,7 +51,10 @@ pub struct StatisticListParams {
     /// descending (`id`, `program`, `metric`, `period_start`, `period_end`, `dimension`, `category`, `value`, `qualifier`, `unit`, `status`, `basis`). Ties, and
     /// the rows after the last field, keep the canonical order; empty values sort last in both
     /// directions. A `cursor` continues only the order it was issued for.
-    #[param(example = "-period_end,program", pattern = "^-?(id|program|metric|period_start|period_end|dimension|category|value|qualifier|unit|status|basis)(,-?(id|program|metric|period_start|period_end|dimension|category|value|qualifier|unit|status|basis))*$")]
+    #[param(
+        example = "-period_end,program",
+        pattern = "^-?(id|program|metric|period_start|period_end|dimension|category|value|qualifier|unit|status|basis)(,-?(id|program|metric|period_start|period_end|dimension|category|value|qualifier|unit|status|basis))*$"
+    )]
     #[allow(dead_code)] // read for every table alike by `rest::sort_of`; documents it
     sort: Option<String>,
 }

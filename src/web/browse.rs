@@ -21,9 +21,8 @@ use crate::query::{
     StatisticFilter,
 };
 use crate::rest::{
-    ApiQuery, DocumentListParams, EventListParams, ListParams, MetricListParams,
-    ProgramListParams, QueryParams,
-    SourceListParams, StatisticListParams, param_names,
+    ApiQuery, DocumentListParams, EventListParams, ListParams, MetricListParams, ProgramListParams,
+    QueryParams, SourceListParams, StatisticListParams, param_names,
 };
 use crate::state::AppState;
 use crate::tables::{self, Table};

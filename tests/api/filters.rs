@@ -38,11 +38,18 @@ async fn a_list_filter_matches_any_of_its_values_in_canonical_order() {
         ("sources", "kind", ["government", "news"]),
     ] {
         let all = ids(&get(&app, &format!("/api/v1/{table}")).await.json());
-        let one = ids(&get(&app, &format!("/api/v1/{table}?{name}={}", values[0])).await.json());
-        let two = ids(&get(&app, &format!("/api/v1/{table}?{name}={}", values[1])).await.json());
-        let both = get(&app, &format!("/api/v1/{table}?{name}={},{}", values[0], values[1]))
+        let one = ids(&get(&app, &format!("/api/v1/{table}?{name}={}", values[0]))
             .await
-            .json();
+            .json());
+        let two = ids(&get(&app, &format!("/api/v1/{table}?{name}={}", values[1]))
+            .await
+            .json());
+        let both = get(
+            &app,
+            &format!("/api/v1/{table}?{name}={},{}", values[0], values[1]),
+        )
+        .await
+        .json();
         let expected: Vec<String> = all
             .iter()
             .filter(|id| one.contains(id) || two.contains(id))
@@ -65,22 +72,52 @@ async fn list_filters_agree_with_graphql_and_suppressed_splits_the_rows() {
     let total = get(&app, "/api/v1/statistics?limit=1").await.json()["meta"]["total"]
         .as_u64()
         .unwrap();
-    let hidden = get(&app, "/api/v1/statistics?suppressed=true&limit=1000").await.json();
-    let shown = get(&app, "/api/v1/statistics?suppressed=false&limit=1000").await.json();
+    let hidden = get(&app, "/api/v1/statistics?suppressed=true&limit=1000")
+        .await
+        .json();
+    let shown = get(&app, "/api/v1/statistics?suppressed=false&limit=1000")
+        .await
+        .json();
     assert!(hidden["meta"]["total"].as_u64().unwrap() > 0);
     assert_eq!(
         hidden["meta"]["total"].as_u64().unwrap() + shown["meta"]["total"].as_u64().unwrap(),
         total
     );
-    assert!(hidden["data"].as_array().unwrap().iter().all(|r| r["suppressed"] == true && r["value"].is_null()));
-    assert!(shown["data"].as_array().unwrap().iter().all(|r| r["suppressed"] == false));
+    assert!(
+        hidden["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["suppressed"] == true && r["value"].is_null())
+    );
+    assert!(
+        shown["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["suppressed"] == false)
+    );
     for (rest, filter) in [
-        ("dimension=channel,language", json!({"dimension": ["channel", "language"]})),
-        ("dimension=channel,language&suppressed=true", json!({"dimension": ["channel", "language"], "suppressed": true})),
-        ("category=online,french,ward_03&qualifier=exact", json!({"category": ["online", "french", "ward_03"], "qualifier": ["EXACT"]})),
-        ("status=estimated,reported&basis=in_period", json!({"status": ["ESTIMATED", "REPORTED"], "basis": "IN_PERIOD"})),
+        (
+            "dimension=channel,language",
+            json!({"dimension": ["channel", "language"]}),
+        ),
+        (
+            "dimension=channel,language&suppressed=true",
+            json!({"dimension": ["channel", "language"], "suppressed": true}),
+        ),
+        (
+            "category=online,french,ward_03&qualifier=exact",
+            json!({"category": ["online", "french", "ward_03"], "qualifier": ["EXACT"]}),
+        ),
+        (
+            "status=estimated,reported&basis=in_period",
+            json!({"status": ["ESTIMATED", "REPORTED"], "basis": "IN_PERIOD"}),
+        ),
     ] {
-        let rest_ids = ids(&get(&app, &format!("/api/v1/statistics?limit=1000&{rest}")).await.json());
+        let rest_ids = ids(&get(&app, &format!("/api/v1/statistics?limit=1000&{rest}"))
+            .await
+            .json());
         assert!(!rest_ids.is_empty(), "{rest}");
         let gql = graphql(
             &app,
@@ -104,7 +141,10 @@ async fn repeated_empty_unknown_and_too_many_values_are_400s_naming_the_paramete
     let detail = get(&app, "/api/v1/statistics?program=alpha&program=beta")
         .await
         .assert_problem(400, Some("program"));
-    assert!(detail.contains("commas") && detail.contains("program=a,b"), "{detail}");
+    assert!(
+        detail.contains("commas") && detail.contains("program=a,b"),
+        "{detail}"
+    );
     for (uri, name) in [
         ("/api/v1/statistics?program=alpha,", "program"),
         ("/api/v1/statistics?metric=,cards_issued", "metric"),
@@ -116,15 +156,24 @@ async fn repeated_empty_unknown_and_too_many_values_are_400s_naming_the_paramete
         get(&app, uri).await.assert_problem(400, Some(name));
     }
     let many: Vec<String> = (0..51).map(|i| format!("p{i}")).collect();
-    let detail = get(&app, &format!("/api/v1/statistics?program={}", many.join(",")))
-        .await
-        .assert_problem(400, Some("program"));
+    let detail = get(
+        &app,
+        &format!("/api/v1/statistics?program={}", many.join(",")),
+    )
+    .await
+    .assert_problem(400, Some("program"));
     assert!(detail.contains("at most 50"), "{detail}");
     // Fifty is fine, and a value given twice counts once.
-    let fifty = get(&app, &format!("/api/v1/statistics?program=alpha,{}", many[..49].join(","))).await;
+    let fifty = get(
+        &app,
+        &format!("/api/v1/statistics?program=alpha,{}", many[..49].join(",")),
+    )
+    .await;
     assert_eq!(fifty.status, 200);
     assert_eq!(
-        ids(&get(&app, "/api/v1/statistics?program=alpha,alpha").await.json()),
+        ids(&get(&app, "/api/v1/statistics?program=alpha,alpha")
+            .await
+            .json()),
         ids(&get(&app, "/api/v1/statistics?program=alpha").await.json())
     );
     let gql = graphql(
@@ -133,12 +182,18 @@ async fn repeated_empty_unknown_and_too_many_values_are_400s_naming_the_paramete
         json!({"p": many}),
     )
     .await;
-    assert_eq!(gql["errors"][0]["extensions"]["parameter"], "program", "{gql}");
+    assert_eq!(
+        gql["errors"][0]["extensions"]["parameter"], "program",
+        "{gql}"
+    );
     let gql = graphql(
         &app,
         "{ statistics(filter: {program: [\"alpha\", \"\"]}) { nodes { id } } }",
         json!({}),
     )
     .await;
-    assert_eq!(gql["errors"][0]["extensions"]["parameter"], "program", "{gql}");
+    assert_eq!(
+        gql["errors"][0]["extensions"]["parameter"], "program",
+        "{gql}"
+    );
 }

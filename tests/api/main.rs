@@ -19,6 +19,6 @@ mod parity;
 mod rest;
 mod seed_data;
 mod sorting;
-mod totals;
 mod text_inputs;
+mod totals;
 mod web;

@@ -188,10 +188,17 @@ async fn every_sort_gives_the_same_rows_over_rest_csv_and_graphql_and_walks_each
             "from=1801-01-01&to=1803-12-31&status=estimated",
             json!({"from": "1801-01-01", "to": "1803-12-31", "status": "ESTIMATED"}),
         ),
+        (
+            "program=beta,alpha&qualifier=exact,at_least&suppressed=false",
+            json!({"program": ["beta", "alpha"], "qualifier": ["EXACT", "AT_LEAST"], "suppressed": false}),
+        ),
     ];
     for (rest_filter, filter) in &filters {
-        let (canonical, _) =
-            rest_walk(&app, &format!("/api/v1/statistics?limit=1000&{rest_filter}")).await;
+        let (canonical, _) = rest_walk(
+            &app,
+            &format!("/api/v1/statistics?limit=1000&{rest_filter}"),
+        )
+        .await;
         assert!(canonical.len() > 100, "{rest_filter} selects many rows");
         for sort in SORTS {
             let query = format!("limit=400&sort={sort}&{rest_filter}").replace("sort=&", "");
@@ -201,7 +208,11 @@ async fn every_sort_gives_the_same_rows_over_rest_csv_and_graphql_and_walks_each
                 .map(|r| r["id"].as_str().unwrap().to_owned())
                 .collect();
             let what = format!("sort={sort:?} {rest_filter:?}");
-            assert_eq!(ids.len() as u64, total, "{what}: the walk returns the total");
+            assert_eq!(
+                ids.len() as u64,
+                total,
+                "{what}: the walk returns the total"
+            );
             assert_eq!(
                 ids.iter().collect::<HashSet<_>>().len(),
                 ids.len(),
@@ -227,11 +238,31 @@ async fn every_sort_gives_the_same_rows_over_rest_csv_and_graphql_and_walks_each
 async fn every_collection_sorts_by_each_of_its_fields_like_graphql() {
     let (app, _db) = app_with("small").await;
     for (table, root, fields) in [
-        ("programs", "programs", sanctuary_data::query::ProgramSortField::FIELDS),
-        ("events", "events", sanctuary_data::query::EventSortField::FIELDS),
-        ("documents", "documents", sanctuary_data::query::DocumentSortField::FIELDS),
-        ("sources", "sources", sanctuary_data::query::SourceSortField::FIELDS),
-        ("metrics", "metrics", sanctuary_data::query::MetricSortField::FIELDS),
+        (
+            "programs",
+            "programs",
+            sanctuary_data::query::ProgramSortField::FIELDS,
+        ),
+        (
+            "events",
+            "events",
+            sanctuary_data::query::EventSortField::FIELDS,
+        ),
+        (
+            "documents",
+            "documents",
+            sanctuary_data::query::DocumentSortField::FIELDS,
+        ),
+        (
+            "sources",
+            "sources",
+            sanctuary_data::query::SourceSortField::FIELDS,
+        ),
+        (
+            "metrics",
+            "metrics",
+            sanctuary_data::query::MetricSortField::FIELDS,
+        ),
         (
             "statistics",
             "statistics",
@@ -251,11 +282,14 @@ async fn every_collection_sorts_by_each_of_its_fields_like_graphql() {
                 assert_eq!(ids, brute_force(expected, &sort), "{table} sort={sort}");
                 let gql = graphql(
                     &app,
-                    &format!("query($o: [{}!]) {{ {root}(orderBy: $o) {{ nodes {{ {key} }} }} }}", {
-                        let mut name = table[..table.len() - 1].to_owned();
-                        name[..1].make_ascii_uppercase();
-                        format!("{name}Order")
-                    }),
+                    &format!(
+                        "query($o: [{}!]) {{ {root}(orderBy: $o) {{ nodes {{ {key} }} }} }}",
+                        {
+                            let mut name = table[..table.len() - 1].to_owned();
+                            name[..1].make_ascii_uppercase();
+                            format!("{name}Order")
+                        }
+                    ),
                     json!({"o": order_by(&sort)}),
                 )
                 .await;
@@ -276,10 +310,18 @@ async fn a_cursor_continues_only_the_sort_it_was_issued_for() {
     let test_db = fresh_db().await;
     import(&test_db.db, synthetic_fixture(30).path()).await;
     let app = sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone()));
-    let page = get(&app, "/api/v1/statistics?sort=-value&limit=5").await.json();
+    let page = get(&app, "/api/v1/statistics?sort=-value&limit=5")
+        .await
+        .json();
     let next = page["links"]["next"].as_str().unwrap().to_owned();
     assert!(next.contains("sort=-value"), "{next}");
-    let cursor = next.split("cursor=").nth(1).unwrap().split('&').next().unwrap();
+    let cursor = next
+        .split("cursor=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
     for other in ["sort=value&", "sort=-value,id&", ""] {
         let detail = get(&app, &format!("/api/v1/statistics?{other}cursor={cursor}"))
             .await
@@ -355,7 +397,9 @@ async fn bad_sorts_are_400s_naming_sort() {
         assert!(detail.contains("sortable fields"), "{uri}: {detail}");
     }
     // A field given twice counts once.
-    let twice = get(&app, "/api/v1/statistics?sort=-value,value").await.json();
+    let twice = get(&app, "/api/v1/statistics?sort=-value,value")
+        .await
+        .json();
     let once = get(&app, "/api/v1/statistics?sort=-value").await.json();
     assert_eq!(twice["data"], once["data"]);
     // GraphQL refuses an unknown field before running anything.
@@ -365,16 +409,19 @@ async fn bad_sorts_are_400s_naming_sort() {
         json!({}),
     )
     .await;
-    assert!(reply["errors"][0]["message"]
-        .as_str()
-        .unwrap()
-        .contains("POSITION"));
+    assert!(
+        reply["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("POSITION")
+    );
 }
 
 /// The synthetic example with two suppressed cells' raw values swapped within their
 /// breakdown (the breakdown still sums to its total, so the release is the same).
 fn swapped_example() -> tempfile::TempDir {
-    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/synthetic-breakdowns");
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/synthetic-breakdowns");
     let dir = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(&example).unwrap() {
         let entry = entry.unwrap();
@@ -388,7 +435,10 @@ fn swapped_example() -> tempfile::TempDir {
         "q1-language-french,synthetic-city,cards_issued,2024-01-01,2024-03-31,language,french,9,",
         "q1-language-other,synthetic-city,cards_issued,2024-01-01,2024-03-31,language,other,6,",
     );
-    assert!(text.contains(french) && text.contains(other), "the example has the two cells");
+    assert!(
+        text.contains(french) && text.contains(other),
+        "the example has the two cells"
+    );
     let swapped = text
         .replace(french, &french.replace(",9,", ",6,"))
         .replace(other, &other.replace(",6,", ",9,"));
@@ -398,7 +448,8 @@ fn swapped_example() -> tempfile::TempDir {
 
 #[tokio::test]
 async fn suppressed_figures_sort_last_in_an_order_their_hidden_values_do_not_change() {
-    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/synthetic-breakdowns");
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/synthetic-breakdowns");
     let original = fresh_db().await;
     import(&original.db, &example).await;
     let swapped_dir = swapped_example();
@@ -408,7 +459,13 @@ async fn suppressed_figures_sort_last_in_an_order_their_hidden_values_do_not_cha
         sanctuary_data::build_app(sanctuary_data::AppState::new(original.db.clone())),
         sanctuary_data::build_app(sanctuary_data::AppState::new(swapped.db.clone())),
     ];
-    for sort in ["value", "-value", "dimension,value", "-value,-category", "-value,id"] {
+    for sort in [
+        "value",
+        "-value",
+        "dimension,value",
+        "-value,-category",
+        "-value,id",
+    ] {
         for format in ["", "&format=csv"] {
             let uri = format!("/api/v1/statistics?limit=1000&sort={sort}{format}");
             let (a, b) = (get(&apps[0], &uri).await, get(&apps[1], &uri).await);
@@ -422,9 +479,12 @@ async fn suppressed_figures_sort_last_in_an_order_their_hidden_values_do_not_cha
         );
         assert_eq!(a, b, "GraphQL orderBy {sort}");
         // Suppressed rows come after every published row, in both directions.
-        let rows = get(&apps[0], &format!("/api/v1/statistics?limit=1000&sort={sort}"))
-            .await
-            .json()["data"]
+        let rows = get(
+            &apps[0],
+            &format!("/api/v1/statistics?limit=1000&sort={sort}"),
+        )
+        .await
+        .json()["data"]
             .as_array()
             .unwrap()
             .clone();
@@ -436,8 +496,9 @@ async fn suppressed_figures_sort_last_in_an_order_their_hidden_values_do_not_cha
             .position(|r| r["suppressed"] == true)
             .expect("the example has suppressed cells");
         assert!(
-            rows[first_suppressed..].iter().all(|r| r["suppressed"] == true
-                && r["value"].is_null()),
+            rows[first_suppressed..]
+                .iter()
+                .all(|r| r["suppressed"] == true && r["value"].is_null()),
             "{sort}: suppressed rows last"
         );
         assert!(first_suppressed > 0);
@@ -455,7 +516,10 @@ async fn the_browse_page_sorts_by_its_column_headers() {
         html.contains("<th scope=\"col\" aria-sort=\"descending\"><a class=\"sort\" href=\"/browse/statistics?sort=value\""),
         "{html}"
     );
-    assert!(html.contains("href=\"/browse/statistics?sort=period_start\""), "{html}");
+    assert!(
+        html.contains("href=\"/browse/statistics?sort=period_start\""),
+        "{html}"
+    );
     // Not sortable: a plain header.
     assert!(html.contains("<th scope=\"col\">source_url</th>"), "{html}");
     // The sort survives the filter form, and the rows are the API's, in its order.
@@ -464,6 +528,8 @@ async fn the_browse_page_sorts_by_its_column_headers() {
     let mut at = 0;
     for row in api["data"].as_array().unwrap() {
         let cell = format!("<td>{}</td>", row["id"].as_str().unwrap());
-        at += html[at..].find(&cell).unwrap_or_else(|| panic!("{cell} in order"));
+        at += html[at..]
+            .find(&cell)
+            .unwrap_or_else(|| panic!("{cell} in order"));
     }
 }

@@ -23,11 +23,26 @@ async fn every_collection_gives_its_total_in_x_total_count_in_json_and_csv() {
         assert_eq!(json.status, 200, "{uri}");
         let total = json.json()["meta"]["total"].as_u64().unwrap();
         assert_eq!(json.header("x-total-count"), total.to_string(), "{uri}");
-        let csv = get(&app, &format!("{uri}{}format=csv", if uri.contains('?') { "&" } else { "?" })).await;
-        assert_eq!(csv.header("x-total-count"), total.to_string(), "{uri} as CSV");
+        let csv = get(
+            &app,
+            &format!(
+                "{uri}{}format=csv",
+                if uri.contains('?') { "&" } else { "?" }
+            ),
+        )
+        .await;
+        assert_eq!(
+            csv.header("x-total-count"),
+            total.to_string(),
+            "{uri} as CSV"
+        );
         // A cached answer says the same, and browsers may read it.
         let again = get_with(&app, uri, &[("origin", "https://example.org")]).await;
-        assert_eq!(again.header("x-total-count"), total.to_string(), "{uri} cached");
+        assert_eq!(
+            again.header("x-total-count"),
+            total.to_string(),
+            "{uri} cached"
+        );
         assert!(
             again
                 .header("access-control-expose-headers")
