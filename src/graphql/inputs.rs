@@ -16,10 +16,10 @@ use crate::vocabulary::{
 /// A list field of a filter (a single value is a list of one), checked as REST checks
 /// `name=a,b`: at most `query::MAX_FILTER_VALUES` values, none empty, no control
 /// characters; a value given twice counts once.
-fn list<T: Clone + PartialEq>(name: &str, values: &Option<Vec<T>>) -> Result<Vec<T>, ApiError>
-where
-    T: ListValue,
-{
+fn list<T: Clone + PartialEq + ListValue>(
+    name: &str,
+    values: &Option<Vec<T>>,
+) -> Result<Vec<T>, ApiError> {
     let mut out: Vec<T> = Vec::new();
     for value in values.iter().flatten() {
         if !out.contains(value) {

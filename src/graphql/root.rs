@@ -184,6 +184,7 @@ impl QueryRoot {
     /// Policy documents (ordinances, statements, subpoenas as reported, reports,
     /// decisions), in canonical order.
     #[graphql(complexity = "page_cost(first, child_complexity)")]
+    #[allow(clippy::too_many_arguments)] // each argument is one of the field's GraphQL arguments
     async fn documents(
         &self,
         ctx: &Context<'_>,

@@ -6,15 +6,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-async fn graphql(app: &axum::Router, query: &str, variables: Value) -> Value {
-    let request = axum::http::Request::post("/graphql")
-        .header("content-type", "application/json")
-        .body(axum::body::Body::from(
-            json!({"query": query, "variables": variables}).to_string(),
-        ))
-        .unwrap();
-    send(app, request).await.json()
-}
+use crate::helpers::graphql_reply as graphql;
 
 fn ids(body: &Value) -> Vec<String> {
     body["data"]

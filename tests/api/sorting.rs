@@ -34,16 +34,7 @@ fn sortable_fixture(rows: usize) -> tempfile::TempDir {
     dir
 }
 
-/// POST a GraphQL query; the whole reply body.
-async fn graphql(app: &axum::Router, query: &str, variables: Value) -> Value {
-    let request = axum::http::Request::post("/graphql")
-        .header("content-type", "application/json")
-        .body(axum::body::Body::from(
-            json!({"query": query, "variables": variables}).to_string(),
-        ))
-        .unwrap();
-    send(app, request).await.json()
-}
+use crate::helpers::graphql_reply as graphql;
 
 /// `field,-field` as a GraphQL `orderBy` list.
 fn order_by(sort: &str) -> Value {
