@@ -19,7 +19,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::disclosure::Policy;
 use crate::error::ApiError;
-use crate::http::X_DATA_RELEASE;
+use crate::http::{X_DATA_RELEASE, X_TOTAL_COUNT};
 use crate::rest;
 pub use crate::state::AppState;
 
@@ -49,6 +49,7 @@ pub fn build_app(state: AppState) -> Router {
             header::ACCEPT_RANGES,
             header::CONTENT_DISPOSITION,
             HeaderName::from_static(X_DATA_RELEASE),
+            HeaderName::from_static(X_TOTAL_COUNT),
         ])
         .max_age(Duration::from_secs(86_400));
     let routes = Router::new()

@@ -21,6 +21,8 @@ pub const CACHE_IMMUTABLE: &str = "public, max-age=31536000, immutable";
 pub const CACHE_LATEST: &str = "public, max-age=60";
 /// The header naming the release a data response comes from.
 pub const X_DATA_RELEASE: &str = "x-data-release";
+/// The header that gives a collection's total row count (for spreadsheet connectors).
+pub const X_TOTAL_COUNT: &str = "x-total-count";
 
 /// A strong ETag for a representation: a digest of its bytes and media type.
 pub fn etag_for(content_type: &str, body: &[u8]) -> String {
@@ -296,6 +298,9 @@ pub struct Rendered {
     pub link: Option<String>,
     /// A `Content-Disposition` header (CSV files).
     pub disposition: Option<String>,
+    /// An `X-Total-Count` header: the rows of a collection matching the request, across
+    /// all pages.
+    pub total: Option<u64>,
     /// The status to answer with (GraphQL answers some rejected requests 400).
     pub status: StatusCode,
     /// GraphQL: the `Cache-Control` of a GET answer when it may be cached (else
@@ -313,6 +318,7 @@ impl Rendered {
             release: release.to_owned(),
             link: None,
             disposition: None,
+            total: None,
             status: StatusCode::OK,
             lifetime: None,
         }
@@ -353,6 +359,9 @@ impl Rendered {
                 && let Ok(value) = HeaderValue::from_str(disposition)
             {
                 headers.insert(header::CONTENT_DISPOSITION, value);
+            }
+            if let Some(total) = self.total {
+                headers.insert(X_TOTAL_COUNT, HeaderValue::from(total));
             }
             (StatusCode::OK, headers, self.body.clone()).into_response()
         })

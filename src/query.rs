@@ -16,8 +16,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Select,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, ModelTrait, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
 };
 
 use crate::entity::{
@@ -27,7 +27,7 @@ use crate::error::ApiError;
 use crate::model::{Document, Event, Metric, Program, Release, Source, Statistic};
 use crate::releases::Releases;
 use crate::vocabulary::{
-    Basis, DocumentKind, EventKind, ProgramStatus, SourceKind, StatisticStatus,
+    Basis, DocumentKind, EventKind, ProgramStatus, Qualifier, SourceKind, StatisticStatus,
 };
 
 /// Page size when none is asked for.
@@ -55,16 +55,26 @@ pub fn check_text(parameter: &str, value: &str) -> Result<(), ApiError> {
     }
 }
 
-/// An opaque position in a collection of one release.
+/// An opaque position in a collection of one release, under one sort: the position of
+/// the last row seen, and the sort it was seen in (its [`Sort::spec`], empty for the
+/// canonical order). A cursor continues only the sort it was issued for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Cursor {
     pub release: String,
     pub position: i32,
+    pub sort: String,
 }
 
 impl Cursor {
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("v1.{}.{}", self.release, self.position))
+        if self.sort.is_empty() {
+            URL_SAFE_NO_PAD.encode(format!("v1.{}.{}", self.release, self.position))
+        } else {
+            URL_SAFE_NO_PAD.encode(format!(
+                "v2.{}.{}.{}",
+                self.release, self.position, self.sort
+            ))
+        }
     }
 
     /// `None` for anything that is not a cursor this service issued.
@@ -72,16 +82,273 @@ impl Cursor {
         let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
         let text = String::from_utf8(bytes).ok()?;
         let mut parts = text.split('.');
-        let (Some("v1"), Some(release), Some(position), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return None;
+        let (version, release, position, sort) =
+            (parts.next(), parts.next()?, parts.next()?, parts.next());
+        let sort = match (version, sort) {
+            (Some("v1"), None) => "",
+            (Some("v2"), Some(sort))
+                if !sort.is_empty()
+                    && sort
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b',' || b == b'-') =>
+            {
+                sort
+            }
+            _ => return None,
         };
-        is_release_id(release).then_some(())?;
+        if parts.next().is_some() || !is_release_id(release) {
+            return None;
+        }
         Some(Cursor {
             release: release.to_owned(),
             position: position.parse().ok().filter(|p| *p >= 0)?,
+            sort: sort.to_owned(),
         })
+    }
+}
+
+/// The most keys a sort can have (no table has more sortable fields).
+pub const MAX_SORT_KEYS: usize = 12;
+
+/// One key of a sort: a field of the table's allow-list and its direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SortKey {
+    pub field: &'static str,
+    pub descending: bool,
+    /// Whether the column can be empty (null): empty values sort last in both directions.
+    pub nullable: bool,
+}
+
+/// An order for a collection: keys from the table's allow-list ([`sort_fields`]), then
+/// the canonical order (`position`, unique within a release) to break ties, so keyset
+/// paging is stable under every sort. Empty values (a suppressed figure's `value`, an
+/// undated document) sort after every non-empty value in both directions, and among
+/// themselves by the remaining keys: nothing about a suppressed value enters the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Sort {
+    keys: [Option<SortKey>; MAX_SORT_KEYS],
+}
+
+impl Default for Sort {
+    fn default() -> Self {
+        Sort::CANONICAL
+    }
+}
+
+/// Sortable fields of one table: a GraphQL enum (`<Table>SortField`) and the allow-list
+/// the query layer checks, from one declaration.
+macro_rules! sort_fields {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal $(, $nullable:ident)?;)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl $name {
+            /// (field, nullable) in the allow-list's order.
+            pub const FIELDS: &'static [(&'static str, bool)] =
+                &[$(($text, sort_fields!(@nullable $($nullable)?))),+];
+
+            /// The field's name, as written in `sort=`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+        }
+    };
+    (@nullable nullable) => { true };
+    (@nullable) => { false };
+}
+
+sort_fields! {
+    /// A field statistics can be sorted by.
+    StatisticSortField {
+        /// The figure's id.
+        Id = "id";
+        /// The program's slug.
+        Program = "program";
+        /// The metric's id.
+        Metric = "metric";
+        /// The first day of the period.
+        PeriodStart = "period_start";
+        /// The last day of the period.
+        PeriodEnd = "period_end";
+        /// The dimension (`total` or a breakdown).
+        Dimension = "dimension";
+        /// The category of the dimension.
+        Category = "category";
+        /// The published value; suppressed figures sort after every published figure in
+        /// both directions, in an order that does not depend on their hidden values.
+        Value = "value", nullable;
+        /// The qualifier (`exact`, `at_least`, ...).
+        Qualifier = "qualifier";
+        /// The unit.
+        Unit = "unit";
+        /// The figure's standing.
+        Status = "status";
+        /// What the figure counts over its period.
+        Basis = "basis", nullable;
+    }
+}
+
+sort_fields! {
+    /// A field events can be sorted by.
+    EventSortField {
+        /// The event's id.
+        Id = "id";
+        /// The program's slug.
+        Program = "program";
+        /// The event's date.
+        Date = "date";
+        /// The kind of event.
+        Kind = "kind";
+        /// The title.
+        Title = "title";
+    }
+}
+
+sort_fields! {
+    /// A field documents can be sorted by.
+    DocumentSortField {
+        /// The document's id.
+        Id = "id";
+        /// The program's slug.
+        Program = "program";
+        /// The kind of document.
+        Kind = "kind";
+        /// The title.
+        Title = "title";
+        /// Who issued it.
+        Issuer = "issuer";
+        /// When it was published (undated documents sort last).
+        PublishedOn = "published_on", nullable;
+    }
+}
+
+sort_fields! {
+    /// A field programs can be sorted by.
+    ProgramSortField {
+        /// The program's slug.
+        Slug = "slug";
+        /// The program's name.
+        Name = "name";
+        /// The city or county.
+        Jurisdiction = "jurisdiction";
+        /// When it launched (unknown dates sort last).
+        LaunchedOn = "launched_on", nullable;
+        /// Whether it operates today.
+        Status = "status";
+    }
+}
+
+sort_fields! {
+    /// A field sources can be sorted by.
+    SourceSortField {
+        /// The source's id.
+        Id = "id";
+        /// The title.
+        Title = "title";
+        /// The publisher.
+        Publisher = "publisher";
+        /// When it was published (unknown dates sort last).
+        PublishedOn = "published_on", nullable;
+        /// The kind of publisher.
+        Kind = "kind";
+    }
+}
+
+sort_fields! {
+    /// A field metrics can be sorted by.
+    MetricSortField {
+        /// The metric's id.
+        Id = "id";
+        /// Its name.
+        Name = "name";
+        /// Its unit.
+        Unit = "unit";
+    }
+}
+
+/// The sortable fields of `table` (a name in `tables::PUBLISHED`): (field, nullable).
+pub fn sort_fields(table: &str) -> &'static [(&'static str, bool)] {
+    match table {
+        "statistics" => StatisticSortField::FIELDS,
+        "events" => EventSortField::FIELDS,
+        "documents" => DocumentSortField::FIELDS,
+        "programs" => ProgramSortField::FIELDS,
+        "sources" => SourceSortField::FIELDS,
+        "metrics" => MetricSortField::FIELDS,
+        _ => &[],
+    }
+}
+
+impl Sort {
+    /// The canonical order (by `position`).
+    pub const CANONICAL: Sort = Sort {
+        keys: [None; MAX_SORT_KEYS],
+    };
+
+    /// Parse `field,-field` (a leading `-` sorts descending) against `table`'s allow-list;
+    /// an unknown or empty field is an error naming `parameter`. A field given twice
+    /// counts once, where it first appears.
+    pub fn parse(table: &str, text: &str, parameter: &str) -> Result<Sort, ApiError> {
+        let allowed = sort_fields(table);
+        let names = || {
+            allowed
+                .iter()
+                .map(|(f, _)| *f)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut sort = Sort::CANONICAL;
+        let mut n = 0;
+        for part in text.split(',') {
+            let (descending, name) = match part.strip_prefix('-') {
+                Some(name) => (true, name),
+                None => (false, part),
+            };
+            let Some(&(field, nullable)) = allowed.iter().find(|(f, _)| *f == name) else {
+                return Err(ApiError::invalid(
+                    parameter,
+                    format!(
+                        "{parameter}: {table} cannot be sorted by {:?}; sortable fields: {} (prefix - for descending, separate with commas)",
+                        crate::error::echo(name),
+                        names()
+                    ),
+                ));
+            };
+            if sort.keys().any(|k| k.field == field) {
+                continue;
+            }
+            sort.keys[n] = Some(SortKey {
+                field,
+                descending,
+                nullable,
+            });
+            n += 1;
+        }
+        Ok(sort)
+    }
+
+    /// The keys, in order (none for the canonical order).
+    pub fn keys(&self) -> impl Iterator<Item = SortKey> + '_ {
+        self.keys.iter().map_while(|k| *k)
+    }
+
+    /// Whether this is the canonical order.
+    pub fn is_canonical(&self) -> bool {
+        self.keys[0].is_none()
+    }
+
+    /// The normal form, `field,-field` (empty for the canonical order): what a cursor
+    /// records.
+    pub fn spec(&self) -> String {
+        self.keys()
+            .map(|k| format!("{}{}", if k.descending { "-" } else { "" }, k.field))
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -93,12 +360,25 @@ pub fn is_release_id(text: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// Which slice of a collection to return.
+/// Which slice of a collection to return, in which order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PageRequest {
     pub limit: u64,
-    /// Return rows after this position (0: from the start).
+    /// Return rows after the row at this position, in `sort` (0: from the start).
     pub after: i32,
+    /// The order of the rows.
+    pub sort: Sort,
+}
+
+impl PageRequest {
+    /// The first `limit` rows in canonical order.
+    pub const fn first(limit: u64) -> PageRequest {
+        PageRequest {
+            limit,
+            after: 0,
+            sort: Sort::CANONICAL,
+        }
+    }
 }
 
 /// One page of a collection.
@@ -111,6 +391,8 @@ pub struct Page<T> {
     pub next: Option<Cursor>,
     /// The position of each item (for per-item GraphQL cursors).
     pub positions: Vec<i32>,
+    /// The order of the rows (per-item cursors record it).
+    pub sort: Sort,
 }
 
 /// The release and page a request asks for: `release` wins; otherwise the cursor's
@@ -122,12 +404,13 @@ pub async fn resolve_page(
     release: Option<&str>,
     cursor: Option<&str>,
     limit: Option<i64>,
+    sort: Sort,
     names: (&str, &str),
 ) -> Result<(Arc<release::Model>, PageRequest), ApiError> {
     let (limit, cursor) = page_args(limit, cursor, names)?;
     let requested = release.or(cursor.as_ref().map(|c| c.release.as_str()));
     let release = resolve_release(releases, requested).await?;
-    let page = page_in_release(&release.id, limit, cursor.as_ref(), names.1)?;
+    let page = page_in_release(&release.id, limit, cursor.as_ref(), names.1, sort)?;
     Ok((release, page))
 }
 
@@ -165,14 +448,34 @@ pub fn page_args(
     Ok((limit, cursor))
 }
 
-/// The page of `release` that starts after `cursor`; a cursor of another release is an
-/// error naming `cursor_name`.
+/// The page of `release` in `sort` that starts after `cursor`; a cursor of another
+/// release, or issued for another sort, is an error naming `cursor_name`.
 pub fn page_in_release(
     release: &str,
     limit: u64,
     cursor: Option<&Cursor>,
     cursor_name: &str,
+    sort: Sort,
 ) -> Result<PageRequest, ApiError> {
+    if let Some(cursor) = cursor
+        && cursor.sort != sort.spec()
+    {
+        let said = |spec: &str| {
+            if spec.is_empty() {
+                "the canonical order".to_owned()
+            } else {
+                format!("sort {spec:?}")
+            }
+        };
+        return Err(ApiError::invalid(
+            cursor_name,
+            format!(
+                "{cursor_name} continues {}, not {}: ask for the same order, or start again without {cursor_name}",
+                said(&cursor.sort),
+                said(&sort.spec())
+            ),
+        ));
+    }
     if let Some(cursor) = cursor
         && cursor.release != release
     {
@@ -187,6 +490,7 @@ pub fn page_in_release(
     Ok(PageRequest {
         limit,
         after: cursor.map(|c| c.position).unwrap_or(0),
+        sort,
     })
 }
 
@@ -203,12 +507,14 @@ pub fn page_of_loaded<T: Clone>(release: &str, rows: &[(i32, T)], page: PageRequ
         .map(|(position, _)| Cursor {
             release: release.to_owned(),
             position: *position,
+            sort: String::new(),
         });
     Page {
         items: taken.iter().map(|(_, item)| item.clone()).collect(),
         total: rows.len() as u64,
         next,
         positions: taken.iter().map(|(position, _)| *position).collect(),
+        sort: Sort::CANONICAL,
     }
 }
 
@@ -365,15 +671,47 @@ impl DateRange {
     }
 }
 
-/// Filters of `statistics`.
+/// The most values one filter takes (`program=a,b,...`).
+pub const MAX_FILTER_VALUES: usize = 50;
+
+/// Check the values of a list filter named `parameter`: at most [`MAX_FILTER_VALUES`],
+/// none empty, no control characters. REST and GraphQL both check here.
+pub fn check_values<S: AsRef<str>>(parameter: &str, values: &[S]) -> Result<(), ApiError> {
+    if values.len() > MAX_FILTER_VALUES {
+        return Err(ApiError::invalid(
+            parameter,
+            format!(
+                "{parameter} takes at most {MAX_FILTER_VALUES} values, got {}",
+                values.len()
+            ),
+        ));
+    }
+    for value in values {
+        let value = value.as_ref();
+        check_text(parameter, value)?;
+        if value.is_empty() {
+            return Err(ApiError::invalid(
+                parameter,
+                format!("{parameter} has an empty value; separate values with single commas"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Filters of `statistics`. A list matches any of its values (none: no filter); the
+/// rows match every filter given.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct StatisticFilter {
-    pub program: Option<String>,
-    pub metric: Option<String>,
-    pub dimension: Option<String>,
-    pub category: Option<String>,
-    pub status: Option<StatisticStatus>,
-    pub basis: Option<Basis>,
+    pub program: Vec<String>,
+    pub metric: Vec<String>,
+    pub dimension: Vec<String>,
+    pub category: Vec<String>,
+    pub status: Vec<StatisticStatus>,
+    pub basis: Vec<Basis>,
+    pub qualifier: Vec<Qualifier>,
+    /// Only suppressed figures (`true`) or only published values (`false`).
+    pub suppressed: Option<bool>,
     /// Statistics whose period overlaps this window.
     pub period: DateRange,
 }
@@ -381,8 +719,8 @@ pub struct StatisticFilter {
 /// Filters of `events`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct EventFilter {
-    pub program: Option<String>,
-    pub kind: Option<EventKind>,
+    pub program: Vec<String>,
+    pub kind: Vec<EventKind>,
     /// Events dated within this window.
     pub date: DateRange,
 }
@@ -390,8 +728,8 @@ pub struct EventFilter {
 /// Filters of `documents`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct DocumentFilter {
-    pub program: Option<String>,
-    pub kind: Option<DocumentKind>,
+    pub program: Vec<String>,
+    pub kind: Vec<DocumentKind>,
     /// Case-insensitive text search over titles and summaries.
     pub q: Option<String>,
     /// Documents published within this window (undated documents are left out when set).
@@ -401,13 +739,13 @@ pub struct DocumentFilter {
 /// Filters of `programs`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ProgramFilter {
-    pub status: Option<ProgramStatus>,
+    pub status: Vec<ProgramStatus>,
 }
 
 /// Filters of `sources`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct SourceFilter {
-    pub kind: Option<SourceKind>,
+    pub kind: Vec<SourceKind>,
 }
 
 /// What every data row has: a position and (except sources and metrics) a source.
@@ -444,7 +782,8 @@ row!(statistic, sourced);
 row!(source);
 row!(metric);
 
-/// Run a filtered, keyset-paged select: one COUNT and one page query.
+/// Run a filtered, keyset-paged select in `page.sort`: one COUNT and one page query
+/// (and, after a cursor in a non-canonical sort, one read of the row the cursor names).
 async fn fetch_page<E>(
     db: &DatabaseConnection,
     release: &str,
@@ -456,14 +795,60 @@ async fn fetch_page<E>(
 where
     E: EntityTrait,
     E::Model: Row + Sync,
+    E::Column: std::str::FromStr,
 {
     let total = match counting {
         Counting::Count => select.clone().count(db).await?,
         Counting::Skip => 0,
         Counting::Known(total) => total,
     };
+    let keys: Vec<(E::Column, SortKey)> = page
+        .sort
+        .keys()
+        .map(|key| {
+            <E::Column as std::str::FromStr>::from_str(key.field)
+                .map(|column| (column, key))
+                .map_err(|_| {
+                    ApiError::internal(anyhow::anyhow!("no column {} to sort by", key.field))
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    let mut select = select;
+    if page.after > 0 {
+        select = if keys.is_empty() {
+            select.filter(position.gt(page.after))
+        } else {
+            let release_column = <E::Column as std::str::FromStr>::from_str("release_id")
+                .map_err(|_| ApiError::internal(anyhow::anyhow!("table without release_id")))?;
+            let anchor = E::find()
+                .filter(release_column.eq(release))
+                .filter(position.eq(page.after))
+                .one(db)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "cursor",
+                        "cursor is not a cursor issued by this service (it names no row)",
+                    )
+                })?;
+            let values = keys.iter().map(|(column, _)| anchor.get(*column)).collect();
+            select.filter(after_anchor(&keys, values, position, page.after))
+        };
+    }
+    for (column, key) in &keys {
+        if key.nullable {
+            select = select.order_by(Expr::col((E::default(), *column)).is_null(), Order::Asc);
+        }
+        select = select.order_by(
+            *column,
+            if key.descending {
+                Order::Desc
+            } else {
+                Order::Asc
+            },
+        );
+    }
     let mut rows = select
-        .filter(position.gt(page.after))
         .order_by_asc(position)
         .limit(page.limit + 1)
         .all(db)
@@ -473,11 +858,43 @@ where
         rows.last().map(|r| Cursor {
             release: release.to_owned(),
             position: r.position(),
+            sort: page.sort.spec(),
         })
     } else {
         None
     };
     Ok((rows, total, next))
+}
+
+/// The rows that come after the anchor row (its sort-key `values` and `after`, its
+/// position) in the order of `keys` then position: the keyset condition. Null values
+/// come last in both directions, and equal among themselves.
+fn after_anchor<C: ColumnTrait>(
+    keys: &[(C, SortKey)],
+    values: Vec<sea_orm::Value>,
+    position: C,
+    after: i32,
+) -> Condition {
+    let mut later = Condition::any();
+    let mut equal = Condition::all();
+    for ((column, key), value) in keys.iter().zip(values) {
+        if value == value.as_null() {
+            // Nothing sorts after a null in this key; rows that tie have a null too.
+            equal = equal.add(column.is_null());
+            continue;
+        }
+        let mut beyond = Condition::any().add(if key.descending {
+            column.lt(value.clone())
+        } else {
+            column.gt(value.clone())
+        });
+        if key.nullable {
+            beyond = beyond.add(column.is_null());
+        }
+        later = later.add(equal.clone().add(beyond));
+        equal = equal.add(column.eq(value));
+    }
+    later.add(equal.add(position.gt(after)))
 }
 
 /// Whether a page read counts every row matching the filter (`Page::total`). A whole-table
@@ -551,7 +968,11 @@ pub async fn table_chunk(
     after: i32,
     limit: u64,
 ) -> Result<(Rows, Option<i32>), ApiError> {
-    let page_request = PageRequest { limit, after };
+    let page_request = PageRequest {
+        limit,
+        after,
+        sort: Sort::CANONICAL,
+    };
     let skip = Counting::Skip;
     macro_rules! chunk {
         ($variant:ident, $page:expr) => {{
@@ -645,12 +1066,19 @@ fn with_sources<M: Row, T>(
         .collect()
 }
 
-fn page<T>(items: Vec<T>, positions: Vec<i32>, total: u64, next: Option<Cursor>) -> Page<T> {
+fn page<T>(
+    items: Vec<T>,
+    positions: Vec<i32>,
+    total: u64,
+    next: Option<Cursor>,
+    sort: Sort,
+) -> Page<T> {
     Page {
         items,
         total,
         next,
         positions,
+        sort,
     }
 }
 
@@ -665,16 +1093,41 @@ fn overlap_condition<C: ColumnTrait>(start: C, end: C, range: DateRange) -> Cond
     condition
 }
 
+/// `column` is one of `values` (`=` for one value); `None`, no condition, for none.
+fn one_of<C: ColumnTrait, S: AsRef<str>>(
+    column: C,
+    values: &[S],
+) -> Option<sea_orm::sea_query::SimpleExpr> {
+    match values {
+        [] => None,
+        [one] => Some(column.eq(one.as_ref())),
+        many => Some(column.is_in(many.iter().map(|v| v.as_ref().to_owned()))),
+    }
+}
+
+/// The text of vocabulary values.
+fn texts<T: Copy>(values: &[T], as_str: fn(T) -> &'static str) -> Vec<&'static str> {
+    values.iter().map(|v| as_str(*v)).collect()
+}
+
 fn statistic_condition(release: &str, f: &StatisticFilter) -> Condition {
     use statistic::Column as C;
     Condition::all()
         .add(C::ReleaseId.eq(release))
-        .add_option(f.program.as_ref().map(|v| C::Program.eq(v.as_str())))
-        .add_option(f.metric.as_ref().map(|v| C::Metric.eq(v.as_str())))
-        .add_option(f.dimension.as_ref().map(|v| C::Dimension.eq(v.as_str())))
-        .add_option(f.category.as_ref().map(|v| C::Category.eq(v.as_str())))
-        .add_option(f.status.map(|v| C::Status.eq(v.as_str())))
-        .add_option(f.basis.map(|v| C::Basis.eq(v.as_str())))
+        .add_option(one_of(C::Program, &f.program))
+        .add_option(one_of(C::Metric, &f.metric))
+        .add_option(one_of(C::Dimension, &f.dimension))
+        .add_option(one_of(C::Category, &f.category))
+        .add_option(one_of(
+            C::Status,
+            &texts(&f.status, StatisticStatus::as_str),
+        ))
+        .add_option(one_of(C::Basis, &texts(&f.basis, Basis::as_str)))
+        .add_option(one_of(
+            C::Qualifier,
+            &texts(&f.qualifier, Qualifier::as_str),
+        ))
+        .add_option(f.suppressed.map(|v| C::Suppressed.eq(v)))
         .add(overlap_condition(C::PeriodStart, C::PeriodEnd, f.period))
 }
 
@@ -682,8 +1135,8 @@ fn event_condition(release: &str, f: &EventFilter) -> Condition {
     use event::Column as C;
     Condition::all()
         .add(C::ReleaseId.eq(release))
-        .add_option(f.program.as_ref().map(|v| C::Program.eq(v.as_str())))
-        .add_option(f.kind.map(|v| C::Kind.eq(v.as_str())))
+        .add_option(one_of(C::Program, &f.program))
+        .add_option(one_of(C::Kind, &texts(&f.kind, EventKind::as_str)))
         .add(overlap_condition(C::Date, C::Date, f.date))
 }
 
@@ -705,8 +1158,8 @@ fn document_condition(release: &str, f: &DocumentFilter) -> Condition {
     use document::Column as C;
     let mut condition = Condition::all()
         .add(C::ReleaseId.eq(release))
-        .add_option(f.program.as_ref().map(|v| C::Program.eq(v.as_str())))
-        .add_option(f.kind.map(|v| C::Kind.eq(v.as_str())))
+        .add_option(one_of(C::Program, &f.program))
+        .add_option(one_of(C::Kind, &texts(&f.kind, DocumentKind::as_str)))
         .add(overlap_condition(
             C::PublishedOn,
             C::PublishedOn,
@@ -774,6 +1227,7 @@ async fn read_statistics(
         positions,
         total,
         next,
+        page_request.sort,
     ))
 }
 
@@ -889,6 +1343,7 @@ async fn read_events(
         positions,
         total,
         next,
+        page_request.sort,
     ))
 }
 
@@ -992,6 +1447,7 @@ async fn read_documents(
         positions,
         total,
         next,
+        page_request.sort,
     ))
 }
 
@@ -1055,9 +1511,13 @@ async fn read_programs(
 ) -> Result<Page<Program>, ApiError> {
     let select = program::Entity::find()
         .filter(program::Column::ReleaseId.eq(release))
-        .apply_if(filter.status, |s, v| {
-            s.filter(program::Column::Status.eq(v.as_str()))
-        });
+        .apply_if(
+            one_of(
+                program::Column::Status,
+                &texts(&filter.status, ProgramStatus::as_str),
+            ),
+            QueryFilter::filter,
+        );
     let (rows, total, next) = fetch_page(
         db,
         release,
@@ -1074,6 +1534,7 @@ async fn read_programs(
         positions,
         total,
         next,
+        page_request.sort,
     ))
 }
 
@@ -1114,9 +1575,13 @@ async fn read_sources(
 ) -> Result<Page<Source>, ApiError> {
     let select = source::Entity::find()
         .filter(source::Column::ReleaseId.eq(release))
-        .apply_if(filter.kind, |s, v| {
-            s.filter(source::Column::Kind.eq(v.as_str()))
-        });
+        .apply_if(
+            one_of(
+                source::Column::Kind,
+                &texts(&filter.kind, SourceKind::as_str),
+            ),
+            QueryFilter::filter,
+        );
     let (rows, total, next) = fetch_page(
         db,
         release,
@@ -1131,7 +1596,7 @@ async fn read_sources(
         .into_iter()
         .map(Source::from_entity)
         .collect::<Result<_, _>>()?;
-    Ok(page(items, positions, total, next))
+    Ok(page(items, positions, total, next, page_request.sort))
 }
 
 /// One source by id.
@@ -1179,6 +1644,7 @@ async fn read_metrics(
         positions,
         total,
         next,
+        page_request.sort,
     ))
 }
 
@@ -1224,8 +1690,15 @@ mod tests {
         let cursor = Cursor {
             release: "a".repeat(64),
             position: 42,
+            sort: String::new(),
         };
         assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
+        let sorted = Cursor {
+            release: "a".repeat(64),
+            position: 42,
+            sort: "-value,period_start".into(),
+        };
+        assert_eq!(Cursor::decode(&sorted.encode()), Some(sorted));
         assert_eq!(Cursor::decode("not-a-cursor"), None);
         assert_eq!(Cursor::decode(&URL_SAFE_NO_PAD.encode("v1.short.3")), None);
         assert_eq!(
@@ -1238,16 +1711,23 @@ mod tests {
     fn loaded_rows_page_like_the_database() {
         let release = "b".repeat(64);
         let rows: Vec<(i32, &str)> = vec![(2, "a"), (5, "b"), (9, "c")];
-        let first = page_of_loaded(&release, &rows, PageRequest { limit: 2, after: 0 });
+        let first = page_of_loaded(&release, &rows, PageRequest::first(2));
         assert_eq!(first.items, vec!["a", "b"]);
         assert_eq!(first.positions, vec![2, 5]);
         assert_eq!(first.total, 3);
         let next = first.next.expect("a third row follows");
         assert_eq!(next.position, 5);
-        let second = page_of_loaded(&release, &rows, PageRequest { limit: 2, after: 5 });
+        let second = page_of_loaded(
+            &release,
+            &rows,
+            PageRequest {
+                after: 5,
+                ..PageRequest::first(2)
+            },
+        );
         assert_eq!(second.items, vec!["c"]);
         assert_eq!(second.next, None);
-        let exact = page_of_loaded(&release, &rows, PageRequest { limit: 3, after: 0 });
+        let exact = page_of_loaded(&release, &rows, PageRequest::first(3));
         assert_eq!(exact.next, None, "no next cursor when nothing follows");
     }
 
@@ -1269,6 +1749,53 @@ mod tests {
         for good in ["citykey", "Ñuñoa – “quoted”", "50% off", "", "日本語 🌍"] {
             assert!(check_text("q", good).is_ok(), "{good:?}");
         }
+    }
+
+    #[test]
+    fn every_sortable_field_is_a_column_of_its_table() {
+        use std::str::FromStr;
+        fn columns<C: FromStr>(table: &str) {
+            let fields = sort_fields(table);
+            assert!(
+                !fields.is_empty() && fields.len() <= MAX_SORT_KEYS,
+                "{table}"
+            );
+            for (field, _) in fields {
+                assert!(C::from_str(field).is_ok(), "{table}.{field}");
+            }
+        }
+        columns::<statistic::Column>("statistics");
+        columns::<event::Column>("events");
+        columns::<document::Column>("documents");
+        columns::<program::Column>("programs");
+        columns::<source::Column>("sources");
+        columns::<metric::Column>("metrics");
+        for table in crate::tables::PUBLISHED {
+            assert!(
+                !sort_fields(table.name).is_empty(),
+                "{} is sortable",
+                table.name
+            );
+        }
+    }
+
+    #[test]
+    fn sorts_parse_to_their_normal_form_and_refuse_unknown_fields() {
+        let sort = Sort::parse("statistics", "-value,period_start,-value", "sort").unwrap();
+        assert_eq!(sort.spec(), "-value,period_start");
+        assert!(Sort::parse("statistics", "", "sort").is_err());
+        assert!(Sort::parse("statistics", "position", "sort").is_err());
+        assert!(Sort::parse("events", "value", "sort").is_err());
+        assert!(Sort::CANONICAL.is_canonical());
+        let every = StatisticSortField::FIELDS
+            .iter()
+            .map(|(f, _)| format!("-{f}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        assert_eq!(
+            Sort::parse("statistics", &every, "sort").unwrap().spec(),
+            every
+        );
     }
 
     #[test]

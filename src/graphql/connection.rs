@@ -1,5 +1,5 @@
 //! Relay connections over [`query::Page`]: every edge's cursor is the REST keyset cursor
-//! (`query::Cursor { release, position }`), so a cursor from one interface pages the other.
+//! (`query::Cursor { release, position, sort }`), so a cursor from one interface pages the other.
 
 use async_graphql::SimpleObject;
 
@@ -21,6 +21,7 @@ pub struct PageInfo {
 
 /// Turn a page of `release` into edges with cursors and a `PageInfo`.
 fn edges<T>(release: &str, page: Page<T>, after: bool) -> (Vec<(String, T)>, PageInfo, u64) {
+    let sort = page.sort.spec();
     let edges: Vec<(String, T)> = page
         .positions
         .iter()
@@ -29,6 +30,7 @@ fn edges<T>(release: &str, page: Page<T>, after: bool) -> (Vec<(String, T)>, Pag
             let cursor = Cursor {
                 release: release.to_owned(),
                 position,
+                sort: sort.clone(),
             };
             (cursor.encode(), item)
         })

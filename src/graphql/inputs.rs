@@ -1,39 +1,88 @@
 //! Filter arguments, mapped onto the query layer's filters so every check (dates in
 //! order, search length) gives the same error as REST, naming the same argument.
 
-use async_graphql::InputObject;
+use async_graphql::{Enum, InputObject};
 use chrono::NaiveDate;
 
 use crate::error::ApiError;
-use crate::query::{self, DateRange, MAX_SEARCH_CHARS, check_text};
+use crate::query::{
+    self, DateRange, DocumentSortField, EventSortField, MAX_SEARCH_CHARS, MetricSortField,
+    ProgramSortField, Sort, SourceSortField, StatisticSortField, check_text,
+};
 use crate::vocabulary::{
-    Basis, DocumentKind, EventKind, ProgramStatus, SourceKind, StatisticStatus,
+    Basis, DocumentKind, EventKind, ProgramStatus, Qualifier, SourceKind, StatisticStatus,
 };
 
-/// A text field of a filter, refused when it holds a control character.
-fn text(name: &str, value: &Option<String>) -> Result<Option<String>, ApiError> {
-    if let Some(value) = value {
-        check_text(name, value)?;
+/// A list field of a filter (a single value is a list of one), checked as REST checks
+/// `name=a,b`: at most `query::MAX_FILTER_VALUES` values, none empty, no control
+/// characters; a value given twice counts once.
+fn list<T: Clone + PartialEq + ListValue>(
+    name: &str,
+    values: &Option<Vec<T>>,
+) -> Result<Vec<T>, ApiError> {
+    let mut out: Vec<T> = Vec::new();
+    for value in values.iter().flatten() {
+        if !out.contains(value) {
+            out.push(value.clone());
+        }
     }
-    Ok(value.clone())
+    let texts: Vec<&str> = out.iter().map(ListValue::text).collect();
+    query::check_values(name, &texts)?;
+    Ok(out)
 }
 
-/// Which statistics to return. Every field is optional; the rows match all that are given.
+/// The text of a list filter's value, for the checks.
+trait ListValue {
+    fn text(&self) -> &str;
+}
+
+impl ListValue for String {
+    fn text(&self) -> &str {
+        self
+    }
+}
+
+macro_rules! list_value {
+    ($($t:ty),+) => {
+        $(impl ListValue for $t {
+            fn text(&self) -> &str {
+                self.as_str()
+            }
+        })+
+    };
+}
+list_value!(
+    StatisticStatus,
+    Basis,
+    Qualifier,
+    EventKind,
+    DocumentKind,
+    ProgramStatus,
+    SourceKind
+);
+
+/// Which statistics to return. Every field is optional; the rows match all that are
+/// given. A list matches any of its values (`program: ["citykey", "idnyc"]`; a single
+/// value is a list of one), at most 50 values.
 #[derive(Debug, Clone, Default, InputObject)]
 pub struct StatisticFilter {
-    /// Only this program (its slug, e.g. `citykey`).
-    pub program: Option<String>,
-    /// Only this metric (its id, e.g. `cards_issued`; see `metrics`).
-    pub metric: Option<String>,
-    /// Only this dimension: `total`, or a breakdown such as `channel` or `age_group`.
-    pub dimension: Option<String>,
-    /// Only this category of the dimension (`all` for totals).
-    pub category: Option<String>,
-    /// Only figures with this standing.
-    pub status: Option<StatisticStatus>,
-    /// Only figures counted this way: within their period, cumulatively since launch, or
+    /// Only these programs (slugs, e.g. `citykey`).
+    pub program: Option<Vec<String>>,
+    /// Only these metrics (ids, e.g. `cards_issued`; see `metrics`).
+    pub metric: Option<Vec<String>>,
+    /// Only these dimensions: `total`, or breakdowns such as `channel` or `age_group`.
+    pub dimension: Option<Vec<String>>,
+    /// Only these categories of the dimension (`all` for totals).
+    pub category: Option<Vec<String>>,
+    /// Only figures with these standings.
+    pub status: Option<Vec<StatisticStatus>>,
+    /// Only figures counted these ways: within their period, cumulatively since launch, or
     /// as a level at the period's end. Figures of one metric compare only within one basis.
-    pub basis: Option<Basis>,
+    pub basis: Option<Vec<Basis>>,
+    /// Only figures with these qualifiers.
+    pub qualifier: Option<Vec<Qualifier>>,
+    /// `false`: only figures with a published value; `true`: only suppressed figures.
+    pub suppressed: Option<bool>,
     /// Only figures whose period ends on or after this date.
     pub from: Option<NaiveDate>,
     /// Only figures whose period starts on or before this date.
@@ -43,12 +92,14 @@ pub struct StatisticFilter {
 impl StatisticFilter {
     pub fn to_query(&self) -> Result<query::StatisticFilter, ApiError> {
         Ok(query::StatisticFilter {
-            program: text("program", &self.program)?,
-            metric: text("metric", &self.metric)?,
-            dimension: text("dimension", &self.dimension)?,
-            category: text("category", &self.category)?,
-            status: self.status,
-            basis: self.basis,
+            program: list("program", &self.program)?,
+            metric: list("metric", &self.metric)?,
+            dimension: list("dimension", &self.dimension)?,
+            category: list("category", &self.category)?,
+            status: list("status", &self.status)?,
+            basis: list("basis", &self.basis)?,
+            qualifier: list("qualifier", &self.qualifier)?,
+            suppressed: self.suppressed,
             period: DateRange::new(self.from, self.to)?,
         })
     }
@@ -57,10 +108,10 @@ impl StatisticFilter {
 /// Which events to return. Every field is optional; the rows match all that are given.
 #[derive(Debug, Clone, Default, InputObject)]
 pub struct EventFilter {
-    /// Only this program (its slug, e.g. `citykey`).
-    pub program: Option<String>,
-    /// Only events of this kind.
-    pub kind: Option<EventKind>,
+    /// Only these programs (slugs, e.g. `citykey`).
+    pub program: Option<Vec<String>>,
+    /// Only events of these kinds.
+    pub kind: Option<Vec<EventKind>>,
     /// Only events dated on or after this date.
     pub from: Option<NaiveDate>,
     /// Only events dated on or before this date.
@@ -70,8 +121,8 @@ pub struct EventFilter {
 impl EventFilter {
     pub fn to_query(&self) -> Result<query::EventFilter, ApiError> {
         Ok(query::EventFilter {
-            program: text("program", &self.program)?,
-            kind: self.kind,
+            program: list("program", &self.program)?,
+            kind: list("kind", &self.kind)?,
             date: DateRange::new(self.from, self.to)?,
         })
     }
@@ -80,10 +131,10 @@ impl EventFilter {
 /// Which documents to return. Every field is optional; the rows match all that are given.
 #[derive(Debug, Clone, Default, InputObject)]
 pub struct DocumentFilter {
-    /// Only this program (its slug, e.g. `citykey`).
-    pub program: Option<String>,
-    /// Only documents of this kind.
-    pub kind: Option<DocumentKind>,
+    /// Only these programs (slugs, e.g. `citykey`).
+    pub program: Option<Vec<String>>,
+    /// Only documents of these kinds.
+    pub kind: Option<Vec<DocumentKind>>,
     /// Only documents published on or after this date (undated documents are left out).
     pub from: Option<NaiveDate>,
     /// Only documents published on or before this date (undated documents are left out).
@@ -109,8 +160,8 @@ impl DocumentFilter {
             }
         }
         Ok(query::DocumentFilter {
-            program: text("program", &self.program)?,
-            kind: self.kind,
+            program: list("program", &self.program)?,
+            kind: list("kind", &self.kind)?,
             q: search,
             published: DateRange::new(self.from, self.to)?,
         })
@@ -120,27 +171,85 @@ impl DocumentFilter {
 /// Which programs to return.
 #[derive(Debug, Clone, Default, InputObject)]
 pub struct ProgramFilter {
-    /// Only programs with this status.
-    pub status: Option<ProgramStatus>,
+    /// Only programs with these statuses.
+    pub status: Option<Vec<ProgramStatus>>,
 }
 
 impl ProgramFilter {
-    pub fn to_query(&self) -> query::ProgramFilter {
-        query::ProgramFilter {
-            status: self.status,
-        }
+    pub fn to_query(&self) -> Result<query::ProgramFilter, ApiError> {
+        Ok(query::ProgramFilter {
+            status: list("status", &self.status)?,
+        })
     }
 }
 
 /// Which sources to return.
 #[derive(Debug, Clone, Default, InputObject)]
 pub struct SourceFilter {
-    /// Only sources of this kind of publisher.
-    pub kind: Option<SourceKind>,
+    /// Only sources of these kinds of publisher.
+    pub kind: Option<Vec<SourceKind>>,
 }
 
 impl SourceFilter {
-    pub fn to_query(&self) -> query::SourceFilter {
-        query::SourceFilter { kind: self.kind }
+    pub fn to_query(&self) -> Result<query::SourceFilter, ApiError> {
+        Ok(query::SourceFilter {
+            kind: list("kind", &self.kind)?,
+        })
     }
 }
+
+/// The direction of one key of an `orderBy`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Enum)]
+pub enum SortDirection {
+    /// Smallest first (A to Z, oldest first).
+    #[default]
+    Asc,
+    /// Largest first (Z to A, newest first).
+    Desc,
+}
+
+/// One `orderBy` input type per collection: a field of its allow-list and a direction.
+macro_rules! order_input {
+    ($name:ident, $field:ty, $table:literal) => {
+        #[doc = concat!("One key of the order of ", $table, ": a field and a direction. Ties, and the rows after the last key, keep the canonical order; empty values sort last in both directions.")]
+        #[derive(Debug, Clone, Copy, InputObject)]
+        pub struct $name {
+            /// The field to sort by.
+            pub field: $field,
+            /// `ASC` (default) or `DESC`.
+            #[graphql(default)]
+            pub direction: SortDirection,
+        }
+
+        impl $name {
+            /// The query layer's sort for `keys` (the canonical order when there are none),
+            /// checked as REST checks `sort=`.
+            pub fn to_sort(keys: Option<&[$name]>) -> Result<Sort, ApiError> {
+                let spec = keys
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|k| {
+                        format!(
+                            "{}{}",
+                            if k.direction == SortDirection::Desc { "-" } else { "" },
+                            k.field.as_str()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(",");
+                if spec.is_empty() {
+                    Ok(Sort::CANONICAL)
+                } else {
+                    Sort::parse($table, &spec, "orderBy")
+                }
+            }
+        }
+    };
+}
+
+order_input!(StatisticOrder, StatisticSortField, "statistics");
+order_input!(EventOrder, EventSortField, "events");
+order_input!(DocumentOrder, DocumentSortField, "documents");
+order_input!(ProgramOrder, ProgramSortField, "programs");
+order_input!(SourceOrder, SourceSortField, "sources");
+order_input!(MetricOrder, MetricSortField, "metrics");

@@ -202,7 +202,13 @@ fn nested_page(
     after: Option<&str>,
 ) -> Result<query::PageRequest, ApiError> {
     let (limit, cursor) = query::page_args(first.map(i64::from), after, ("first", "after"))?;
-    query::page_in_release(release, limit, cursor.as_ref(), "after")
+    query::page_in_release(
+        release,
+        limit,
+        cursor.as_ref(),
+        "after",
+        query::Sort::CANONICAL,
+    )
 }
 
 /// The rows of `program` for `filter`, loaded in a batch with its siblings.

@@ -10,7 +10,10 @@ use super::connection::{
     StatisticConnection,
 };
 use super::gate;
-use super::inputs::{DocumentFilter, EventFilter, ProgramFilter, SourceFilter, StatisticFilter};
+use super::inputs::{
+    DocumentFilter, DocumentOrder, EventFilter, EventOrder, MetricOrder, ProgramFilter,
+    ProgramOrder, SourceFilter, SourceOrder, StatisticFilter, StatisticOrder,
+};
 use super::limits::page_cost;
 use super::scope;
 use crate::cite::{Citable, CitationFormat};
@@ -57,11 +60,12 @@ async fn paged(
     release: Option<&str>,
     first: Option<i32>,
     after: Option<&str>,
+    sort: query::Sort,
 ) -> Result<(String, PageRequest)> {
     let (limit, cursor) = query::page_args(first.map(i64::from), after, ("first", "after"))?;
     let requested = release.or(cursor.as_ref().map(|c| c.release.as_str()));
     let model = release_for(ctx, requested).await?;
-    let page = query::page_in_release(&model.id, limit, cursor.as_ref(), "after")?;
+    let page = query::page_in_release(&model.id, limit, cursor.as_ref(), "after", sort)?;
     scope::enter_release(ctx, &model.id, names_for_good(release) || after.is_some())?;
     Ok((model.id.clone(), page))
 }
@@ -90,6 +94,10 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which programs to return.")] filter: Option<ProgramFilter>,
+        #[graphql(
+            desc = "The order of the rows: keys applied in turn (e.g. `[{field: PERIOD_START, direction: DESC}]`); ties keep the canonical order. A cursor continues only the order it was issued for."
+        )]
+        order_by: Option<Vec<ProgramOrder>>,
         #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
@@ -98,8 +106,9 @@ impl QueryRoot {
         )]
         release: Option<String>,
     ) -> Result<ProgramConnection> {
-        let filter = filter.unwrap_or_default().to_query();
-        let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
+        let filter = filter.unwrap_or_default().to_query()?;
+        let sort = ProgramOrder::to_sort(order_by.as_deref())?;
+        let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref(), sort).await?;
         let rows = gate::db(
             ctx,
             query::list_programs(&state(ctx)?.db, &release, &filter, page),
@@ -130,6 +139,10 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which statistics to return.")] filter: Option<StatisticFilter>,
+        #[graphql(
+            desc = "The order of the rows: keys applied in turn (e.g. `[{field: PERIOD_START, direction: DESC}]`); ties keep the canonical order. A cursor continues only the order it was issued for."
+        )]
+        order_by: Option<Vec<StatisticOrder>>,
         #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
@@ -139,7 +152,8 @@ impl QueryRoot {
         release: Option<String>,
     ) -> Result<StatisticConnection> {
         let filter = filter.unwrap_or_default().to_query()?;
-        let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
+        let sort = StatisticOrder::to_sort(order_by.as_deref())?;
+        let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref(), sort).await?;
         let rows = gate::db(
             ctx,
             query::list_statistics(&state(ctx)?.db, &release, &filter, page),
@@ -154,6 +168,10 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which events to return.")] filter: Option<EventFilter>,
+        #[graphql(
+            desc = "The order of the rows: keys applied in turn (e.g. `[{field: PERIOD_START, direction: DESC}]`); ties keep the canonical order. A cursor continues only the order it was issued for."
+        )]
+        order_by: Option<Vec<EventOrder>>,
         #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
@@ -163,7 +181,8 @@ impl QueryRoot {
         release: Option<String>,
     ) -> Result<EventConnection> {
         let filter = filter.unwrap_or_default().to_query()?;
-        let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
+        let sort = EventOrder::to_sort(order_by.as_deref())?;
+        let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref(), sort).await?;
         let rows = gate::db(
             ctx,
             query::list_events(&state(ctx)?.db, &release, &filter, page),
@@ -175,6 +194,7 @@ impl QueryRoot {
     /// Policy documents (ordinances, statements, subpoenas as reported, reports,
     /// decisions), in canonical order.
     #[graphql(complexity = "page_cost(first, child_complexity)")]
+    #[allow(clippy::too_many_arguments)] // each argument is one of the field's GraphQL arguments
     async fn documents(
         &self,
         ctx: &Context<'_>,
@@ -183,6 +203,10 @@ impl QueryRoot {
             desc = "Case-insensitive text search over titles and summaries (1 to 200 characters)."
         )]
         search: Option<String>,
+        #[graphql(
+            desc = "The order of the rows: keys applied in turn (e.g. `[{field: PERIOD_START, direction: DESC}]`); ties keep the canonical order. A cursor continues only the order it was issued for."
+        )]
+        order_by: Option<Vec<DocumentOrder>>,
         #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
@@ -192,7 +216,8 @@ impl QueryRoot {
         release: Option<String>,
     ) -> Result<DocumentConnection> {
         let filter = filter.unwrap_or_default().to_query(search)?;
-        let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
+        let sort = DocumentOrder::to_sort(order_by.as_deref())?;
+        let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref(), sort).await?;
         let rows = gate::db(
             ctx,
             query::list_documents(&state(ctx)?.db, &release, &filter, page),
@@ -207,6 +232,10 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which sources to return.")] filter: Option<SourceFilter>,
+        #[graphql(
+            desc = "The order of the rows: keys applied in turn (e.g. `[{field: PERIOD_START, direction: DESC}]`); ties keep the canonical order. A cursor continues only the order it was issued for."
+        )]
+        order_by: Option<Vec<SourceOrder>>,
         #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
@@ -215,8 +244,9 @@ impl QueryRoot {
         )]
         release: Option<String>,
     ) -> Result<SourceConnection> {
-        let filter = filter.unwrap_or_default().to_query();
-        let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
+        let filter = filter.unwrap_or_default().to_query()?;
+        let sort = SourceOrder::to_sort(order_by.as_deref())?;
+        let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref(), sort).await?;
         let rows = gate::db(
             ctx,
             query::list_sources(&state(ctx)?.db, &release, &filter, page),
@@ -245,6 +275,10 @@ impl QueryRoot {
     async fn metrics(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The order of the rows: keys applied in turn (e.g. `[{field: PERIOD_START, direction: DESC}]`); ties keep the canonical order. A cursor continues only the order it was issued for."
+        )]
+        order_by: Option<Vec<MetricOrder>>,
         #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
@@ -253,7 +287,8 @@ impl QueryRoot {
         )]
         release: Option<String>,
     ) -> Result<MetricConnection> {
-        let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref()).await?;
+        let sort = MetricOrder::to_sort(order_by.as_deref())?;
+        let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref(), sort).await?;
         let rows = gate::db(ctx, query::list_metrics(&state(ctx)?.db, &release, page)).await?;
         Ok(MetricConnection::new(&release, rows, after.is_some()))
     }
@@ -331,7 +366,7 @@ impl QueryRoot {
             Some(to) => gate::db(ctx, query::resolve_release_ref(releases, "to", to)).await?,
             None => release_for(ctx, None).await?,
         };
-        let page = query::page_in_release(&newer.id, limit, cursor.as_ref(), "after")?;
+        let page = query::page_in_release(&newer.id, limit, cursor.as_ref(), "after", query::Sort::CANONICAL)?;
         let diff = gate::db(
             ctx,
             crate::diff::diff(&state(ctx)?.db, &older.id, &newer.id),

@@ -376,6 +376,7 @@ pub(super) async fn jurisdictions(
     let all = query::PageRequest {
         limit: query::MAX_LIMIT,
         after: 0,
+        sort: query::Sort::CANONICAL,
     };
     let programs = query::list_programs(&state.db, release, &Default::default(), all).await?;
     let mut places: Vec<String> = programs.items.into_iter().map(|p| p.jurisdiction).collect();

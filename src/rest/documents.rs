@@ -19,11 +19,12 @@ use crate::vocabulary::DocumentKind;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DocumentListParams {
-    /// Only this program (its slug, e.g. `citykey`).
-    #[param(example = "citykey", pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
-    program: Option<String>,
-    /// Only documents of this kind.
-    kind: Option<DocumentKind>,
+    /// Only these programs (slugs, e.g. `citykey`). Several values, separated by commas, match any of them.
+    #[param(value_type = Option<String>, example = "citykey", pattern = "^[^,\\u0000-\\u001F\\u007F-\\u009F]+(,[^,\\u0000-\\u001F\\u007F-\\u009F]+){0,49}$")]
+    program: Vec<String>,
+    /// Only documents of these kinds. Several values, separated by commas, match any of them: `ordinance`, `policy`, `statement`, `subpoena`, `report`, `court`.
+    #[param(value_type = Option<String>, example = "ordinance,court", pattern = "^(ordinance|policy|statement|subpoena|report|court)(,(ordinance|policy|statement|subpoena|report|court)){0,49}$")]
+    kind: Vec<DocumentKind>,
     /// Case-insensitive text search over titles and summaries (at most 200 characters).
     #[param(
         example = "subpoena",
@@ -36,6 +37,16 @@ pub struct DocumentListParams {
     from: Option<NaiveDate>,
     /// Only documents published on or before this date (undated documents are left out).
     to: Option<NaiveDate>,
+    /// Order of the rows: comma-separated fields, each optionally prefixed with `-` for
+    /// descending (`id`, `program`, `kind`, `title`, `issuer`, `published_on`). Ties, and
+    /// the rows after the last field, keep the canonical order; empty values sort last in both
+    /// directions. A `cursor` continues only the order it was issued for.
+    #[param(
+        example = "-published_on,title",
+        pattern = "^-?(id|program|kind|title|issuer|published_on)(,-?(id|program|kind|title|issuer|published_on))*$"
+    )]
+    #[allow(dead_code)] // read for every table alike by `rest::sort_of`; documents it
+    sort: Option<String>,
 }
 
 impl DocumentListParams {
@@ -62,11 +73,12 @@ impl QueryParams for DocumentListParams {
             ));
         }
         Ok(DocumentListParams {
-            program: request.text("program"),
-            kind: request.vocab("kind", DocumentKind::parse, DocumentKind::VALUES)?,
+            program: request.list("program")?,
+            kind: request.vocab_list("kind", DocumentKind::parse, DocumentKind::VALUES)?,
             q,
             from: request.date("from")?,
             to: request.date("to")?,
+            sort: request.text("sort"),
         })
     }
 }
@@ -82,7 +94,7 @@ impl QueryParams for DocumentListParams {
     responses(
         (status = 200, description = "A page of documents (JSON, or CSV with `format=csv` / `Accept: text/csv`).",
             content((ListResponse<Document> = "application/json"), (String = "text/csv")),
-            headers(("ETag" = String), ("Link" = String, description = "RFC 8288 link to the next page"), ("X-Data-Release" = String))),
+            headers(("ETag" = String), ("Link" = String, description = "RFC 8288 link to the next page"), ("X-Data-Release" = String), ("X-Total-Count" = u64, description = "Rows matching the filters, across all pages (as `meta.total`)"))),
         (status = 304, description = "Not modified (If-None-Match matched the ETag)."),
         (status = 400, description = "A parameter is unknown or malformed.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such release.", body = Problem, content_type = "application/problem+json"),

@@ -17,24 +17,36 @@ use crate::vocabulary::EventKind;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct EventListParams {
-    /// Only this program (its slug, e.g. `citykey`).
-    #[param(example = "citykey", pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
-    program: Option<String>,
-    /// Only events of this kind.
-    kind: Option<EventKind>,
+    /// Only these programs (slugs, e.g. `citykey`). Several values, separated by commas, match any of them.
+    #[param(value_type = Option<String>, example = "citykey", pattern = "^[^,\\u0000-\\u001F\\u007F-\\u009F]+(,[^,\\u0000-\\u001F\\u007F-\\u009F]+){0,49}$")]
+    program: Vec<String>,
+    /// Only events of these kinds. Several values, separated by commas, match any of them: `ordinance`, `launch`, `expansion`, `feature`, `legal`, `suspension`, `statement`, `reactivation`, `other`.
+    #[param(value_type = Option<String>, example = "suspension,statement", pattern = "^(ordinance|launch|expansion|feature|legal|suspension|statement|reactivation|other)(,(ordinance|launch|expansion|feature|legal|suspension|statement|reactivation|other)){0,49}$")]
+    kind: Vec<EventKind>,
     /// Only events on or after this date; not after `to`.
     from: Option<NaiveDate>,
     /// Only events on or before this date.
     to: Option<NaiveDate>,
+    /// Order of the rows: comma-separated fields, each optionally prefixed with `-` for
+    /// descending (`id`, `program`, `date`, `kind`, `title`). Ties, and
+    /// the rows after the last field, keep the canonical order; empty values sort last in both
+    /// directions. A `cursor` continues only the order it was issued for.
+    #[param(
+        example = "-date",
+        pattern = "^-?(id|program|date|kind|title)(,-?(id|program|date|kind|title))*$"
+    )]
+    #[allow(dead_code)] // read for every table alike by `rest::sort_of`; documents it
+    sort: Option<String>,
 }
 
 impl QueryParams for EventListParams {
     fn read(request: &ApiQuery) -> Result<Self, ApiError> {
         Ok(EventListParams {
-            program: request.text("program"),
-            kind: request.vocab("kind", EventKind::parse, EventKind::VALUES)?,
+            program: request.list("program")?,
+            kind: request.vocab_list("kind", EventKind::parse, EventKind::VALUES)?,
             from: request.date("from")?,
             to: request.date("to")?,
+            sort: request.text("sort"),
         })
     }
 }
@@ -62,7 +74,7 @@ impl EventListParams {
     responses(
         (status = 200, description = "A page of events (JSON, or CSV with `format=csv` / `Accept: text/csv`).",
             content((ListResponse<Event> = "application/json"), (String = "text/csv")),
-            headers(("ETag" = String), ("Link" = String, description = "RFC 8288 link to the next page"), ("X-Data-Release" = String))),
+            headers(("ETag" = String), ("Link" = String, description = "RFC 8288 link to the next page"), ("X-Data-Release" = String), ("X-Total-Count" = u64, description = "Rows matching the filters, across all pages (as `meta.total`)"))),
         (status = 304, description = "Not modified (If-None-Match matched the ETag)."),
         (status = 400, description = "A parameter is unknown or malformed.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such release.", body = Problem, content_type = "application/problem+json"),

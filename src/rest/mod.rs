@@ -45,6 +45,7 @@ pub use documents::DocumentListParams;
 pub use downloads::measure_missing_sizes;
 pub use events::EventListParams;
 pub use jsonld::JSON_LD;
+pub use metrics::MetricListParams;
 pub use programs::ProgramListParams;
 pub use query_string::*;
 pub use render::*;

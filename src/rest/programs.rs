@@ -18,14 +18,26 @@ use crate::vocabulary::ProgramStatus;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ProgramListParams {
-    /// Only programs with this status.
-    status: Option<ProgramStatus>,
+    /// Only programs with these statuses. Several values, separated by commas, match any of them: `active`, `suspended`, `ended`, `planned`, `unknown`.
+    #[param(value_type = Option<String>, example = "active,suspended", pattern = "^(active|suspended|ended|planned|unknown)(,(active|suspended|ended|planned|unknown)){0,49}$")]
+    status: Vec<ProgramStatus>,
+    /// Order of the rows: comma-separated fields, each optionally prefixed with `-` for
+    /// descending (`slug`, `name`, `jurisdiction`, `launched_on`, `status`). Ties, and
+    /// the rows after the last field, keep the canonical order; empty values sort last in both
+    /// directions. A `cursor` continues only the order it was issued for.
+    #[param(
+        example = "name",
+        pattern = "^-?(slug|name|jurisdiction|launched_on|status)(,-?(slug|name|jurisdiction|launched_on|status))*$"
+    )]
+    #[allow(dead_code)] // read for every table alike by `rest::sort_of`; documents it
+    sort: Option<String>,
 }
 
 impl QueryParams for ProgramListParams {
     fn read(request: &ApiQuery) -> Result<Self, ApiError> {
         Ok(ProgramListParams {
-            status: request.vocab("status", ProgramStatus::parse, ProgramStatus::VALUES)?,
+            status: request.vocab_list("status", ProgramStatus::parse, ProgramStatus::VALUES)?,
+            sort: request.text("sort"),
         })
     }
 }
@@ -50,7 +62,7 @@ impl ProgramListParams {
     responses(
         (status = 200, description = "A page of programs (JSON, or CSV with `format=csv` / `Accept: text/csv`).",
             content((ListResponse<Program> = "application/json"), (String = "text/csv")),
-            headers(("ETag" = String), ("Link" = String, description = "RFC 8288 link to the next page"), ("X-Data-Release" = String))),
+            headers(("ETag" = String), ("Link" = String, description = "RFC 8288 link to the next page"), ("X-Data-Release" = String), ("X-Total-Count" = u64, description = "Rows matching the filters, across all pages (as `meta.total`)"))),
         (status = 304, description = "Not modified (If-None-Match matched the ETag)."),
         (status = 400, description = "A parameter is unknown or malformed.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such release.", body = Problem, content_type = "application/problem+json"),

@@ -78,7 +78,10 @@ impl ApiQuery {
             if self.pairs[..i].iter().any(|(n, _)| n == name) {
                 return Err(ApiError::invalid(
                     name.clone(),
-                    format!("parameter {} is given more than once", echo(name)),
+                    format!(
+                        "parameter {0} is given more than once; to ask for several values, separate them with commas ({0}=a,b)",
+                        echo(name)
+                    ),
                 ));
             }
             if value.is_empty() {
@@ -114,6 +117,46 @@ impl ApiQuery {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.clone())
+    }
+
+    /// The comma-separated values of a list filter (none when the parameter is absent):
+    /// at most `query::MAX_FILTER_VALUES`, none empty; a value given twice counts once.
+    pub fn list(&self, name: &str) -> Result<Vec<String>, ApiError> {
+        let Some(text) = self.text(name) else {
+            return Ok(Vec::new());
+        };
+        let mut values: Vec<String> = Vec::new();
+        for value in text.split(',') {
+            if !values.iter().any(|v| v == value) {
+                values.push(value.to_owned());
+            }
+        }
+        query::check_values(name, &values)?;
+        Ok(values)
+    }
+
+    /// The comma-separated values of a list filter over a closed vocabulary.
+    pub fn vocab_list<T>(
+        &self,
+        name: &str,
+        parse: fn(&str) -> Option<T>,
+        values: &[&str],
+    ) -> Result<Vec<T>, ApiError> {
+        self.list(name)?
+            .iter()
+            .map(|v| {
+                parse(v).ok_or_else(|| {
+                    ApiError::invalid(
+                        name,
+                        format!(
+                            "{name} must be one or more of {} (separated by commas), got {:?}",
+                            values.join(", "),
+                            echo(v)
+                        ),
+                    )
+                })
+            })
+            .collect()
     }
 
     pub fn date(&self, name: &str) -> Result<Option<NaiveDate>, ApiError> {
@@ -333,12 +376,14 @@ impl ListParams {
     pub async fn resolve_page(
         &self,
         releases: &crate::releases::Releases,
+        sort: query::Sort,
     ) -> Result<(std::sync::Arc<crate::entity::release::Model>, PageRequest), ApiError> {
         query::resolve_page(
             releases,
             self.release.as_deref(),
             self.cursor.as_deref(),
             self.limit,
+            sort,
             ("limit", "cursor"),
         )
         .await

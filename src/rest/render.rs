@@ -153,6 +153,7 @@ pub(super) fn render_page<T: Serialize + CsvRecord>(
         .next
         .as_ref()
         .map(|cursor| next_link(request, release, cursor));
+    let total = page.total;
     let mut out = match representation {
         Representation::Json => render_json(
             &ListResponse {
@@ -173,7 +174,16 @@ pub(super) fn render_page<T: Serialize + CsvRecord>(
         }
     };
     out.link = next.map(|n| format!("<{n}>; rel=\"next\""));
+    out.total = Some(total);
     Ok(out)
+}
+
+/// The order `sort` asks for on `table` (the canonical order without it).
+pub(crate) fn sort_of(request: &ApiQuery, table: &str) -> Result<query::Sort, ApiError> {
+    match request.text("sort") {
+        Some(text) => query::Sort::parse(table, &text, "sort"),
+        None => Ok(query::Sort::CANONICAL),
+    }
 }
 
 /// The shared body of every collection handler.
@@ -189,7 +199,8 @@ where
 {
     let paging = ListParams::read(request)?;
     let representation = paging.representation(request)?;
-    let (release, page_request) = paging.resolve_page(&state.releases).await?;
+    let sort = sort_of(request, table)?;
+    let (release, page_request) = paging.resolve_page(&state.releases, sort).await?;
     let release_id = release.id.clone();
     let file_stem = crate::model::release_file_stem(table, &release);
     respond(state, request, &release.id, representation, async || {

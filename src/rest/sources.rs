@@ -18,14 +18,26 @@ use crate::vocabulary::SourceKind;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SourceListParams {
-    /// Only sources of this kind.
-    kind: Option<SourceKind>,
+    /// Only sources of these kinds. Several values, separated by commas, match any of them: `government`, `news`, `court`, `report`, `other`.
+    #[param(value_type = Option<String>, example = "government,court", pattern = "^(government|news|court|report|other)(,(government|news|court|report|other)){0,49}$")]
+    kind: Vec<SourceKind>,
+    /// Order of the rows: comma-separated fields, each optionally prefixed with `-` for
+    /// descending (`id`, `title`, `publisher`, `published_on`, `kind`). Ties, and
+    /// the rows after the last field, keep the canonical order; empty values sort last in both
+    /// directions. A `cursor` continues only the order it was issued for.
+    #[param(
+        example = "publisher,-published_on",
+        pattern = "^-?(id|title|publisher|published_on|kind)(,-?(id|title|publisher|published_on|kind))*$"
+    )]
+    #[allow(dead_code)] // read for every table alike by `rest::sort_of`; documents it
+    sort: Option<String>,
 }
 
 impl QueryParams for SourceListParams {
     fn read(request: &ApiQuery) -> Result<Self, ApiError> {
         Ok(SourceListParams {
-            kind: request.vocab("kind", SourceKind::parse, SourceKind::VALUES)?,
+            kind: request.vocab_list("kind", SourceKind::parse, SourceKind::VALUES)?,
+            sort: request.text("sort"),
         })
     }
 }
@@ -48,7 +60,7 @@ impl SourceListParams {
     responses(
         (status = 200, description = "A page of sources (JSON, or CSV with `format=csv` / `Accept: text/csv`).",
             content((ListResponse<Source> = "application/json"), (String = "text/csv")),
-            headers(("ETag" = String), ("Link" = String, description = "RFC 8288 link to the next page"), ("X-Data-Release" = String))),
+            headers(("ETag" = String), ("Link" = String, description = "RFC 8288 link to the next page"), ("X-Data-Release" = String), ("X-Total-Count" = u64, description = "Rows matching the filters, across all pages (as `meta.total`)"))),
         (status = 304, description = "Not modified (If-None-Match matched the ETag)."),
         (status = 400, description = "A parameter is unknown or malformed.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such release.", body = Problem, content_type = "application/problem+json"),

@@ -13,36 +13,50 @@ use crate::error::{ApiError, Problem};
 use crate::model::Statistic;
 use crate::query::{self, DateRange, StatisticFilter};
 use crate::state::AppState;
-use crate::vocabulary::{Basis, StatisticStatus};
+use crate::vocabulary::{Basis, Qualifier, StatisticStatus};
 
 /// Filters of the statistics collection.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StatisticListParams {
-    /// Only this program (its slug, e.g. `citykey`).
-    #[param(example = "citykey", pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
-    program: Option<String>,
-    /// Only this metric (e.g. `cards_issued`; see `/api/v1/metrics`).
-    #[param(
-        example = "cards_issued",
-        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"
-    )]
-    metric: Option<String>,
-    /// Only this dimension: `total`, or a breakdown such as `channel`.
-    #[param(pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
-    dimension: Option<String>,
-    /// Only this category (`all` for totals).
-    #[param(pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
-    category: Option<String>,
-    /// Only figures with this status.
-    status: Option<StatisticStatus>,
-    /// Only figures counted this way: `in_period`, `cumulative` (since launch) or
-    /// `point_in_time`. Figures of one metric are comparable only within one basis.
-    basis: Option<Basis>,
+    /// Only these programs (slugs, e.g. `citykey` or `citykey,idnyc`). Several values, separated by commas, match any of them.
+    #[param(value_type = Option<String>, example = "citykey", pattern = "^[^,\\u0000-\\u001F\\u007F-\\u009F]+(,[^,\\u0000-\\u001F\\u007F-\\u009F]+){0,49}$")]
+    program: Vec<String>,
+    /// Only these metrics (e.g. `cards_issued`; see `/api/v1/metrics`). Several values, separated by commas, match any of them.
+    #[param(value_type = Option<String>, example = "cards_issued", pattern = "^[^,\\u0000-\\u001F\\u007F-\\u009F]+(,[^,\\u0000-\\u001F\\u007F-\\u009F]+){0,49}$")]
+    metric: Vec<String>,
+    /// Only these dimensions: `total`, or breakdowns such as `channel`. Several values, separated by commas, match any of them.
+    #[param(value_type = Option<String>, pattern = "^[^,\\u0000-\\u001F\\u007F-\\u009F]+(,[^,\\u0000-\\u001F\\u007F-\\u009F]+){0,49}$")]
+    dimension: Vec<String>,
+    /// Only these categories (`all` for totals). Several values, separated by commas, match any of them.
+    #[param(value_type = Option<String>, pattern = "^[^,\\u0000-\\u001F\\u007F-\\u009F]+(,[^,\\u0000-\\u001F\\u007F-\\u009F]+){0,49}$")]
+    category: Vec<String>,
+    /// Only figures with these statuses. Several values, separated by commas, match any of them: `reported`, `estimated`, `preliminary`, `final`, `revised`.
+    #[param(value_type = Option<String>, example = "reported", pattern = "^(reported|estimated|preliminary|final|revised)(,(reported|estimated|preliminary|final|revised)){0,49}$")]
+    status: Vec<StatisticStatus>,
+    /// Only figures counted these ways: `in_period`, `cumulative` (since launch) or `point_in_time`. Figures of one metric are comparable only within one basis. Several values, separated by commas, match any of them: `in_period`, `cumulative`, `point_in_time`.
+    #[param(value_type = Option<String>, example = "cumulative", pattern = "^(in_period|cumulative|point_in_time)(,(in_period|cumulative|point_in_time)){0,49}$")]
+    basis: Vec<Basis>,
+    /// Only figures with these qualifiers. Several values, separated by commas, match any of them: `exact`, `at_least`, `at_most`, `approximately`.
+    #[param(value_type = Option<String>, example = "exact,approximately", pattern = "^(exact|at_least|at_most|approximately)(,(exact|at_least|at_most|approximately)){0,49}$")]
+    qualifier: Vec<Qualifier>,
+    /// `false`: only figures with a published value; `true`: only suppressed figures
+    /// (whose value is never published).
+    suppressed: Option<bool>,
     /// Only figures whose period ends on or after this date; not after `to`.
     from: Option<NaiveDate>,
     /// Only figures whose period starts on or before this date.
     to: Option<NaiveDate>,
+    /// Order of the rows: comma-separated fields, each optionally prefixed with `-` for
+    /// descending (`id`, `program`, `metric`, `period_start`, `period_end`, `dimension`, `category`, `value`, `qualifier`, `unit`, `status`, `basis`). Ties, and
+    /// the rows after the last field, keep the canonical order; empty values sort last in both
+    /// directions. A `cursor` continues only the order it was issued for.
+    #[param(
+        example = "-period_end,program",
+        pattern = "^-?(id|program|metric|period_start|period_end|dimension|category|value|qualifier|unit|status|basis)(,-?(id|program|metric|period_start|period_end|dimension|category|value|qualifier|unit|status|basis))*$"
+    )]
+    #[allow(dead_code)] // read for every table alike by `rest::sort_of`; documents it
+    sort: Option<String>,
 }
 
 impl StatisticListParams {
@@ -55,6 +69,8 @@ impl StatisticListParams {
             category: self.category,
             status: self.status,
             basis: self.basis,
+            qualifier: self.qualifier,
+            suppressed: self.suppressed,
             period: DateRange::new(self.from, self.to)?,
         })
     }
@@ -63,14 +79,21 @@ impl StatisticListParams {
 impl QueryParams for StatisticListParams {
     fn read(request: &ApiQuery) -> Result<Self, ApiError> {
         Ok(StatisticListParams {
-            program: request.text("program"),
-            metric: request.text("metric"),
-            dimension: request.text("dimension"),
-            category: request.text("category"),
-            status: request.vocab("status", StatisticStatus::parse, StatisticStatus::VALUES)?,
-            basis: request.vocab("basis", Basis::parse, Basis::VALUES)?,
+            program: request.list("program")?,
+            metric: request.list("metric")?,
+            dimension: request.list("dimension")?,
+            category: request.list("category")?,
+            status: request.vocab_list(
+                "status",
+                StatisticStatus::parse,
+                StatisticStatus::VALUES,
+            )?,
+            basis: request.vocab_list("basis", Basis::parse, Basis::VALUES)?,
+            qualifier: request.vocab_list("qualifier", Qualifier::parse, Qualifier::VALUES)?,
+            suppressed: request.boolean("suppressed")?,
             from: request.date("from")?,
             to: request.date("to")?,
+            sort: request.text("sort"),
         })
     }
 }
@@ -88,7 +111,7 @@ impl QueryParams for StatisticListParams {
     responses(
         (status = 200, description = "A page of statistics (JSON, or CSV with `format=csv` / `Accept: text/csv`).",
             content((ListResponse<Statistic> = "application/json"), (String = "text/csv")),
-            headers(("ETag" = String), ("Link" = String, description = "RFC 8288 link to the next page"), ("X-Data-Release" = String))),
+            headers(("ETag" = String), ("Link" = String, description = "RFC 8288 link to the next page"), ("X-Data-Release" = String), ("X-Total-Count" = u64, description = "Rows matching the filters, across all pages (as `meta.total`)"))),
         (status = 304, description = "Not modified (If-None-Match matched the ETag)."),
         (status = 400, description = "A parameter is unknown or malformed.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such release.", body = Problem, content_type = "application/problem+json"),

@@ -2,8 +2,9 @@
 //! paging. The parameters are read by the API's own parameter structs and the rows come
 //! from the same query functions, in the same columns as the API's CSV (the cells are the
 //! CSV's cells), so `/browse/statistics?program=citykey` shows exactly the rows of
-//! `/api/v1/statistics?program=citykey`. Columns are not sortable: the query layer has
-//! one canonical order (issue #14 adds sorting there, for every interface at once).
+//! `/api/v1/statistics?program=citykey`. A column header of a sortable field links to the
+//! same view sorted by it (the API's `sort`; again to reverse it), so the page's rows are
+//! the rows of `/api/v1/{table}?sort=...`.
 
 use std::fmt::Write;
 
@@ -20,8 +21,8 @@ use crate::query::{
     StatisticFilter,
 };
 use crate::rest::{
-    ApiQuery, DocumentListParams, EventListParams, ListParams, ProgramListParams, QueryParams,
-    SourceListParams, StatisticListParams, param_names,
+    ApiQuery, DocumentListParams, EventListParams, ListParams, MetricListParams, ProgramListParams,
+    QueryParams, SourceListParams, StatisticListParams, param_names,
 };
 use crate::state::AppState;
 use crate::tables::{self, Table};
@@ -55,7 +56,7 @@ impl Filter {
             "programs" => Filter::Programs(request.list_params::<ProgramListParams>()?.filter()),
             "sources" => Filter::Sources(request.list_params::<SourceListParams>()?.filter()),
             _ => {
-                request.check_names(&param_names::<ListParams>())?;
+                request.list_params::<MetricListParams>()?;
                 Filter::Metrics
             }
         })
@@ -81,7 +82,7 @@ impl Filter {
             "documents" => param_names::<DocumentListParams>(),
             "programs" => param_names::<ProgramListParams>(),
             "sources" => param_names::<SourceListParams>(),
-            _ => Vec::new(),
+            _ => param_names::<MetricListParams>(),
         }
     }
 
@@ -182,10 +183,11 @@ pub async fn browse(
             ),
         ));
     }
-    let (release, page_request) = paging.resolve_page(&state.releases).await?;
+    let sort = crate::rest::sort_of(&request, table.name)?;
+    let (release, page_request) = paging.resolve_page(&state.releases, sort).await?;
     respond_page(&state, &request, &release, async || {
         let page = filter.fetch(&state, &release.id, page_request).await?;
-        let body = body(&request, table, &release.id, &page, page_request.limit);
+        let body = body(&request, table, &release.id, &page, page_request);
         let title = format!("Browse {} — sanctuary-data", table.name);
         let description = format!(
             "The {} table of sanctuary-data, filterable and paged like the API: {}",
@@ -204,7 +206,46 @@ pub async fn browse(
     .await
 }
 
-fn body(request: &ApiQuery, table: &Table, release: &str, page: &TablePage, limit: u64) -> String {
+/// A column header: a link that sorts the view by the column when the table can be
+/// sorted by it (ascending; descending when the view is sorted ascending by it already),
+/// with `aria-sort` on the column the view is sorted by first.
+fn column_header(request: &ApiQuery, table: &Table, column: &str, sort: query::Sort) -> String {
+    if !query::sort_fields(table.name)
+        .iter()
+        .any(|(field, _)| *field == column)
+    {
+        return format!("<th scope=\"col\">{column}</th>");
+    }
+    let first = sort.keys().next().filter(|k| k.field == column);
+    let (aria, next) = match first {
+        Some(k) if !k.descending => (" aria-sort=\"ascending\"", format!("-{column}")),
+        Some(_) => (" aria-sort=\"descending\"", column.to_owned()),
+        None => ("", column.to_owned()),
+    };
+    let mut query = request.normalized(&["cursor", "sort"]);
+    if !query.is_empty() {
+        query.push('&');
+    }
+    query.push_str(
+        &url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("sort", &next)
+            .finish(),
+    );
+    format!(
+        "<th scope=\"col\"{aria}><a class=\"sort\" href=\"/browse/{}?{}\" title=\"Sort by {column}\">{column}</a></th>",
+        table.name,
+        esc(&query)
+    )
+}
+
+fn body(
+    request: &ApiQuery,
+    table: &Table,
+    release: &str,
+    page: &TablePage,
+    page_request: PageRequest,
+) -> String {
+    let limit = page_request.limit;
     let mut html = String::with_capacity(32 * 1024);
     let name = table.name;
     let _ = write!(
@@ -227,6 +268,10 @@ fn body(request: &ApiQuery, table: &Table, release: &str, page: &TablePage, limi
         "<form class=\"filters\" method=\"get\" action=\"/browse/{name}\" aria-label=\"Filter the rows\">"
     );
     for field in Filter::names(table) {
+        if field == "sort" {
+            // Chosen with the column headers; kept by a hidden field below.
+            continue;
+        }
         let value = request.text(&field).unwrap_or_default();
         let control = match choices(name, &field) {
             Some(values) => {
@@ -260,6 +305,13 @@ fn body(request: &ApiQuery, table: &Table, release: &str, page: &TablePage, limi
         "<label for=\"f-limit\">rows per page<input id=\"f-limit\" name=\"limit\" type=\"number\" min=\"1\" max=\"{}\" value=\"{limit}\" size=\"5\"></label>",
         query::MAX_LIMIT
     );
+    if let Some(sort) = request.text("sort") {
+        let _ = write!(
+            html,
+            "<input type=\"hidden\" name=\"sort\" value=\"{}\">",
+            esc(&sort)
+        );
+    }
     if let Some(pinned) = request.text("release") {
         let _ = write!(
             html,
@@ -288,10 +340,10 @@ fn body(request: &ApiQuery, table: &Table, release: &str, page: &TablePage, limi
 
     let _ = write!(
         html,
-        "<div class=\"table-wrap\" role=\"region\" aria-labelledby=\"rows-caption\" tabindex=\"0\"><table class=\"browse\" id=\"rows\"><caption id=\"rows-caption\" class=\"note\">{name}, in the API's order and columns</caption><thead><tr>"
+        "<div class=\"table-wrap\" role=\"region\" aria-labelledby=\"rows-caption\" tabindex=\"0\"><table class=\"browse\" id=\"rows\"><caption id=\"rows-caption\" class=\"note\">{name}, in the API's order and columns (select a column's name to sort by it)</caption><thead><tr>"
     );
     for column in page.header {
-        let _ = write!(html, "<th scope=\"col\">{column}</th>");
+        html.push_str(&column_header(request, table, column, page_request.sort));
     }
     html.push_str("</tr></thead><tbody>");
     for row in &page.rows {

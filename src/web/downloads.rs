@@ -29,10 +29,7 @@ pub async fn downloads(
         query::resolve_release(&state.releases, request.text("release").as_deref()).await?;
     let base = crate::rest::base_url(&state, request.headers());
     respond_page(&state, &request, &release, async || {
-        let all = PageRequest {
-            limit: MAX_LIMIT,
-            after: 0,
-        };
+        let all = PageRequest::first(MAX_LIMIT);
         let db = &state.db;
         let programs = query::list_programs(db, &release.id, &Default::default(), all).await?;
         let coverage = query::date_coverage(db, &release.id).await?;
@@ -45,7 +42,7 @@ pub async fn downloads(
         );
         for table in tables::PUBLISHED {
             let rows = Filter::all(table)
-                .fetch(&state, &release.id, PageRequest { limit: 1, after: 0 })
+                .fetch(&state, &release.id, PageRequest::first(1))
                 .await?
                 .total;
             let name = table.name;

@@ -20,10 +20,7 @@ use crate::state::AppState;
 use crate::tables;
 use crate::vocabulary::EventKind;
 
-const ALL: PageRequest = PageRequest {
-    limit: MAX_LIMIT,
-    after: 0,
-};
+const ALL: PageRequest = PageRequest::first(MAX_LIMIT);
 
 const DESCRIPTION: &str = "Aggregate statistics, timelines and policy documents about municipal ID and sanctuary-policy programs, starting with Chicago's CityKey. No individual records: only published aggregates, each with its source.";
 
@@ -46,7 +43,7 @@ pub async fn home(State(state): State<AppState>, request: ApiQuery) -> Result<Re
             db,
             &release.id,
             &EventFilter {
-                kind: Some(EventKind::Suspension),
+                kind: vec![EventKind::Suspension],
                 ..Default::default()
             },
             ALL,
@@ -83,9 +80,9 @@ pub(super) fn ordered(programs: &[Program]) -> Vec<&Program> {
 
 /// How many figures, events and documents a program has (the query layer's totals).
 async fn counts_of(state: &AppState, release: &str, program: &str) -> Result<[u64; 3], ApiError> {
-    let one = PageRequest { limit: 1, after: 0 };
+    let one = PageRequest::first(1);
     let db = &state.db;
-    let program = Some(program.to_owned());
+    let program = vec![program.to_owned()];
     let figures = query::list_statistics(
         db,
         release,

@@ -22,10 +22,7 @@ use crate::query::{self, DocumentFilter, EventFilter, MAX_LIMIT, PageRequest, St
 use crate::rest::ApiQuery;
 use crate::state::AppState;
 
-const ALL: PageRequest = PageRequest {
-    limit: MAX_LIMIT,
-    after: 0,
-};
+const ALL: PageRequest = PageRequest::first(MAX_LIMIT);
 
 /// A program's page
 ///
@@ -56,7 +53,7 @@ pub async fn program(
             db,
             &release.id,
             &StatisticFilter {
-                program: Some(slug.clone()),
+                program: vec![slug.clone()],
                 ..Default::default()
             },
             ALL,
@@ -66,7 +63,7 @@ pub async fn program(
             db,
             &release.id,
             &EventFilter {
-                program: Some(slug.clone()),
+                program: vec![slug.clone()],
                 ..Default::default()
             },
             ALL,
@@ -76,7 +73,7 @@ pub async fn program(
             db,
             &release.id,
             &DocumentFilter {
-                program: Some(slug.clone()),
+                program: vec![slug.clone()],
                 ..Default::default()
             },
             ALL,

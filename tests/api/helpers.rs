@@ -303,3 +303,18 @@ pub fn example_package(dimensions: &serde_json::Value, statistics: &str) -> temp
     std::fs::write(dir.path().join("statistics.csv"), statistics).unwrap();
     dir
 }
+
+/// POST a GraphQL query with variables; the whole reply body (`data` and any `errors`).
+pub async fn graphql_reply(
+    app: &axum::Router,
+    query: &str,
+    variables: serde_json::Value,
+) -> serde_json::Value {
+    let request = axum::http::Request::post("/graphql")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(
+            serde_json::json!({"query": query, "variables": variables}).to_string(),
+        ))
+        .unwrap();
+    send(app, request).await.json()
+}

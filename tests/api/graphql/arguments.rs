@@ -177,6 +177,7 @@ async fn a_pagination_walk_returns_every_row_once_in_order() {
         PageRequest {
             limit: 100,
             after: 0,
+            sort: query::Sort::CANONICAL,
         },
     )
     .await
@@ -216,6 +217,7 @@ async fn edge_cursors_are_the_rest_keyset_cursors() {
         PageRequest {
             limit: 100,
             after: 0,
+            sort: query::Sort::CANONICAL,
         },
     )
     .await
@@ -228,6 +230,7 @@ async fn edge_cursors_are_the_rest_keyset_cursors() {
             query::Cursor {
                 release: release.clone(),
                 position,
+                sort: String::new(),
             }
             .encode()
         })
@@ -251,14 +254,14 @@ async fn graphql_statistics_are_exactly_the_query_layer_rows() {
         (
             r#"{ program: "alpha" }"#,
             query::StatisticFilter {
-                program: Some("alpha".into()),
+                program: vec!["alpha".into()],
                 ..Default::default()
             },
         ),
         (
             r#"{ from: "2016-01-01", to: "2022-06-30", metric: "cards_issued" }"#,
             query::StatisticFilter {
-                metric: Some("cards_issued".into()),
+                metric: vec!["cards_issued".into()],
                 period: query::DateRange::new(
                     Some("2016-01-01".parse().unwrap()),
                     Some("2022-06-30".parse().unwrap()),
@@ -277,6 +280,7 @@ async fn graphql_statistics_are_exactly_the_query_layer_rows() {
                 PageRequest {
                     limit: first,
                     after: 0,
+                    sort: query::Sort::CANONICAL,
                 },
             )
             .await
@@ -298,6 +302,7 @@ async fn graphql_statistics_are_exactly_the_query_layer_rows() {
                 query::Cursor {
                     release: release.clone(),
                     position,
+                    sort: String::new(),
                 }
                 .encode()
             });
@@ -308,7 +313,7 @@ async fn graphql_statistics_are_exactly_the_query_layer_rows() {
                 .zip(&page.positions)
                 .map(|(s, &position)| {
                     json!({
-                        "cursor": query::Cursor { release: release.clone(), position }.encode(),
+                        "cursor": query::Cursor { release: release.clone(), position, sort: String::new() }.encode(),
                         "node": {
                             "id": s.id, "program": s.program,
                             "periodStart": s.period_start.to_string(),
