@@ -366,7 +366,13 @@ impl QueryRoot {
             Some(to) => gate::db(ctx, query::resolve_release_ref(releases, "to", to)).await?,
             None => release_for(ctx, None).await?,
         };
-        let page = query::page_in_release(&newer.id, limit, cursor.as_ref(), "after", query::Sort::CANONICAL)?;
+        let page = query::page_in_release(
+            &newer.id,
+            limit,
+            cursor.as_ref(),
+            "after",
+            query::Sort::CANONICAL,
+        )?;
         let diff = gate::db(
             ctx,
             crate::diff::diff(&state(ctx)?.db, &older.id, &newer.id),

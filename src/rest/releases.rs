@@ -216,7 +216,13 @@ pub async fn diff_releases(
     };
     let (limit, cursor) =
         query::page_args(params.limit, params.cursor.as_deref(), ("limit", "cursor"))?;
-    let page_request = query::page_in_release(&to.id, limit, cursor.as_ref(), "cursor", query::Sort::CANONICAL)?;
+    let page_request = query::page_in_release(
+        &to.id,
+        limit,
+        cursor.as_ref(),
+        "cursor",
+        query::Sort::CANONICAL,
+    )?;
     // The cache key names both releases (`respond` adds the newer one's id).
     let key_release = format!("{}..{}", from.id, to.id);
     respond(&state, &request, &key_release, representation, async || {

@@ -403,7 +403,10 @@ fn data_package_v2_problems(package: &Value) -> Vec<String> {
     };
     let is_string = |v: &Value| v.as_str().is_some_and(|s| !s.is_empty());
     check(is_url(&package["$schema"]), "$schema is a URL".into());
-    check(is_name(&package["name"]), "name matches ^[-a-z0-9._/]+$".into());
+    check(
+        is_name(&package["name"]),
+        "name matches ^[-a-z0-9._/]+$".into(),
+    );
     for key in ["id", "title", "description", "version"] {
         check(is_string(&package[key]), format!("{key} is a string"));
     }
@@ -434,8 +437,16 @@ fn data_package_v2_problems(package: &Value) -> Vec<String> {
             format!("licenses[{i}] has a name matching ^[-a-zA-Z0-9._]+$ or a path"),
         );
     }
-    for (i, contributor) in package["contributors"].as_array().into_iter().flatten().enumerate() {
-        check(is_string(&contributor["title"]), format!("contributors[{i}].title"));
+    for (i, contributor) in package["contributors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        check(
+            is_string(&contributor["title"]),
+            format!("contributors[{i}].title"),
+        );
         check(
             contributor["roles"]
                 .as_array()
@@ -449,7 +460,12 @@ fn data_package_v2_problems(package: &Value) -> Vec<String> {
             );
         }
     }
-    for (i, source) in package["sources"].as_array().into_iter().flatten().enumerate() {
+    for (i, source) in package["sources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         check(is_string(&source["title"]), format!("sources[{i}].title"));
     }
     let resources = package["resources"].as_array();
@@ -458,8 +474,22 @@ fn data_package_v2_problems(package: &Value) -> Vec<String> {
         "resources has at least one item".into(),
     );
     const FIELD_TYPES: &[&str] = &[
-        "string", "number", "integer", "boolean", "object", "array", "list", "date", "time",
-        "datetime", "year", "yearmonth", "duration", "geopoint", "geojson", "any",
+        "string",
+        "number",
+        "integer",
+        "boolean",
+        "object",
+        "array",
+        "list",
+        "date",
+        "time",
+        "datetime",
+        "year",
+        "yearmonth",
+        "duration",
+        "geopoint",
+        "geojson",
+        "any",
     ];
     for (i, resource) in resources.into_iter().flatten().enumerate() {
         check(is_name(&resource["name"]), format!("resources[{i}].name"));

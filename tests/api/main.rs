@@ -3,8 +3,8 @@
 
 mod attacks;
 mod attacks_releases;
-mod citable;
 mod catalogs;
+mod citable;
 mod connections;
 mod disclosure;
 mod downloads;
