@@ -7,6 +7,13 @@ use sanctuary_data::config::{Cli, Command};
 use sanctuary_data::disclosure::Policy;
 use sanctuary_data::{db, seed};
 
+/// mimalloc instead of glibc's allocator: requests and whole-table downloads allocate and
+/// free many small strings, across threads (rows read on one, written on another); glibc
+/// spent a quarter of a million-row download in `malloc_consolidate` and its free lists
+/// (issue #12, docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
