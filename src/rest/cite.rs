@@ -93,7 +93,7 @@ async fn send(
     responses(
         (status = 200, description = "The citation.", content(
             (String = "text/plain"), (String = "application/x-bibtex"),
-            (String = "application/x-research-info-systems"), (String = "application/vnd.citationstyles.csl+json"))),
+            (String = "application/x-research-info-systems"), (Vec<Object> = "application/vnd.citationstyles.csl+json"))),
         (status = 304, description = "Not modified."),
         (status = 400, description = "The id or a parameter is malformed, too short or ambiguous.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such release.", body = Problem, content_type = "application/problem+json"),
@@ -139,7 +139,7 @@ pub async fn cite_release(
     responses(
         (status = 200, description = "The citation.", content(
             (String = "text/plain"), (String = "application/x-bibtex"),
-            (String = "application/x-research-info-systems"), (String = "application/vnd.citationstyles.csl+json"))),
+            (String = "application/x-research-info-systems"), (Vec<Object> = "application/vnd.citationstyles.csl+json"))),
         (status = 304, description = "Not modified."),
         (status = 400, description = "A parameter is unknown or malformed.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such statistic or release.", body = Problem, content_type = "application/problem+json"),
