@@ -42,7 +42,6 @@ pub struct DocumentListParams {
     /// the rows after the last field, keep the canonical order; empty values sort last in both
     /// directions. A `cursor` continues only the order it was issued for.
     #[param(
-        example = "-published_on,title",
         pattern = "^-?(id|program|kind|title|issuer|published_on)(,-?(id|program|kind|title|issuer|published_on))*$"
     )]
     #[allow(dead_code)] // read for every table alike by `rest::sort_of`; documents it

@@ -31,10 +31,7 @@ pub struct EventListParams {
     /// descending (`id`, `program`, `date`, `kind`, `title`). Ties, and
     /// the rows after the last field, keep the canonical order; empty values sort last in both
     /// directions. A `cursor` continues only the order it was issued for.
-    #[param(
-        example = "-date",
-        pattern = "^-?(id|program|date|kind|title)(,-?(id|program|date|kind|title))*$"
-    )]
+    #[param(pattern = "^-?(id|program|date|kind|title)(,-?(id|program|date|kind|title))*$")]
     #[allow(dead_code)] // read for every table alike by `rest::sort_of`; documents it
     sort: Option<String>,
 }

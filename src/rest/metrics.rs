@@ -20,7 +20,7 @@ pub struct MetricListParams {
     /// descending (`id`, `name`, `unit`). Ties, and
     /// the rows after the last field, keep the canonical order; empty values sort last in both
     /// directions. A `cursor` continues only the order it was issued for.
-    #[param(example = "name", pattern = "^-?(id|name|unit)(,-?(id|name|unit))*$")]
+    #[param(pattern = "^-?(id|name|unit)(,-?(id|name|unit))*$")]
     #[allow(dead_code)] // read for every table alike by `rest::sort_of`; documents it
     sort: Option<String>,
 }

@@ -26,7 +26,6 @@ pub struct ProgramListParams {
     /// the rows after the last field, keep the canonical order; empty values sort last in both
     /// directions. A `cursor` continues only the order it was issued for.
     #[param(
-        example = "name",
         pattern = "^-?(slug|name|jurisdiction|launched_on|status)(,-?(slug|name|jurisdiction|launched_on|status))*$"
     )]
     #[allow(dead_code)] // read for every table alike by `rest::sort_of`; documents it

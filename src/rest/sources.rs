@@ -26,7 +26,6 @@ pub struct SourceListParams {
     /// the rows after the last field, keep the canonical order; empty values sort last in both
     /// directions. A `cursor` continues only the order it was issued for.
     #[param(
-        example = "publisher,-published_on",
         pattern = "^-?(id|title|publisher|published_on|kind)(,-?(id|title|publisher|published_on|kind))*$"
     )]
     #[allow(dead_code)] // read for every table alike by `rest::sort_of`; documents it

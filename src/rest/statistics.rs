@@ -52,7 +52,6 @@ pub struct StatisticListParams {
     /// the rows after the last field, keep the canonical order; empty values sort last in both
     /// directions. A `cursor` continues only the order it was issued for.
     #[param(
-        example = "-period_end,program",
         pattern = "^-?(id|program|metric|period_start|period_end|dimension|category|value|qualifier|unit|status|basis)(,-?(id|program|metric|period_start|period_end|dimension|category|value|qualifier|unit|status|basis))*$"
     )]
     #[allow(dead_code)] // read for every table alike by `rest::sort_of`; documents it
