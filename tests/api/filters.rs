@@ -2,20 +2,11 @@
 //! that says to use commas), the same for every list filter, `qualifier` and `suppressed`
 //! on statistics, GraphQL list filters, and a bound on the number of values.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::*;
 
 use crate::helpers::graphql_reply as graphql;
-
-fn ids(body: &Value) -> Vec<String> {
-    body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().or(r["slug"].as_str()).unwrap().to_owned())
-        .collect()
-}
 
 #[tokio::test]
 async fn a_list_filter_matches_any_of_its_values_in_canonical_order() {

@@ -318,3 +318,13 @@ pub async fn graphql_reply(
         .unwrap();
     send(app, request).await.json()
 }
+
+/// The ids (or, for programs, slugs) of a JSON list page's rows, in order.
+pub fn ids(body: &serde_json::Value) -> Vec<String> {
+    body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().or(r["slug"].as_str()).unwrap().to_owned())
+        .collect()
+}

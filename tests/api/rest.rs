@@ -6,15 +6,6 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-fn ids(body: &Value) -> Vec<String> {
-    body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().or(r["slug"].as_str()).unwrap().to_owned())
-        .collect()
-}
-
 #[tokio::test]
 async fn programs_list_with_their_sources() {
     let (app, _db) = app_with("small").await;
