@@ -5,15 +5,11 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderName, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::compression::CompressionLayer;
-use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -31,6 +27,13 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Build the whole HTTP application: REST, OpenAPI and its docs, health checks, and the
 /// layers every response passes through.
 pub fn build_app(state: AppState) -> Router {
+    Router::new().fallback_service(build_service(state))
+}
+
+/// [`build_app`] without the router around it: what `serve` runs. The server hands it
+/// each request directly, which saves a routing, a clone of the whole stack and a boxed
+/// future per request (issue #12); the tests use `build_app`, which is the same service.
+pub fn build_service(state: AppState) -> impl crate::server::App {
     let (rest_routes, openapi) = rest::routes();
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::any())
@@ -76,49 +79,22 @@ pub fn build_app(state: AppState) -> Router {
     // and a route's stack is cloned for each request it answers: the CORS lists, the
     // compression settings and two `from_fn` layers' boxed services. Around the router,
     // the stack is cloned once per request and the router's own clone is an `Arc`.
-    let stack = tower::ServiceBuilder::new()
+    tower::ServiceBuilder::new()
+        // Tracing's body wrapper, boxed once more: the server's service is one type.
+        .map_response(boxed_body)
         .layer(TraceLayer::new_for_http())
-        // Outermost: the Host check, and what the layers and handlers under it answer
-        // (the timeout's 503, axum's 405/413 and rejections) rewritten as problem+json.
-        // One `from_fn` layer for both: each one clones and boxes the whole stack under
-        // it on every request.
-        .layer(axum::middleware::from_fn(check_host_then_problem_errors))
-        .layer(CatchPanicLayer::custom(|_| {
-            axum::response::IntoResponse::into_response(ApiError::internal(anyhow::anyhow!(
-                "a handler panicked"
-            )))
-        }))
+        // Outermost: the Host check, panics, problem+json for what the layers and handlers
+        // under it answer (the timeout's 503, axum's 405/413 and rejections), `nosniff`:
+        // one hand-written service (`edge.rs`), which allocates nothing per request.
+        .layer(crate::edge::EdgeLayer)
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
         ))
         .layer(cors)
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        // The compressed body type holds its encoders' state inline (kilobytes): boxed
-        // once here, so the layers above move a pointer instead of copying it at each
-        // layer (a fifth of `/healthz`'s time was `memmove`, issue #12).
-        .map_response(boxed_body)
-        // Downloads (`Accept-Ranges: bytes`) are stored precompressed, and a range is of the
-        // stored bytes: they pass uncompressed. So do errors that are not JSON yet (axum's
-        // plain-text rejections): the outer layer reads them to rewrite them as
-        // problem+json.
-        .layer(CompressionLayer::new().gzip(true).br(true).compress_when(
-            DefaultPredicate::new().and(
-                |status: StatusCode,
-                 _: axum::http::Version,
-                 headers: &HeaderMap,
-                 _: &axum::http::Extensions| {
-                    !headers.contains_key(header::ACCEPT_RANGES)
-                        && (is_json(headers)
-                            || !(status.is_client_error() || status.is_server_error()))
-                },
-            ),
-        ))
-        .service(routes);
-    Router::new().fallback_service(stack)
+        // gzip and brotli for the requests that ask (`edge::Compressed`).
+        .layer_fn(crate::edge::Compressed::new)
+        .service(routes)
 }
 
 /// A response with its body boxed ([`axum::body::Body`]).
@@ -128,63 +104,6 @@ where
     B::Error: Into<axum::BoxError>,
 {
     response.map(axum::body::Body::new)
-}
-
-/// Every error response is RFC 9457 problem+json. Handlers answer with [`ApiError`]
-/// already; what axum and the tower layers answer themselves (405, 413, the timeout's
-/// 503, a path or query string axum could not decode) is rewritten here, keeping its
-/// status and headers (`Allow` on a 405). JSON error bodies pass untouched: problem+json,
-/// and GraphQL's own errors on `/graphql`.
-async fn problem_errors(request: Request, next: Next) -> Response {
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let response = next.run(request).await;
-    let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) || is_json(response.headers()) {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    let detail = match status {
-        StatusCode::METHOD_NOT_ALLOWED => {
-            // axum adds `Allow` after every layer of the router has run (it is on the
-            // response the client gets, not here), so the detail points at it.
-            format!(
-                "{method} is not allowed on {}; the Allow header lists the methods it takes",
-                crate::error::echo(&path)
-            )
-        }
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            format!("the request body is larger than {MAX_BODY_BYTES} bytes")
-        }
-        StatusCode::SERVICE_UNAVAILABLE => format!(
-            "the request took longer than {} s; try again shortly, or ask for less",
-            REQUEST_TIMEOUT.as_secs()
-        ),
-        // An axum rejection (a path or query string it could not decode) says why in
-        // plain text.
-        _ => {
-            let text = if parts.headers.contains_key(header::CONTENT_ENCODING) {
-                None
-            } else {
-                axum::body::to_bytes(body, 4096).await.ok()
-            };
-            match text.as_deref().map(String::from_utf8_lossy) {
-                Some(text) if !text.trim().is_empty() => text.trim().to_owned(),
-                _ => status.canonical_reason().unwrap_or("error").to_owned(),
-            }
-        }
-    };
-    let (problem_parts, problem_body) = ApiError::Http { status, detail }
-        .into_response()
-        .into_parts();
-    parts.headers.remove(header::CONTENT_ENCODING);
-    parts.headers.remove(header::CONTENT_LENGTH);
-    for name in [header::CONTENT_TYPE, header::CACHE_CONTROL] {
-        if let Some(value) = problem_parts.headers.get(&name) {
-            parts.headers.insert(name, value.clone());
-        }
-    }
-    Response::from_parts(parts, problem_body)
 }
 
 /// Swagger UI's page has no `<meta name="viewport">`, so phones lay it out 980 px wide and
@@ -218,46 +137,6 @@ async fn fit_swagger_ui_to_phones(request: Request, next: Next) -> Response {
     Response::from_parts(parts, axum::body::Body::from(html))
 }
 
-/// Whether a response's body is JSON (problem+json, or a GraphQL response).
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .is_some_and(|v| v == "application/json" || v.ends_with("+json"))
-}
-
-/// The outer pair of layers as one: refuse a request whose `Host` is not one valid
-/// `host[:port]` (RFC 9112 asks for a 400: the catalogs build absolute URLs from it, so it
-/// must carry no markup, user info, path or kilobytes of padding; a request without `Host`,
-/// HTTP/1.0, is served), then [`problem_errors`] for what it lets through.
-async fn check_host_then_problem_errors(request: Request, next: Next) -> Response {
-    if has_valid_host(&request) {
-        problem_errors(request, next).await
-    } else {
-        ApiError::invalid(
-            "Host",
-            format!(
-                "the Host header must be one host name or address with an optional port, at \
-                 most {} characters",
-                crate::http::MAX_HOST_CHARS
-            ),
-        )
-        .into_response()
-    }
-}
-
-/// At most one `Host`, and that one valid.
-fn has_valid_host(request: &Request) -> bool {
-    let mut hosts = request.headers().get_all(header::HOST).iter();
-    match (hosts.next(), hosts.next()) {
-        (None, _) => true,
-        (Some(host), None) => host.to_str().is_ok_and(crate::http::is_valid_host),
-        (Some(_), Some(_)) => false,
-    }
-}
-
 /// Unknown paths get the same problem+json as everything else.
 async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found(format!(
@@ -282,7 +161,7 @@ pub async fn serve(
         .await
         .map_err(|e| anyhow::anyhow!("measuring download sizes: {e:?}"))?;
     let downloads = crate::files::DownloadStore::in_dir(args.data_dir.join("downloads"));
-    let app = build_app(AppState::with_downloads(db, downloads).with_publication(publication));
+    let app = build_service(AppState::with_downloads(db, downloads).with_publication(publication));
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.addr))?;
@@ -333,47 +212,4 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutdown signal received; finishing in-flight requests");
-}
-
-#[cfg(test)]
-mod tests {
-    use axum::body::Body;
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-
-    use super::*;
-
-    /// The request timeout of `build_app` is 30 s; the same layers with 50 ms show what
-    /// a client gets when it fires.
-    #[tokio::test]
-    async fn a_request_that_times_out_gets_a_problem() {
-        let app = Router::new()
-            .route(
-                "/slow",
-                axum::routing::get(|| async {
-                    tokio::time::sleep(Duration::from_secs(5)).await;
-                    "late"
-                }),
-            )
-            .layer(axum::middleware::from_fn(problem_errors))
-            .layer(TimeoutLayer::with_status_code(
-                StatusCode::SERVICE_UNAVAILABLE,
-                Duration::from_millis(50),
-            ))
-            .layer(axum::middleware::from_fn(problem_errors));
-        let response = app
-            .oneshot(Request::get("/slow").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(
-            response.headers()[header::CONTENT_TYPE],
-            crate::error::PROBLEM_JSON
-        );
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        let problem: crate::error::Problem = serde_json::from_slice(&body).unwrap();
-        assert_eq!(problem.status, 503);
-        assert_eq!(problem.problem_type, "urn:sanctuary-data:problem:timeout");
-        assert!(problem.detail.contains("longer than"), "{}", problem.detail);
-    }
 }

@@ -15,6 +15,7 @@ pub mod csv;
 pub mod db;
 pub mod diff;
 pub mod disclosure;
+pub mod edge;
 pub mod entity;
 pub mod error;
 pub mod export;

@@ -29,7 +29,6 @@ use std::sync::{Arc, LazyLock, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -109,12 +108,14 @@ static OVERLOADED: LazyLock<Vec<u8>> = LazyLock::new(|| {
 
 /// Serve `app` on `listener` until `shutdown` resolves, within `limits`; then give
 /// requests in progress up to `limits.shutdown_timeout` and return.
-pub async fn serve_listener(
+pub async fn serve_listener<S>(
     listener: TcpListener,
-    app: Router,
+    app: S,
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send,
-) {
+) where
+    S: App,
+{
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -201,6 +202,32 @@ pub async fn serve_listener(
     }
 }
 
+/// What the server runs: `build_app`'s router (the tests), or the same application
+/// without the router around it (`app::build_service`, `serve`).
+pub trait App:
+    tower::Service<
+        axum::extract::Request,
+        Response = axum::response::Response,
+        Error = Infallible,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + 'static
+{
+}
+
+impl<S> App for S where
+    S: tower::Service<
+            axum::extract::Request,
+            Response = axum::response::Response,
+            Error = Infallible,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + 'static
+{
+}
+
 /// Logs an event at most every [`LogThrottle::EVERY`], with how many happened since.
 #[derive(Default)]
 struct LogThrottle {
@@ -260,9 +287,9 @@ async fn refuse(mut stream: TcpStream, _permit: OwnedSemaphorePermit) {
 }
 
 /// Serve one connection until it closes, goes idle, stalls or is told to stop.
-async fn serve_connection(
+async fn serve_connection<S: App>(
     stream: TcpStream,
-    app: Router,
+    app: S,
     builder: Arc<http1::Builder>,
     limits: Limits,
     mut stopped: watch::Receiver<bool>,
@@ -282,7 +309,8 @@ async fn serve_connection(
             let in_progress = Activity::begin(&activity);
             let app = app.clone();
             async move {
-                let response = app.oneshot(request).await?;
+                // The one boxing of the request body (what `Router` would do).
+                let response = app.oneshot(request.map(Body::new)).await?;
                 // The request is in progress until its response body is dropped (sent whole,
                 // or abandoned): that is when the connection becomes idle.
                 Ok::<_, Infallible>(response.map(|body| {

@@ -14,9 +14,23 @@ use crate::releases::Releases;
 /// Memory for rendered responses.
 pub const RESPONSE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
-/// What every handler can reach.
+/// What every handler can reach: one `Arc` around [`Shared`] (its fields are reached
+/// through it), because axum clones the state for every request a route answers, whether
+/// the handler takes it or not; one reference count is cheaper than seven (issue #12).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+#[derive(Clone)]
+pub struct Shared {
     pub db: DatabaseConnection,
     /// The latest release and the releases seen by id, in memory.
     pub releases: Arc<Releases>,
@@ -38,18 +52,18 @@ impl AppState {
 
     /// The same, with downloads rendered into `store` (`serve`: under the data directory).
     pub fn with_downloads(db: DatabaseConnection, store: DownloadStore) -> Self {
-        AppState {
+        AppState(Arc::new(Shared {
             releases: Arc::new(Releases::new(db.clone())),
             db,
             responses: Arc::new(ResponseCache::new(RESPONSE_CACHE_BYTES)),
             files: Arc::new(store),
             publication: Arc::new(Publication::default()),
-        }
+        }))
     }
 
     /// The same state, naming itself as `publication` says in catalogs and pages.
     pub fn with_publication(mut self, publication: Publication) -> Self {
-        self.publication = Arc::new(publication);
+        Arc::make_mut(&mut self.0).publication = Arc::new(publication);
         self
     }
 }

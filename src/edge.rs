@@ -1,0 +1,522 @@
+//! The edge: the one layer every request meets first and every response leaves through
+//! last (under tracing). It does four things that used to be four layers:
+//!
+//! - refuses a request whose `Host` is not one valid `host[:port]` (RFC 9112 asks for a 400:
+//!   the catalogs build absolute URLs from it, so it must carry no markup, user info, path
+//!   or kilobytes of padding; a request without `Host`, HTTP/1.0, is served);
+//! - answers a handler that panics with a problem+json 500 (the connection and the process
+//!   carry on);
+//! - rewrites what the layers and handlers under it answer themselves (the timeout's 503,
+//!   axum's 405/413 and rejections) as RFC 9457 problem+json, keeping status and headers;
+//! - marks every response `X-Content-Type-Options: nosniff`.
+//!
+//! [`Compressed`] is the other layer of our own: tower-http's compression, for the requests
+//! that ask for it.
+//!
+//! Written as one tower service rather than `axum::middleware::from_fn` and tower-http's
+//! `CatchPanic` and `SetResponseHeader` (issue #12): `from_fn` clones and boxes the whole
+//! stack under it and boxes its future on every request, `CatchPanic` boxes every body
+//! again; here a request that needs no rewriting allocates nothing.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use axum::extract::Request;
+use axum::http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode, Uri, Version, header};
+use axum::response::{IntoResponse, Response};
+use futures::FutureExt;
+use futures::future::{BoxFuture, CatchUnwind};
+use pin_project_lite::pin_project;
+use tower_http::compression::Compression;
+use tower_http::compression::predicate::{And, DefaultPredicate, Predicate};
+
+use crate::app::{MAX_BODY_BYTES, REQUEST_TIMEOUT};
+use crate::error::ApiError;
+
+/// The layer of [`Edge`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EdgeLayer;
+
+impl<S> tower::Layer<S> for EdgeLayer {
+    type Service = Edge<S>;
+
+    fn layer(&self, inner: S) -> Edge<S> {
+        Edge { inner }
+    }
+}
+
+/// See the module documentation.
+#[derive(Clone, Debug)]
+pub struct Edge<S> {
+    inner: S,
+}
+
+impl<S> tower::Service<Request> for Edge<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = EdgeFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        if !has_valid_host(&request) {
+            return EdgeFuture::Done {
+                response: Some(finish(invalid_host())),
+            };
+        }
+        // Kept for the words of a 405: a method and a URI are reference-counted, not copied.
+        let method = request.method().clone();
+        let uri = request.uri().clone();
+        match std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request))) {
+            Ok(inner) => EdgeFuture::Inner {
+                inner: AssertUnwindSafe(inner).catch_unwind(),
+                method,
+                uri,
+            },
+            Err(_) => EdgeFuture::Done {
+                response: Some(finish(panicked())),
+            },
+        }
+    }
+}
+
+pin_project! {
+    /// The future of [`Edge`]: the inner service's answer, then, for an error that is not
+    /// JSON yet, its rewriting (the only path that allocates).
+    #[project = EdgeProjection]
+    pub enum EdgeFuture<F> {
+        Inner {
+            #[pin]
+            inner: CatchUnwind<AssertUnwindSafe<F>>,
+            method: Method,
+            uri: Uri,
+        },
+        Rewriting {
+            rewriting: BoxFuture<'static, Response>,
+        },
+        Done {
+            response: Option<Response>,
+        },
+    }
+}
+
+impl<F> Future for EdgeFuture<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            let rewriting = match self.as_mut().project() {
+                EdgeProjection::Inner { inner, method, uri } => {
+                    let response = match ready!(inner.poll(cx)) {
+                        Ok(Ok(response)) => response,
+                        Ok(Err(never)) => match never {},
+                        Err(_) => panicked(),
+                    };
+                    if !needs_rewriting(&response) {
+                        return Poll::Ready(Ok(finish(response)));
+                    }
+                    problem(std::mem::take(method), std::mem::take(uri), response).boxed()
+                }
+                EdgeProjection::Rewriting { rewriting } => {
+                    return Poll::Ready(Ok(finish(ready!(rewriting.as_mut().poll(cx)))));
+                }
+                EdgeProjection::Done { response } => {
+                    return Poll::Ready(Ok(response
+                        .take()
+                        .expect("an EdgeFuture polled after it completed")));
+                }
+            };
+            self.set(EdgeFuture::Rewriting { rewriting });
+        }
+    }
+}
+
+/// What every response gets on its way out.
+fn finish(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// An error status whose body is not JSON yet (problem+json, and GraphQL's own errors on
+/// `/graphql`, pass untouched).
+fn needs_rewriting(response: &Response) -> bool {
+    let status = response.status();
+    (status.is_client_error() || status.is_server_error()) && !is_json(response.headers())
+}
+
+fn panicked() -> Response {
+    ApiError::internal(anyhow::anyhow!("a handler panicked")).into_response()
+}
+
+fn invalid_host() -> Response {
+    ApiError::invalid(
+        "Host",
+        format!(
+            "the Host header must be one host name or address with an optional port, at most \
+             {} characters",
+            crate::http::MAX_HOST_CHARS
+        ),
+    )
+    .into_response()
+}
+
+/// An error answered by axum or a tower layer, as problem+json, keeping its status and
+/// headers (`Allow` on a 405).
+async fn problem(method: Method, uri: Uri, response: Response) -> Response {
+    let status = response.status();
+    let (mut parts, body) = response.into_parts();
+    let detail = match status {
+        StatusCode::METHOD_NOT_ALLOWED => {
+            // axum adds `Allow` after every layer of the router has run (it is on the
+            // response the client gets, not here), so the detail points at it.
+            format!(
+                "{method} is not allowed on {}; the Allow header lists the methods it takes",
+                crate::error::echo(uri.path())
+            )
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            format!("the request body is larger than {MAX_BODY_BYTES} bytes")
+        }
+        StatusCode::SERVICE_UNAVAILABLE => format!(
+            "the request took longer than {} s; try again shortly, or ask for less",
+            REQUEST_TIMEOUT.as_secs()
+        ),
+        // An axum rejection (a path or query string it could not decode) says why in
+        // plain text.
+        _ => {
+            let text = if parts.headers.contains_key(header::CONTENT_ENCODING) {
+                None
+            } else {
+                axum::body::to_bytes(body, 4096).await.ok()
+            };
+            match text.as_deref().map(String::from_utf8_lossy) {
+                Some(text) if !text.trim().is_empty() => text.trim().to_owned(),
+                _ => status.canonical_reason().unwrap_or("error").to_owned(),
+            }
+        }
+    };
+    let (problem_parts, problem_body) = ApiError::Http { status, detail }
+        .into_response()
+        .into_parts();
+    parts.headers.remove(header::CONTENT_ENCODING);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    for name in [header::CONTENT_TYPE, header::CACHE_CONTROL] {
+        if let Some(value) = problem_parts.headers.get(&name) {
+            parts.headers.insert(name, value.clone());
+        }
+    }
+    Response::from_parts(parts, problem_body)
+}
+
+/// Whether a response's body is JSON (problem+json, or a GraphQL response).
+pub fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .is_some_and(|v| v == "application/json" || v.ends_with("+json"))
+}
+
+/// At most one `Host`, and that one valid.
+fn has_valid_host(request: &Request) -> bool {
+    let mut hosts = request.headers().get_all(header::HOST).iter();
+    match (hosts.next(), hosts.next()) {
+        (None, _) => true,
+        (Some(host), None) => host.to_str().is_ok_and(crate::http::is_valid_host),
+        (Some(_), Some(_)) => false,
+    }
+}
+
+/// Which responses may be compressed: tower-http's defaults (not tiny, not images, not
+/// event streams), not downloads (`Accept-Ranges: bytes`: stored precompressed, and a range
+/// is of the stored bytes), and not errors that are not JSON yet (the edge reads them to
+/// rewrite them as problem+json).
+pub type Compressible =
+    And<DefaultPredicate, fn(StatusCode, Version, &HeaderMap, &Extensions) -> bool>;
+
+/// See [`Compressible`].
+pub fn compressible() -> Compressible {
+    fn ours(status: StatusCode, _: Version, headers: &HeaderMap, _: &Extensions) -> bool {
+        !headers.contains_key(header::ACCEPT_RANGES)
+            && (is_json(headers) || !(status.is_client_error() || status.is_server_error()))
+    }
+    DefaultPredicate::new().and(ours as fn(StatusCode, Version, &HeaderMap, &Extensions) -> bool)
+}
+
+/// tower-http's compression (gzip and brotli) for requests that send `Accept-Encoding`;
+/// the others skip it, with the same answer: the body as it is, and `Vary: Accept-Encoding`
+/// on every response that could have been compressed (as tower-http's identity path
+/// adds it). Skipping it spares them the compressed body type, which holds a brotli
+/// encoder's state inline (kilobytes, copied at every move) and is boxed once more above
+/// (issue #12: a third of `/healthz`'s own time was moving it).
+#[derive(Clone)]
+pub struct Compressed<S> {
+    plain: S,
+    compressing: Compression<S, Compressible>,
+    compressible: Compressible,
+}
+
+impl<S: Clone> Compressed<S> {
+    /// `inner` compressed when the request asks for it.
+    pub fn new(inner: S) -> Self {
+        Compressed {
+            compressing: Compression::new(inner.clone())
+                .gzip(true)
+                .br(true)
+                .compress_when(compressible()),
+            plain: inner,
+            compressible: compressible(),
+        }
+    }
+}
+
+type CompressedFuture<F> = futures::future::Map<
+    tower_http::compression::ResponseFuture<F, Compressible>,
+    fn(
+        Result<
+            axum::http::Response<tower_http::compression::CompressionBody<axum::body::Body>>,
+            Infallible,
+        >,
+    ) -> Result<Response, Infallible>,
+>;
+
+impl<S> tower::Service<Request> for Compressed<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = futures::future::Either<PlainFuture<S::Future>, CompressedFuture<S::Future>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        ready!(self.plain.poll_ready(cx))?;
+        self.compressing.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        if request.headers().contains_key(header::ACCEPT_ENCODING) {
+            let boxed: fn(
+                Result<
+                    axum::http::Response<
+                        tower_http::compression::CompressionBody<axum::body::Body>,
+                    >,
+                    Infallible,
+                >,
+            ) -> Result<Response, Infallible> = |response| Ok(response?.map(axum::body::Body::new));
+            futures::future::Either::Right(self.compressing.call(request).map(boxed))
+        } else {
+            futures::future::Either::Left(PlainFuture {
+                inner: self.plain.call(request),
+                compressible: self.compressible.clone(),
+            })
+        }
+    }
+}
+
+pin_project! {
+    /// A response that was not asked to be compressed: `Vary: Accept-Encoding` added where
+    /// tower-http's compression would add it.
+    pub struct PlainFuture<F> {
+        #[pin]
+        inner: F,
+        compressible: Compressible,
+    }
+}
+
+impl<F> Future for PlainFuture<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut response = ready!(this.inner.poll(cx))?;
+        let headers = response.headers();
+        let varies = !headers.contains_key(header::CONTENT_ENCODING)
+            && !headers.contains_key(header::CONTENT_RANGE)
+            && this.compressible.should_compress(&response)
+            && !response
+                .headers()
+                .get_all(header::VARY)
+                .iter()
+                .any(|value| {
+                    value
+                        .to_str()
+                        .is_ok_and(|v| v.to_ascii_lowercase().contains("accept-encoding"))
+                });
+        if varies {
+            response
+                .headers_mut()
+                .append(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
+        Poll::Ready(Ok(response))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use axum::Router;
+    use axum::body::Body;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    use tower_http::timeout::TimeoutLayer;
+
+    use super::*;
+    use crate::error::{PROBLEM_JSON, Problem};
+
+    async fn problem_of(response: Response) -> Problem {
+        assert_eq!(response.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+        assert_eq!(
+            response.headers()[header::X_CONTENT_TYPE_OPTIONS],
+            "nosniff"
+        );
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    /// The request timeout of `build_app` is 30 s; the same layers with 50 ms show what
+    /// a client gets when it fires.
+    #[tokio::test]
+    async fn a_request_that_times_out_gets_a_problem() {
+        let app = Router::new()
+            .route(
+                "/slow",
+                axum::routing::get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            )
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Duration::from_millis(50),
+            ))
+            .layer(EdgeLayer);
+        let response = app
+            .oneshot(Request::get("/slow").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let problem = problem_of(response).await;
+        assert_eq!(problem.status, 503);
+        assert_eq!(problem.problem_type, "urn:sanctuary-data:problem:timeout");
+        assert!(problem.detail.contains("longer than"), "{}", problem.detail);
+    }
+
+    /// A handler that panics, in its future or before it returns one, is a problem+json
+    /// 500, and the service goes on answering.
+    #[tokio::test]
+    async fn a_handler_that_panics_gets_a_problem_and_the_service_goes_on() {
+        #[allow(unreachable_code)]
+        let app = Router::new()
+            .route(
+                "/panics",
+                axum::routing::get(|| async {
+                    panic!("a bug");
+                    "never"
+                }),
+            )
+            .route("/fine", axum::routing::get(|| async { "fine" }))
+            .layer(EdgeLayer);
+        let panicking = tower::service_fn(
+            |_: Request| -> std::future::Ready<Result<Response, Infallible>> {
+                panic!("a bug before the future")
+            },
+        );
+        for response in [
+            app.clone()
+                .oneshot(Request::get("/panics").body(Body::empty()).unwrap())
+                .await
+                .unwrap(),
+            EdgeLayer
+                .layer(panicking)
+                .oneshot(Request::get("/").body(Body::empty()).unwrap())
+                .await
+                .unwrap(),
+        ] {
+            assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+            let problem = problem_of(response).await;
+            assert_eq!(problem.status, 500);
+            assert!(!problem.detail.contains("a bug"), "{}", problem.detail);
+        }
+        let response = app
+            .oneshot(Request::get("/fine").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()[header::X_CONTENT_TYPE_OPTIONS],
+            "nosniff"
+        );
+    }
+
+    /// A plain-text rejection of axum's becomes problem+json with its words; a 405 keeps
+    /// its `Allow`.
+    #[tokio::test]
+    async fn plain_text_errors_become_problems() {
+        let app = Router::new()
+            .route("/only-get", axum::routing::get(|| async { "ok" }))
+            .route(
+                "/teapot",
+                axum::routing::get(|| async { (StatusCode::IM_A_TEAPOT, "short and stout") }),
+            )
+            .layer(EdgeLayer);
+        let response = app
+            .clone()
+            .oneshot(Request::post("/only-get").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert!(response.headers().contains_key(header::ALLOW));
+        let problem = problem_of(response).await;
+        assert!(
+            problem.detail.contains("POST is not allowed on /only-get"),
+            "{}",
+            problem.detail
+        );
+        let response = app
+            .oneshot(Request::get("/teapot").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::IM_A_TEAPOT);
+        assert_eq!(problem_of(response).await.detail, "short and stout");
+    }
+
+    #[tokio::test]
+    async fn an_invalid_host_is_a_400_naming_it() {
+        let app = Router::new()
+            .route("/", axum::routing::get(|| async { "ok" }))
+            .layer(EdgeLayer);
+        let response = app
+            .oneshot(
+                Request::get("/")
+                    .header(header::HOST, "<script>")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            problem_of(response).await.parameter.as_deref(),
+            Some("Host")
+        );
+    }
+}
