@@ -29,11 +29,14 @@
 //! column lists against the entities and the CSV headers).
 
 use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 
 use async_graphql::SimpleObject;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
     Statement, Value,
@@ -649,8 +652,19 @@ pub async fn stored(
     Ok(found)
 }
 
+/// A count of a pair under way, shared by every request that waits for it.
+type Counting = Shared<BoxFuture<'static, Result<Vec<TableChanges>, ApiError>>>;
+
+/// The pairs being counted on request. A count runs in a task of its own, so requests for
+/// the same pair share one count, and a count outlives a request that gives up (at the
+/// request timeout) and is stored for the next one. Keyed by the two release ids only:
+/// a release id is a digest of every published row, so the counts of a pair are the same
+/// in every database that holds it.
+static COUNTING: LazyLock<Mutex<HashMap<(String, String), Counting>>> =
+    LazyLock::new(Default::default);
+
 /// The counts of the diff from `from` to `to`: stored, or counted now (in SQL, window by
-/// window) and stored for the next request.
+/// window, in a task of its own) and stored for the next request.
 #[tracing::instrument(level = "debug", skip(db))]
 pub async fn summary(
     db: &DatabaseConnection,
@@ -661,11 +675,33 @@ pub async fn summary(
     if let Some(tables) = stored(db, &[(from, to)]).await?.remove(&key) {
         return Ok(tables);
     }
-    let counts = count(db, from, to, Some(COUNT_WINDOW)).await?;
-    if let Err(error) = store(db, from, to, &counts).await {
-        tracing::warn!(%error, "could not store a diff's counts");
-    }
-    Ok(counts)
+    let counting = {
+        let mut counting = COUNTING.lock().unwrap_or_else(|e| e.into_inner());
+        counting
+            .entry(key.clone())
+            .or_insert_with(|| {
+                let db = db.clone();
+                let task = tokio::spawn(async move {
+                    let (from, to) = &key;
+                    let counted = count(&db, from, to, Some(COUNT_WINDOW)).await;
+                    if let Ok(counts) = &counted
+                        && let Err(error) = store(&db, from, to, counts).await
+                    {
+                        tracing::warn!(%error, "could not store a diff's counts");
+                    }
+                    COUNTING
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .remove(&key);
+                    counted.map_err(ApiError::from)
+                });
+                async move { task.await.map_err(ApiError::internal)? }
+                    .boxed()
+                    .shared()
+            })
+            .clone()
+    };
+    counting.await
 }
 
 /// Count and store the changes of every release against the one before it where they
