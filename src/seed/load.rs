@@ -280,7 +280,9 @@ async fn load_bundle_locked(
     // What changed since the release before: counted once here, in SQL, so diffs and the
     // change feed read stored counts (`crate::diff`).
     if let Some((previous, _)) = &previous {
+        let started = std::time::Instant::now();
         crate::diff::record(&txn, previous, &bundle.id, None).await?;
+        tracing::info!(elapsed = ?started.elapsed(), "counted the changes since the previous release");
     }
     // Tell serving instances (issue #12): NOTIFY in the transaction on PostgreSQL, and
     // this process's instances after the commit. See `crate::releases`.
