@@ -20,7 +20,8 @@
 //! - **The counts** (rows added, removed and changed per table) are stored in
 //!   `release_changes`: by the importer for a release and the one before it, in the
 //!   release's transaction; for any other pair when it is first asked for (counted in SQL,
-//!   window by window, then stored). The change feed reads only stored counts.
+//!   window by window, in a task of its own, one pair at a time, then stored). The change
+//!   feed reads only stored counts.
 //!
 //! The SQL compares the stored columns that are published (every column but `release_id`
 //! and `position`) and, for a row citing a source, that source's title and URL (published
@@ -663,6 +664,10 @@ type Counting = Shared<BoxFuture<'static, Result<Vec<TableChanges>, ApiError>>>;
 static COUNTING: LazyLock<Mutex<HashMap<(String, String), Counting>>> =
     LazyLock::new(Default::default);
 
+/// One pair counted at a time, whatever the requests ask for: a flood of requests for
+/// distinct pairs queues (and times out) instead of loading the database with them all.
+static ONE_COUNT_AT_A_TIME: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
 /// The counts of the diff from `from` to `to`: stored, or counted now (in SQL, window by
 /// window, in a task of its own) and stored for the next request.
 #[tracing::instrument(level = "debug", skip(db))]
@@ -683,17 +688,26 @@ pub async fn summary(
                 let db = db.clone();
                 let task = tokio::spawn(async move {
                     let (from, to) = &key;
-                    let counted = count(&db, from, to, Some(COUNT_WINDOW)).await;
+                    let permit = ONE_COUNT_AT_A_TIME.acquire().await;
+                    let counted = match stored(&db, &[(from, to)]).await {
+                        Ok(mut done) if done.contains_key(&key) => {
+                            Ok(done.remove(&key).unwrap_or_default())
+                        }
+                        _ => count(&db, from, to, Some(COUNT_WINDOW))
+                            .await
+                            .map_err(ApiError::from),
+                    };
                     if let Ok(counts) = &counted
                         && let Err(error) = store(&db, from, to, counts).await
                     {
                         tracing::warn!(%error, "could not store a diff's counts");
                     }
+                    drop(permit);
                     COUNTING
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .remove(&key);
-                    counted.map_err(ApiError::from)
+                    counted
                 });
                 async move { task.await.map_err(ApiError::internal)? }
                     .boxed()

@@ -575,6 +575,31 @@ async fn the_feed_reads_counts_stored_at_import() {
     assert_eq!(stored[&(first.clone(), second.clone())], counted);
 }
 
+/// A pair with no stored counts (here the two releases the other way round) is counted
+/// once on request: concurrent requests share the count, which is then stored and equals
+/// a count made in one statement per table.
+#[tokio::test]
+async fn counts_asked_for_at_once_are_counted_once_and_stored() {
+    use sanctuary_data::diff::{count, stored, summary};
+    let (_app, test_db, first, second) = two_releases().await;
+    let db = &test_db.db;
+    let pair = [(second.as_str(), first.as_str())];
+    assert!(stored(db, &pair).await.unwrap().is_empty());
+    let (a, b) = tokio::join!(summary(db, &second, &first), summary(db, &second, &first));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a, b);
+    assert_eq!(a, count(db, &second, &first, None).await.unwrap());
+    let statistics = &a[0];
+    assert_eq!(
+        (statistics.added, statistics.removed, statistics.changed),
+        (1, 1, 1)
+    );
+    assert_eq!(
+        stored(db, &pair).await.unwrap()[&(second.clone(), first.clone())],
+        a
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Citations.
 
