@@ -160,6 +160,10 @@ pub async fn serve(
     rest::measure_missing_sizes(&db)
         .await
         .map_err(|e| anyhow::anyhow!("measuring download sizes: {e:?}"))?;
+    // ... nor stored diff counts against the release before them (read by the feeds).
+    crate::diff::record_missing(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("counting release changes: {e:?}"))?;
     let downloads = crate::files::DownloadStore::in_dir(args.data_dir.join("downloads"));
     let app = build_service(AppState::with_downloads(db, downloads).with_publication(publication));
     let listener = tokio::net::TcpListener::bind(args.addr)

@@ -1010,6 +1010,58 @@ pub async fn table_chunk(
     })
 }
 
+/// The rows of `table` (a name in `tables::TABLES`) in `release` whose key is one of `keys`
+/// (at most a page of them), in their published form, in no particular order; keys the
+/// release does not hold are left out. For the fields of a diff's changed rows.
+pub async fn rows_by_keys(
+    db: &DatabaseConnection,
+    release: &str,
+    table: &str,
+    keys: &[String],
+) -> Result<Rows, ApiError> {
+    let keys = keys.iter().map(String::as_str);
+    macro_rules! sourced {
+        ($module:ident, $key:ident, $variant:ident, $public:ident) => {{
+            let rows = $module::Entity::find()
+                .filter($module::Column::ReleaseId.eq(release))
+                .filter($module::Column::$key.is_in(keys))
+                .all(db)
+                .await?;
+            let sources = sources_for(db, release, &rows).await?;
+            Rows::$variant(with_sources(rows, &sources, $public::from_entity)?)
+        }};
+    }
+    Ok(match table {
+        "programs" => sourced!(program, Slug, Programs, Program),
+        "statistics" => sourced!(statistic, Id, Statistics, Statistic),
+        "events" => sourced!(event, Id, Events, Event),
+        "documents" => sourced!(document, Id, Documents, Document),
+        "sources" => Rows::Sources(
+            source::Entity::find()
+                .filter(source::Column::ReleaseId.eq(release))
+                .filter(source::Column::Id.is_in(keys))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(Source::from_entity)
+                .collect::<Result<_, _>>()?,
+        ),
+        "metrics" => Rows::Metrics(
+            metric::Entity::find()
+                .filter(metric::Column::ReleaseId.eq(release))
+                .filter(metric::Column::Id.is_in(keys))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(Metric::from)
+                .collect(),
+        ),
+        other => {
+            return Err(ApiError::internal(anyhow::anyhow!("no table {other}")));
+        }
+    })
+}
+
 /// The rows of `table` in `release` as counted at import (`release_downloads`, which every
 /// release has once `serve` has started); `None` when not recorded.
 async fn stored_row_count(

@@ -10,6 +10,7 @@ pub mod event;
 pub mod metric;
 pub mod program;
 pub mod release;
+pub mod release_change;
 pub mod release_download;
 pub mod source;
 pub mod statistic;

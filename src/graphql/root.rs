@@ -17,7 +17,7 @@ use super::inputs::{
 use super::limits::page_cost;
 use super::scope;
 use crate::cite::{Citable, CitationFormat};
-use crate::diff::{ReleaseRef, RowChange, TableChanges};
+use crate::diff::{DiffCursor, ReleaseRef, RowChange, TableChanges};
 use crate::error::ApiError;
 use crate::model::{Program, Release, Source};
 use crate::query::{self, PageRequest};
@@ -338,7 +338,9 @@ impl QueryRoot {
     /// the rows added, removed and changed (by the table's key), and for a changed row
     /// each field that changed, old and new. A suppressed value is never shown: its side
     /// of `value` is null with `oldSuppressed`/`newSuppressed` true (never 0). The same
-    /// rows, in the same order, as `GET /api/v1/releases/{from}/diff/{to}`.
+    /// rows, in the same order, as `GET /api/v1/releases/{from}/diff/{to}`. Each page
+    /// compares a bounded slice of the two releases, so where few rows changed a page can
+    /// hold fewer than `first` changes, even none: follow `endCursor` while `hasNextPage`.
     #[graphql(complexity = "page_cost(first, child_complexity)")]
     async fn release_diff(
         &self,
@@ -358,35 +360,32 @@ impl QueryRoot {
             ctx,
             query::is_release_id(&from) && (names_for_good(to.as_deref()) || after.is_some()),
         )?;
-        let (limit, cursor) =
-            query::page_args(first.map(i64::from), after.as_deref(), ("first", "after"))?;
+        let (limit, _) = query::page_args(first.map(i64::from), None, ("first", "after"))?;
         let releases = &state(ctx)?.releases;
         let older = gate::db(ctx, query::resolve_release_ref(releases, "from", &from)).await?;
         let newer = match &to {
             Some(to) => gate::db(ctx, query::resolve_release_ref(releases, "to", to)).await?,
             None => release_for(ctx, None).await?,
         };
-        let page = query::page_in_release(
-            &newer.id,
-            limit,
-            cursor.as_ref(),
-            "after",
-            query::Sort::CANONICAL,
-        )?;
-        let diff = gate::db(
+        let after = after
+            .as_deref()
+            .map(|text| DiffCursor::decode(text, &older.id, &newer.id, "after"))
+            .transpose()?;
+        let db = &state(ctx)?.db;
+        let tables = gate::db(ctx, crate::diff::summary(db, &older.id, &newer.id)).await?;
+        let page = gate::db(
             ctx,
-            crate::diff::diff(&state(ctx)?.db, &older.id, &newer.id),
+            crate::diff::page(db, &older.id, &newer.id, after, limit, crate::diff::BUDGET),
         )
         .await?;
-        let rows = diff.page(&newer.id, page);
         Ok(ReleaseDiff {
             from: ReleaseRef::from(&*older),
             to: ReleaseRef::from(&*newer),
-            tables: diff.tables,
-            total_count: rows.total,
-            end_cursor: rows.next.as_ref().map(query::Cursor::encode),
-            has_next_page: rows.next.is_some(),
-            changes: rows.items,
+            total_count: tables.iter().map(|t| t.added + t.removed + t.changed).sum(),
+            tables,
+            end_cursor: page.next.as_ref().map(|c| c.encode(&older.id, &newer.id)),
+            has_next_page: page.next.is_some(),
+            changes: page.items,
         })
     }
 
@@ -448,7 +447,7 @@ pub struct ReleaseDiff {
     to: ReleaseRef,
     /// Per table, how many rows were added, removed and changed.
     tables: Vec<TableChanges>,
-    /// Row changes across all pages.
+    /// Row changes across all pages (the sum of `tables`).
     total_count: u64,
     /// The row changes of this page, by table (catalog order) then key.
     changes: Vec<RowChange>,

@@ -30,7 +30,8 @@ pub const JSON_FEED: &str = "application/feed+json";
 struct ReleaseEntry {
     release: Release,
     previous: Option<Release>,
-    changes: Vec<TableChanges>,
+    /// The stored counts per table (`None` when not stored).
+    changes: Option<Vec<TableChanges>>,
 }
 
 impl ReleaseEntry {
@@ -50,8 +51,13 @@ impl ReleaseEntry {
         let Some(previous) = &self.previous else {
             return format!("The first release: {}.", self.release.title);
         };
-        let parts: Vec<String> = self
-            .changes
+        let Some(changes) = &self.changes else {
+            return format!(
+                "Since release r{} ({}): see the diff.",
+                previous.seq, previous.short_id
+            );
+        };
+        let parts: Vec<String> = changes
             .iter()
             .filter(|t| t.added + t.removed + t.changed > 0)
             .map(|t| {
@@ -83,23 +89,34 @@ fn rfc3339(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// The newest releases, each with its diff counts against the one before it.
+/// The newest releases, each with its diff counts against the one before it: the counts
+/// stored at import (`release_changes`), read in one query, never computed here. A count
+/// not stored (a release imported before counts were stored, before `serve` recorded it)
+/// leaves its entry without counts rather than comparing two releases in a request.
 async fn release_entries(state: &AppState) -> Result<Vec<ReleaseEntry>, ApiError> {
     let releases = query::list_releases(&state.db).await?;
-    let mut entries = Vec::new();
-    for (i, release) in releases.iter().take(FEED_ENTRIES).enumerate() {
-        let previous = releases.get(i + 1).cloned();
-        let changes = match &previous {
-            Some(previous) => crate::diff::counts(&state.db, &previous.id, &release.id).await?,
-            None => Vec::new(),
-        };
-        entries.push(ReleaseEntry {
-            release: release.clone(),
-            previous,
-            changes,
-        });
-    }
-    Ok(entries)
+    let newest = &releases[..releases.len().min(FEED_ENTRIES + 1)];
+    let pairs: Vec<(&str, &str)> = newest
+        .windows(2)
+        .map(|w| (w[1].id.as_str(), w[0].id.as_str()))
+        .collect();
+    let mut stored = crate::diff::stored(&state.db, &pairs).await?;
+    Ok(newest
+        .iter()
+        .take(FEED_ENTRIES)
+        .enumerate()
+        .map(|(i, release)| {
+            let previous = newest.get(i + 1).cloned();
+            let changes = previous
+                .as_ref()
+                .and_then(|p| stored.remove(&(p.id.clone(), release.id.clone())));
+            ReleaseEntry {
+                release: release.clone(),
+                previous,
+                changes,
+            }
+        })
+        .collect())
 }
 
 /// Serve a feed through the representation cache, keyed by the latest release and the
@@ -229,7 +246,7 @@ pub async fn releases_json(
                         "seq": entry.release.seq,
                         "previous": entry.previous.as_ref().map(|p| &p.id),
                         "diff_url": entry.diff_path().map(|path| format!("{base}{path}")),
-                        "changes": entry.changes,
+                        "changes": entry.changes.as_deref().unwrap_or_default(),
                     },
                 })
             })

@@ -8,7 +8,7 @@ use super::{
     render_json, respond,
 };
 use crate::csv::CSV_CONTENT_TYPE;
-use crate::diff::{ReleaseRef, RowChange, TableChanges};
+use crate::diff::{DiffCursor, ReleaseRef, RowChange, TableChanges};
 use crate::error::{ApiError, Problem};
 use crate::model::Release;
 use crate::query::{self, MAX_LIMIT};
@@ -171,7 +171,7 @@ pub struct DiffMeta {
     pub to: ReleaseRef,
     /// Per table, how many rows were added, removed and changed.
     pub tables: Vec<TableChanges>,
-    /// Row changes across all pages.
+    /// Row changes across all pages (the sum of `tables`).
     pub total: u64,
     /// The page size used.
     pub limit: u64,
@@ -184,6 +184,10 @@ pub struct DiffMeta {
 /// field that changed, old and new. A suppressed value is never shown: its side of the
 /// `value` field is null with `old_suppressed`/`new_suppressed` true (never 0). CSV has one
 /// line per changed field. Paged like every collection; immutable when both ids are full.
+/// Each page compares a bounded slice of the two releases (at most 40,000 keys of each),
+/// so where few rows changed a page can hold fewer than `limit` changes, even none: follow
+/// `links.next` (or the `Link` header) until there is none. `meta.tables` and
+/// `meta.total` count the whole diff.
 #[utoipa::path(
     get,
     path = "/releases/{id}/diff/{other}",
@@ -214,27 +218,32 @@ pub async fn diff_releases(
         "latest" => query::resolve_release(&state.releases, None).await?,
         other => query::resolve_release_ref(&state.releases, "other", other).await?,
     };
-    let (limit, cursor) =
-        query::page_args(params.limit, params.cursor.as_deref(), ("limit", "cursor"))?;
-    let page_request = query::page_in_release(
-        &to.id,
-        limit,
-        cursor.as_ref(),
-        "cursor",
-        query::Sort::CANONICAL,
-    )?;
+    let (limit, _) = query::page_args(params.limit, None, ("limit", "cursor"))?;
+    let after = params
+        .cursor
+        .as_deref()
+        .map(|text| DiffCursor::decode(text, &from.id, &to.id, "cursor"))
+        .transpose()?;
     // The cache key names both releases (`respond` adds the newer one's id).
     let key_release = format!("{}..{}", from.id, to.id);
     respond(&state, &request, &key_release, representation, async || {
-        let diff = crate::diff::diff(&state.db, &from.id, &to.id).await?;
-        let page = diff.page(&to.id, page_request);
+        let page = crate::diff::page(
+            &state.db,
+            &from.id,
+            &to.id,
+            after.clone(),
+            limit,
+            crate::diff::BUDGET,
+        )
+        .await?;
         let next = page.next.as_ref().map(|cursor| {
+            let cursor = cursor.encode(&from.id, &to.id);
             let mut query = url::form_urlencoded::Serializer::new(String::new());
             query.append_pair("limit", &limit.to_string());
             if let Some(format) = &params.format {
                 query.append_pair("format", format);
             }
-            query.append_pair("cursor", &cursor.encode());
+            query.append_pair("cursor", &cursor);
             format!(
                 "/api/v1/releases/{}/diff/{}?{}",
                 from.id,
@@ -243,20 +252,23 @@ pub async fn diff_releases(
             )
         });
         let mut out = match representation {
-            Representation::Json => render_json(
-                &DiffResponse {
-                    data: page.items,
-                    meta: DiffMeta {
-                        from: ReleaseRef::from(&*from),
-                        to: ReleaseRef::from(&*to),
-                        tables: diff.tables,
-                        total: page.total,
-                        limit,
+            Representation::Json => {
+                let tables = crate::diff::summary(&state.db, &from.id, &to.id).await?;
+                render_json(
+                    &DiffResponse {
+                        data: page.items,
+                        meta: DiffMeta {
+                            from: ReleaseRef::from(&*from),
+                            to: ReleaseRef::from(&*to),
+                            total: tables.iter().map(|t| t.added + t.removed + t.changed).sum(),
+                            tables,
+                            limit,
+                        },
+                        links: Links { next: next.clone() },
                     },
-                    links: Links { next: next.clone() },
-                },
-                &to.id,
-            )?,
+                    &to.id,
+                )?
+            }
             Representation::Csv { bom } => {
                 let mut out = super::rendered(
                     crate::diff::render_csv(&page.items, bom),

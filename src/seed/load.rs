@@ -247,14 +247,15 @@ async fn load_bundle_locked(
             seq: existing.seq,
         });
     }
-    let last_seq: Option<i32> = release::Entity::find()
+    let previous: Option<(String, i32)> = release::Entity::find()
         .select_only()
+        .column(release::Column::Id)
         .column(release::Column::Seq)
         .order_by_desc(release::Column::Seq)
         .into_tuple()
         .one(&txn)
         .await?;
-    let seq = last_seq.unwrap_or(0) + 1;
+    let seq = previous.as_ref().map_or(0, |(_, seq)| *seq) + 1;
     let summary = bundle.summary();
     let downloads = download_sizes(&bundle)?;
     release::Model {
@@ -276,6 +277,13 @@ async fn load_bundle_locked(
     insert_all::<document::Entity, _>(&txn, bundle.documents).await?;
     insert_all::<statistic::Entity, _>(&txn, bundle.statistics.models(&bundle.id)).await?;
     insert_all::<release_download::Entity, _>(&txn, downloads).await?;
+    // What changed since the release before: counted once here, in SQL, so diffs and the
+    // change feed read stored counts (`crate::diff`).
+    if let Some((previous, _)) = &previous {
+        let started = std::time::Instant::now();
+        crate::diff::record(&txn, previous, &bundle.id, None).await?;
+        tracing::info!(elapsed = ?started.elapsed(), "counted the changes since the previous release");
+    }
     // Tell serving instances (issue #12): NOTIFY in the transaction on PostgreSQL, and
     // this process's instances after the commit. See `crate::releases`.
     crate::releases::announce(&txn).await?;

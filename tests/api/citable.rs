@@ -372,6 +372,234 @@ async fn diff_errors_are_problems() {
     .assert_problem(400, Some("cursor"));
 }
 
+/// Adds `rows` identical statistics (keys `bulk-00000`, …) to both releases, the last one
+/// with another value in the newer release; forgets the stored counts of the pair (they no
+/// longer describe it).
+async fn add_bulk_rows(db: &sea_orm::DatabaseConnection, first: &str, second: &str, rows: usize) {
+    use sanctuary_data::entity::{release_change, statistic};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    for release in [first, second] {
+        let models: Vec<statistic::ActiveModel> = (0..rows)
+            .map(|i| {
+                let last = i + 1 == rows;
+                sea_orm::IntoActiveModel::into_active_model(statistic::Model {
+                    release_id: release.to_owned(),
+                    id: format!("bulk-{i:05}"),
+                    position: 100_000 + i as i32,
+                    program: "alpha".into(),
+                    metric: "cards_issued".into(),
+                    period_start: chrono::NaiveDate::from_ymd_opt(2001, 1, 1).unwrap(),
+                    period_end: chrono::NaiveDate::from_ymd_opt(2001, 12, 31).unwrap(),
+                    dimension: "total".into(),
+                    category: format!("bulk {i}"),
+                    value: Some(if last && release == second {
+                        2000
+                    } else {
+                        1000
+                    }),
+                    suppressed: false,
+                    suppression_reason: None,
+                    qualifier: "exact".into(),
+                    unit: "cards".into(),
+                    status: "reported".into(),
+                    source_id: "src-a".into(),
+                    note: None,
+                    basis: Some("in_period".into()),
+                    period_inferred: Some("none".into()),
+                    source_wording: None,
+                })
+            })
+            .collect();
+        for chunk in models.chunks(200) {
+            statistic::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(db)
+                .await
+                .unwrap();
+        }
+    }
+    release_change::Entity::delete_many()
+        .filter(release_change::Column::ToRelease.eq(second))
+        .exec(db)
+        .await
+        .unwrap();
+}
+
+/// Issue #15: a page of a diff reads a bounded slice of the two releases, whatever their
+/// size. With a budget of 4 windows of 100 keys, no page covers more than 400 keys of
+/// each release, so 3,000 unchanged rows take several pages, some of them empty; walking
+/// every page still gives exactly the diff served with the default budget, in the same
+/// order, and the counts (computed once, then stored) agree.
+#[tokio::test]
+async fn a_diff_page_reads_a_bounded_slice_of_each_release() {
+    use sanctuary_data::diff::{Budget, page};
+    let (app, test_db, first, second) = two_releases().await;
+    add_bulk_rows(&test_db.db, &first, &second, 3_000).await;
+    let budget = Budget {
+        window: 100,
+        windows: 4,
+    };
+    let mut walked = Vec::new();
+    let mut after = None;
+    let mut pages = 0;
+    loop {
+        let page = page(&test_db.db, &first, &second, after, 10, budget)
+            .await
+            .unwrap();
+        assert!(page.scanned <= 400, "a page covered {} keys", page.scanned);
+        assert!(page.items.len() <= 10);
+        pages += 1;
+        walked.extend(page.items);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert!(pages > 3_000 / 400, "{pages} pages");
+    let walked: Vec<Value> = walked
+        .iter()
+        .map(|c| serde_json::to_value(c).unwrap())
+        .collect();
+
+    let mut served = Vec::new();
+    let mut url = format!("/api/v1/releases/{first}/diff/{second}?limit=1000");
+    let mut meta = Value::Null;
+    while !url.is_empty() {
+        let reply = get(&app, &url).await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let body = reply.json();
+        served.extend(body["data"].as_array().unwrap().iter().cloned());
+        meta = body["meta"].clone();
+        url = body["links"]["next"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+    }
+    assert_eq!(walked, served);
+    let keys: Vec<&str> = served.iter().map(|c| c["key"].as_str().unwrap()).collect();
+    assert!(keys.contains(&"bulk-02999") && !keys.contains(&"bulk-02998"));
+    let bulk = served.iter().find(|c| c["key"] == "bulk-02999").unwrap();
+    assert_eq!(bulk["fields"][0]["old"], "1000");
+    assert_eq!(bulk["fields"][0]["new"], "2000");
+    let statistics = &meta["tables"][0];
+    assert_eq!(statistics["table"], "statistics");
+    assert_eq!(
+        (
+            &statistics["added"],
+            &statistics["removed"],
+            &statistics["changed"]
+        ),
+        (&1.into(), &1.into(), &2.into())
+    );
+    assert_eq!(meta["total"], served.len());
+    // Counted once and stored: the pair's counts are now in `release_changes`.
+    let stored = sanctuary_data::diff::stored(&test_db.db, &[(first.as_str(), second.as_str())])
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&stored[&(first.clone(), second.clone())]).unwrap(),
+        meta["tables"]
+    );
+}
+
+/// The change feed reads the counts stored at import and never compares two releases in
+/// a request: counts tampered with in `release_changes` are what it says. Counts missing
+/// (a release imported before they were stored) are recorded by `serve`'s start-up step.
+#[tokio::test]
+async fn the_feed_reads_counts_stored_at_import() {
+    use sanctuary_data::entity::release_change;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let (_app, test_db, first, second) = two_releases().await;
+    let db = &test_db.db;
+    let stored = release_change::Entity::find()
+        .filter(release_change::Column::FromRelease.eq(first.as_str()))
+        .filter(release_change::Column::ToRelease.eq(second.as_str()))
+        .all(db)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 6, "{stored:?}");
+    let statistics = stored
+        .iter()
+        .find(|c| c.table_name == "statistics")
+        .unwrap();
+    assert_eq!(
+        (statistics.added, statistics.removed, statistics.changed),
+        (1, 1, 1)
+    );
+    let counted = sanctuary_data::diff::count(db, &first, &second, Some(2))
+        .await
+        .unwrap();
+    let recounted = sanctuary_data::diff::count(db, &first, &second, None)
+        .await
+        .unwrap();
+    assert_eq!(counted, recounted);
+
+    release_change::Entity::update_many()
+        .col_expr(
+            release_change::Column::Added,
+            sea_orm::sea_query::Expr::value(999),
+        )
+        .filter(release_change::Column::TableName.eq("statistics"))
+        .exec(db)
+        .await
+        .unwrap();
+    let app = sanctuary_data::build_app(sanctuary_data::AppState::new(db.clone()));
+    let feed = get(&app, "/feeds/releases.json").await.json();
+    let item = &feed["items"][0];
+    assert_eq!(item["_sanctuary_data"]["changes"][0]["added"], 999);
+    assert!(
+        item["content_text"]
+            .as_str()
+            .unwrap()
+            .contains("statistics: 999 added"),
+        "{item}"
+    );
+
+    release_change::Entity::delete_many()
+        .exec(db)
+        .await
+        .unwrap();
+    let app = sanctuary_data::build_app(sanctuary_data::AppState::new(db.clone()));
+    let feed = get(&app, "/feeds/releases.json").await.json();
+    assert!(
+        feed["items"][0]["content_text"]
+            .as_str()
+            .unwrap()
+            .contains("see the diff"),
+        "{feed}"
+    );
+    assert_eq!(sanctuary_data::diff::record_missing(db).await.unwrap(), 1);
+    assert_eq!(sanctuary_data::diff::record_missing(db).await.unwrap(), 0);
+    let stored = sanctuary_data::diff::stored(db, &[(first.as_str(), second.as_str())])
+        .await
+        .unwrap();
+    assert_eq!(stored[&(first.clone(), second.clone())], counted);
+}
+
+/// A pair with no stored counts (here the two releases the other way round) is counted
+/// once on request: concurrent requests share the count, which is then stored and equals
+/// a count made in one statement per table.
+#[tokio::test]
+async fn counts_asked_for_at_once_are_counted_once_and_stored() {
+    use sanctuary_data::diff::{count, stored, summary};
+    let (_app, test_db, first, second) = two_releases().await;
+    let db = &test_db.db;
+    let pair = [(second.as_str(), first.as_str())];
+    assert!(stored(db, &pair).await.unwrap().is_empty());
+    let (a, b) = tokio::join!(summary(db, &second, &first), summary(db, &second, &first));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a, b);
+    assert_eq!(a, count(db, &second, &first, None).await.unwrap());
+    let statistics = &a[0];
+    assert_eq!(
+        (statistics.added, statistics.removed, statistics.changed),
+        (1, 1, 1)
+    );
+    assert_eq!(
+        stored(db, &pair).await.unwrap()[&(second.clone(), first.clone())],
+        a
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Citations.
 
