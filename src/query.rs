@@ -58,8 +58,9 @@ pub fn check_text(parameter: &str, value: &str) -> Result<(), ApiError> {
 }
 
 /// Check a text search named `parameter` (`q`, or GraphQL's deprecated `search`): not
-/// empty, at most [`MAX_SEARCH_CHARS`] characters, no control characters. REST and GraphQL
-/// both check here, so both answer the same 400.
+/// empty, at most [`MAX_SEARCH_CHARS`] characters, no control characters, and something
+/// left once case and accents are set aside (a lone combining accent would match every
+/// row). REST and GraphQL both check here, so both answer the same 400.
 pub fn check_search(parameter: &str, q: &str) -> Result<(), ApiError> {
     check_text(parameter, q)?;
     if q.is_empty() {
@@ -72,6 +73,14 @@ pub fn check_search(parameter: &str, q: &str) -> Result<(), ApiError> {
         return Err(ApiError::invalid(
             parameter,
             format!("{parameter} must be at most {MAX_SEARCH_CHARS} characters"),
+        ));
+    }
+    if crate::search::fold(q).is_empty() {
+        return Err(ApiError::invalid(
+            parameter,
+            format!(
+                "{parameter} holds only accents or other combining marks: nothing to search for"
+            ),
         ));
     }
     Ok(())
