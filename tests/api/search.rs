@@ -287,3 +287,33 @@ async fn the_migration_fills_the_search_text_of_earlier_releases() {
     let after = get(&app, "/api/v1/events?q=bogota").await.json();
     assert_eq!(ids(&after), ["beta-ordinance", "alpha-launch"]);
 }
+
+/// The real upgrade path: a database whose release was imported before the column existed
+/// (the migration undone, so the column is gone) is migrated again; the migration adds the
+/// column and fills it, and the release is searchable with its id unchanged.
+#[tokio::test]
+async fn upgrading_a_database_makes_its_releases_searchable() {
+    use sanctuary_data::migration::Migrator;
+    use sea_orm_migration::MigratorTrait;
+    let test_db = fresh_db().await;
+    import(&test_db.db, accented_fixture().path()).await;
+    let app = sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone()));
+    let release = get(&app, "/api/v1/releases").await.json()["data"][0]["id"].clone();
+    Migrator::down(&test_db.db, Some(1)).await.unwrap();
+    Migrator::up(&test_db.db, None).await.unwrap();
+    let app = sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone()));
+    for (collection, q, expected) in [
+        ("events", "BOGOTA", &["beta-ordinance", "alpha-launch"][..]),
+        ("documents", "ecole", &["beta-statement"][..]),
+        ("programs", "bogotá", &["alpha"][..]),
+        ("sources", "nandu", &["src-b"][..]),
+    ] {
+        let page = get(&app, &format!("/api/v1/{collection}?q={}", url_encode(q))).await;
+        assert_eq!(
+            ids(&page.json()),
+            expected,
+            "{collection} after the upgrade"
+        );
+        assert_eq!(page.json()["meta"]["release"], release);
+    }
+}
