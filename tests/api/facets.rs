@@ -433,4 +433,22 @@ async fn bad_facet_requests_are_400s_naming_the_parameter() {
             "{query}: {reply}"
         );
     }
+    // Each facets field counts as up to 6 database queries: 7 aliases are refused before
+    // anything runs.
+    let many: String = (0..7)
+        .map(|i| format!("f{i}: statisticFacets(facets: [PROGRAM]) {{ total }} "))
+        .collect();
+    let reply = graphql_reply(&app, &format!("{{ {many} }}"), json!({})).await;
+    assert!(
+        reply["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("MAX_DB_QUERIES"),
+        "{reply}"
+    );
+    let six: String = (0..6)
+        .map(|i| format!("f{i}: statisticFacets(facets: [PROGRAM]) {{ total }} "))
+        .collect();
+    let reply = graphql_reply(&app, &format!("{{ {six} }}"), json!({})).await;
+    assert!(reply["errors"].is_null(), "{reply}");
 }
