@@ -187,6 +187,13 @@ async fn search_ignores_case_and_accents_alike_over_rest_csv_and_graphql() {
             assert_eq!(facets.json()["data"]["total"], expected.len(), "{q} facets");
         }
     }
+    // The browse pages take the same `q` (a form field, as every filter of the API).
+    let page = get(&app, "/browse/events?q=BOGOTA").await;
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(html.contains("name=\"q\""), "a search field");
+    assert!(html.contains("alpha-launch") && html.contains("beta-ordinance"));
+    assert!(!html.contains("alpha-pause"));
     // Nested under a program: the same search.
     let reply = graphql_reply(
         &app,
