@@ -27,6 +27,7 @@ pub mod model;
 pub mod query;
 pub mod releases;
 pub mod rest;
+pub mod search;
 pub mod seed;
 pub mod server;
 pub mod state;

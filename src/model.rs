@@ -377,3 +377,42 @@ impl Statistic {
         })
     }
 }
+
+/// Counts of rows per value of some fields, under a collection's filters (facets). Each
+/// count is a number of published rows, never a sum of values: a suppressed figure counts
+/// as the row it is (the collection lists it, with its value hidden), so a count says no
+/// more than `X-Total-Count` of the same filter narrowed to that value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, SimpleObject)]
+pub struct Facets {
+    /// Rows matching the filters (every facet's counts, with its `other_count`, add up to it).
+    #[schema(example = 42)]
+    pub total: u64,
+    /// One entry per facet asked for, in the order asked.
+    pub facets: Vec<Facet>,
+}
+
+/// The counts of one field's values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, SimpleObject)]
+pub struct Facet {
+    /// The field counted (`program`, `year`, ...).
+    #[schema(example = "program")]
+    pub facet: String,
+    /// Its values with their row counts, most rows first, then by value (years in
+    /// numeric order, text in byte order, no value last); at most 100 values.
+    pub values: Vec<FacetValue>,
+    /// Rows whose value is beyond the first 100 (0 when every value is listed).
+    #[schema(example = 0)]
+    pub other_count: u64,
+}
+
+/// One value of a facet and how many rows have it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, SimpleObject)]
+pub struct FacetValue {
+    /// The value as the collection writes it (a year as four digits); null for rows
+    /// without one (an undated document's year, a figure without a basis).
+    #[schema(example = "citykey")]
+    pub value: Option<String>,
+    /// Rows with this value.
+    #[schema(example = 12)]
+    pub count: u64,
+}

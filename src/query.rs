@@ -14,7 +14,7 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, ModelTrait, Order, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
@@ -24,7 +24,9 @@ use crate::entity::{
     document, event, metric, program, release, release_download, source, statistic,
 };
 use crate::error::ApiError;
-use crate::model::{Document, Event, Metric, Program, Release, Source, Statistic};
+use crate::model::{
+    Document, Event, Facet, FacetValue, Facets, Metric, Program, Release, Source, Statistic,
+};
 use crate::releases::Releases;
 use crate::vocabulary::{
     Basis, DocumentKind, EventKind, ProgramStatus, Qualifier, SourceKind, StatisticStatus,
@@ -53,6 +55,35 @@ pub fn check_text(parameter: &str, value: &str) -> Result<(), ApiError> {
             ),
         )),
     }
+}
+
+/// Check a text search named `parameter` (`q`, or GraphQL's deprecated `search`): not
+/// empty, at most [`MAX_SEARCH_CHARS`] characters, no control characters, and something
+/// left once case and accents are set aside (a lone combining accent would match every
+/// row). REST and GraphQL both check here, so both answer the same 400.
+pub fn check_search(parameter: &str, q: &str) -> Result<(), ApiError> {
+    check_text(parameter, q)?;
+    if q.is_empty() {
+        return Err(ApiError::invalid(
+            parameter,
+            format!("{parameter} must not be empty; leave it out to match every row"),
+        ));
+    }
+    if q.chars().count() > MAX_SEARCH_CHARS {
+        return Err(ApiError::invalid(
+            parameter,
+            format!("{parameter} must be at most {MAX_SEARCH_CHARS} characters"),
+        ));
+    }
+    if crate::search::fold(q).is_empty() {
+        return Err(ApiError::invalid(
+            parameter,
+            format!(
+                "{parameter} holds only accents or other combining marks: nothing to search for"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// An opaque position in a collection of one release, under one sort: the position of
@@ -721,6 +752,8 @@ pub struct StatisticFilter {
 pub struct EventFilter {
     pub program: Vec<String>,
     pub kind: Vec<EventKind>,
+    /// Text search over titles and descriptions, without case or accents (`crate::search`).
+    pub q: Option<String>,
     /// Events dated within this window.
     pub date: DateRange,
 }
@@ -730,7 +763,7 @@ pub struct EventFilter {
 pub struct DocumentFilter {
     pub program: Vec<String>,
     pub kind: Vec<DocumentKind>,
-    /// Case-insensitive text search over titles and summaries.
+    /// Text search over titles and summaries, without case or accents (`crate::search`).
     pub q: Option<String>,
     /// Documents published within this window (undated documents are left out when set).
     pub published: DateRange,
@@ -740,12 +773,17 @@ pub struct DocumentFilter {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ProgramFilter {
     pub status: Vec<ProgramStatus>,
+    /// Text search over names, jurisdictions, administrators and descriptions, without
+    /// case or accents (`crate::search`).
+    pub q: Option<String>,
 }
 
 /// Filters of `sources`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct SourceFilter {
     pub kind: Vec<SourceKind>,
+    /// Text search over titles and publishers, without case or accents (`crate::search`).
+    pub q: Option<String>,
 }
 
 /// What every data row has: a position and (except sources and metrics) a source.
@@ -1189,48 +1227,33 @@ fn event_condition(release: &str, f: &EventFilter) -> Condition {
         .add(C::ReleaseId.eq(release))
         .add_option(one_of(C::Program, &f.program))
         .add_option(one_of(C::Kind, &texts(&f.kind, EventKind::as_str)))
+        .add_option(search_condition(C::SearchText, &f.q))
         .add(overlap_condition(C::Date, C::Date, f.date))
 }
 
-/// `%`, `_` and the escape character itself are literal in a search.
-fn like_pattern(q: &str) -> LikeExpr {
-    LikeExpr::new(like_text(q)).escape('\\')
-}
-
-fn like_text(q: &str) -> String {
-    let escaped = q
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
+/// The rows whose search text (`search_column`, folded at import) contains `q` folded the
+/// same way (`crate::search`): no case, no accents, on SQLite and PostgreSQL alike, with
+/// `%`, `_` and `\` literal. `None` for no search.
+fn search_condition<C: ColumnTrait>(
+    search_column: C,
+    q: &Option<String>,
+) -> Option<sea_orm::sea_query::SimpleExpr> {
+    q.as_deref()
+        .map(|q| search_column.like(LikeExpr::new(crate::search::like_text(q)).escape('\\')))
 }
 
 fn document_condition(release: &str, f: &DocumentFilter) -> Condition {
     use document::Column as C;
-    let mut condition = Condition::all()
+    Condition::all()
         .add(C::ReleaseId.eq(release))
         .add_option(one_of(C::Program, &f.program))
         .add_option(one_of(C::Kind, &texts(&f.kind, DocumentKind::as_str)))
+        .add_option(search_condition(C::SearchText, &f.q))
         .add(overlap_condition(
             C::PublishedOn,
             C::PublishedOn,
             f.published,
-        ));
-    if let Some(q) = &f.q {
-        condition = condition.add(
-            Condition::any()
-                .add(
-                    Expr::expr(Func::lower(Expr::col((document::Entity, C::Title))))
-                        .like(like_pattern(q)),
-                )
-                .add(
-                    Expr::expr(Func::lower(Expr::col((document::Entity, C::Summary))))
-                        .like(like_pattern(q)),
-                ),
-        );
-    }
-    condition
+        ))
 }
 
 /// A page of statistics.
@@ -1569,6 +1592,10 @@ async fn read_programs(
                 &texts(&filter.status, ProgramStatus::as_str),
             ),
             QueryFilter::filter,
+        )
+        .apply_if(
+            search_condition(program::Column::SearchText, &filter.q),
+            QueryFilter::filter,
         );
     let (rows, total, next) = fetch_page(
         db,
@@ -1632,6 +1659,10 @@ async fn read_sources(
                 source::Column::Kind,
                 &texts(&filter.kind, SourceKind::as_str),
             ),
+            QueryFilter::filter,
+        )
+        .apply_if(
+            search_condition(source::Column::SearchText, &filter.q),
             QueryFilter::filter,
         );
     let (rows, total, next) = fetch_page(
@@ -1731,6 +1762,314 @@ fn group_by_program<T>(
             .push((position, item));
     }
     grouped
+}
+
+// ---------------------------------------------------------------------------------------
+// Facets: counts of rows per value of allow-listed fields, under a collection's filters.
+
+/// The most facets one request asks for.
+pub const MAX_FACETS: usize = 4;
+/// The most values listed per facet (the rest are counted in `other_count`).
+pub const MAX_FACET_VALUES: usize = 100;
+
+/// What a facet groups rows by: a column's value, or the year of a date column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grouping {
+    Column(&'static str),
+    Year(&'static str),
+}
+
+/// The facet fields of one table (see [`facet_fields`]).
+pub trait FacetField: Copy + PartialEq + 'static {
+    /// The table's name, as in `tables::PUBLISHED`.
+    const TABLE: &'static str;
+    /// Every field, in the allow-list's order.
+    const ALL: &'static [Self];
+    /// The field's name, as written in `facet=`.
+    fn as_str(self) -> &'static str;
+    /// What it groups by.
+    fn grouping(self) -> Grouping;
+}
+
+/// Facet fields of one table: a GraphQL enum (`<Table>FacetField`) and the allow-list REST's
+/// `facet=` is checked against, from one declaration. Only fields with few values (closed
+/// vocabularies, catalogue ids, declared dimensions, years) are facets.
+macro_rules! facet_fields {
+    ($(#[$meta:meta])* $name:ident for $table:literal { $($(#[$vmeta:meta])* $variant:ident = $text:literal => $kind:ident($column:literal);)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl FacetField for $name {
+            const TABLE: &'static str = $table;
+            const ALL: &'static [Self] = &[$(Self::$variant),+];
+            fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+            fn grouping(self) -> Grouping {
+                match self {
+                    $(Self::$variant => Grouping::$kind($column)),+
+                }
+            }
+        }
+    };
+}
+
+facet_fields! {
+    /// A field statistics can be counted by (`facet=`).
+    StatisticFacetField for "statistics" {
+        /// The program's slug.
+        Program = "program" => Column("program");
+        /// The metric's id.
+        Metric = "metric" => Column("metric");
+        /// The dimension (`total` or a breakdown).
+        Dimension = "dimension" => Column("dimension");
+        /// The category of the dimension.
+        Category = "category" => Column("category");
+        /// The figure's standing.
+        Status = "status" => Column("status");
+        /// What the figure counts over its period (null: not stated).
+        Basis = "basis" => Column("basis");
+        /// The qualifier.
+        Qualifier = "qualifier" => Column("qualifier");
+        /// The unit.
+        Unit = "unit" => Column("unit");
+        /// The year of the first day of the period (`period_start`).
+        Year = "year" => Year("period_start");
+    }
+}
+
+facet_fields! {
+    /// A field events can be counted by (`facet=`).
+    EventFacetField for "events" {
+        /// The program's slug.
+        Program = "program" => Column("program");
+        /// The kind of event.
+        Kind = "kind" => Column("kind");
+        /// The year of the event's date.
+        Year = "year" => Year("date");
+    }
+}
+
+facet_fields! {
+    /// A field documents can be counted by (`facet=`).
+    DocumentFacetField for "documents" {
+        /// The program's slug.
+        Program = "program" => Column("program");
+        /// The kind of document.
+        Kind = "kind" => Column("kind");
+        /// Who issued it.
+        Issuer = "issuer" => Column("issuer");
+        /// The year it was published (null: undated).
+        Year = "year" => Year("published_on");
+    }
+}
+
+/// The names of `F`'s fields, separated by commas (for messages and docs).
+pub fn facet_names<F: FacetField>() -> String {
+    F::ALL
+        .iter()
+        .map(|f| f.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Parse `field,field` against `F`'s allow-list; an unknown or empty field, none, or more
+/// than [`MAX_FACETS`] is an error naming `parameter`. A field given twice counts once.
+pub fn parse_facets<F: FacetField>(text: &str, parameter: &str) -> Result<Vec<F>, ApiError> {
+    let mut fields = Vec::new();
+    for name in text.split(',') {
+        let Some(field) = F::ALL.iter().copied().find(|f| f.as_str() == name) else {
+            return Err(ApiError::invalid(
+                parameter,
+                format!(
+                    "{parameter}: {} cannot be counted by {:?}; facet fields: {} (separate with commas)",
+                    F::TABLE,
+                    crate::error::echo(name),
+                    facet_names::<F>()
+                ),
+            ));
+        };
+        fields.push(field);
+    }
+    check_facets(&fields, parameter)
+}
+
+/// Check a list of facet fields (REST's parsed `facet=`, GraphQL's `facets:`): at least
+/// one, at most [`MAX_FACETS`] once duplicates are dropped (a field given twice counts once).
+pub fn check_facets<F: FacetField>(fields: &[F], parameter: &str) -> Result<Vec<F>, ApiError> {
+    let mut out: Vec<F> = Vec::new();
+    for field in fields {
+        if !out.contains(field) {
+            out.push(*field);
+        }
+    }
+    if out.is_empty() {
+        return Err(ApiError::invalid(
+            parameter,
+            format!(
+                "{parameter} needs at least one field: {}",
+                facet_names::<F>()
+            ),
+        ));
+    }
+    if out.len() > MAX_FACETS {
+        return Err(ApiError::invalid(
+            parameter,
+            format!(
+                "{parameter} takes at most {MAX_FACETS} fields, got {}",
+                out.len()
+            ),
+        ));
+    }
+    Ok(out)
+}
+
+/// Counts of statistics per value of each of `fields`, under `filter`.
+#[tracing::instrument(level = "debug", skip(db, filter))]
+pub async fn statistic_facets(
+    db: &DatabaseConnection,
+    release: &str,
+    filter: &StatisticFilter,
+    fields: &[StatisticFacetField],
+) -> Result<Facets, ApiError> {
+    let select = statistic::Entity::find().filter(statistic_condition(release, filter));
+    facets_of(db, select, fields).await
+}
+
+/// Counts of events per value of each of `fields`, under `filter`.
+#[tracing::instrument(level = "debug", skip(db, filter))]
+pub async fn event_facets(
+    db: &DatabaseConnection,
+    release: &str,
+    filter: &EventFilter,
+    fields: &[EventFacetField],
+) -> Result<Facets, ApiError> {
+    let select = event::Entity::find().filter(event_condition(release, filter));
+    facets_of(db, select, fields).await
+}
+
+/// Counts of documents per value of each of `fields`, under `filter`.
+#[tracing::instrument(level = "debug", skip(db, filter))]
+pub async fn document_facets(
+    db: &DatabaseConnection,
+    release: &str,
+    filter: &DocumentFilter,
+    fields: &[DocumentFacetField],
+) -> Result<Facets, ApiError> {
+    let select = document::Entity::find().filter(document_condition(release, filter));
+    facets_of(db, select, fields).await
+}
+
+/// One COUNT of the filtered rows and one GROUP BY per field. Only rows are counted
+/// (`COUNT(*)`), never a value; the groups are ordered in Rust (count, then value in byte
+/// or numeric order), so both databases give the same order whatever their collation.
+async fn facets_of<E, F>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    fields: &[F],
+) -> Result<Facets, ApiError>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    E::Column: std::str::FromStr,
+    F: FacetField,
+{
+    let total = select.clone().count(db).await?;
+    let column = |name: &str| {
+        <E::Column as std::str::FromStr>::from_str(name)
+            .map(|c| Expr::col((E::default(), c)))
+            .map_err(|_| ApiError::internal(anyhow::anyhow!("no column {name} to count by")))
+    };
+    let mut facets = Vec::with_capacity(fields.len());
+    for field in fields {
+        let mut groups: Vec<(Option<FacetKey>, u64)> = match field.grouping() {
+            Grouping::Column(name) => {
+                let expr = column(name)?;
+                grouped::<E, Option<String>>(db, select.clone(), expr)
+                    .await?
+                    .into_iter()
+                    .map(|(v, n)| (v.map(FacetKey::Text), n))
+                    .collect()
+            }
+            Grouping::Year(name) => {
+                let date = column(name)?;
+                let year = match sea_orm::ConnectionTrait::get_database_backend(db) {
+                    sea_orm::DbBackend::Postgres => {
+                        Expr::cust_with_expr("CAST(EXTRACT(YEAR FROM $1) AS BIGINT)", date)
+                    }
+                    // SQLite's placeholder is `?` (PostgreSQL's `$1`).
+                    _ => Expr::cust_with_expr("CAST(strftime('%Y', ?) AS INTEGER)", date),
+                };
+                grouped::<E, Option<i64>>(db, select.clone(), year)
+                    .await?
+                    .into_iter()
+                    .map(|(v, n)| (v.map(FacetKey::Year), n))
+                    .collect()
+            }
+        };
+        // Most rows first; then by value, no value last.
+        groups.sort_by(|(a, m), (b, n)| {
+            n.cmp(m).then_with(|| match (a, b) {
+                (Some(a), Some(b)) => a.cmp(b),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            })
+        });
+        let other_count = groups.iter().skip(MAX_FACET_VALUES).map(|(_, n)| n).sum();
+        groups.truncate(MAX_FACET_VALUES);
+        facets.push(Facet {
+            facet: field.as_str().to_owned(),
+            values: groups
+                .into_iter()
+                .map(|(value, count)| FacetValue {
+                    value: value.map(|v| match v {
+                        FacetKey::Text(text) => text,
+                        FacetKey::Year(year) => format!("{year:04}"),
+                    }),
+                    count,
+                })
+                .collect(),
+            other_count,
+        });
+    }
+    Ok(Facets { total, facets })
+}
+
+/// A facet's value while the groups are ordered.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum FacetKey {
+    Text(String),
+    Year(i64),
+}
+
+/// (value of `expr`, rows) for every value of `expr` among the rows of `select`.
+async fn grouped<E, V>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    expr: Expr,
+) -> Result<Vec<(V, u64)>, ApiError>
+where
+    E: EntityTrait,
+    V: sea_orm::TryGetable,
+{
+    let rows: Vec<(V, i64)> = select
+        .select_only()
+        .column_as(expr.clone(), "facet_value")
+        .column_as(Expr::cust("COUNT(*)"), "facet_count")
+        .group_by(expr)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(v, n)| (v, u64::try_from(n).unwrap_or_default()))
+        .collect())
 }
 
 #[cfg(test)]
@@ -1848,10 +2187,5 @@ mod tests {
             Sort::parse("statistics", &every, "sort").unwrap().spec(),
             every
         );
-    }
-
-    #[test]
-    fn search_patterns_treat_wildcards_literally() {
-        assert_eq!(like_text("50%_Off"), "%50\\%\\_off%");
     }
 }

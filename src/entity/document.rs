@@ -16,6 +16,9 @@ pub struct Model {
     pub url: String,
     pub summary: String,
     pub source_id: String,
+    /// Derived: the searched fields folded for `q` (`crate::search`); not published, not
+    /// part of the release id.
+    pub search_text: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

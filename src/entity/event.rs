@@ -15,6 +15,9 @@ pub struct Model {
     pub title: String,
     pub description: String,
     pub source_id: String,
+    /// Derived: the searched fields folded for `q` (`crate::search`); not published, not
+    /// part of the release id.
+    pub search_text: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,9 @@ pub struct Model {
     pub published_on: Option<Date>,
     pub retrieved_on: Option<Date>,
     pub kind: String,
+    /// Derived: the searched fields folded for `q` (`crate::search`); not published, not
+    /// part of the release id.
+    pub search_text: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

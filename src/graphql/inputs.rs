@@ -6,8 +6,8 @@ use chrono::NaiveDate;
 
 use crate::error::ApiError;
 use crate::query::{
-    self, DateRange, DocumentSortField, EventSortField, MAX_SEARCH_CHARS, MetricSortField,
-    ProgramSortField, Sort, SourceSortField, StatisticSortField, check_text,
+    self, DateRange, DocumentSortField, EventSortField, MetricSortField, ProgramSortField, Sort,
+    SourceSortField, StatisticSortField,
 };
 use crate::vocabulary::{
     Basis, DocumentKind, EventKind, ProgramStatus, Qualifier, SourceKind, StatisticStatus,
@@ -60,6 +60,21 @@ list_value!(
     ProgramStatus,
     SourceKind
 );
+
+/// The text search of a field: its `q` argument, or the deprecated alias `search` (one
+/// of them, not both), checked as REST checks `q` (`query::check_search`, naming the
+/// argument given).
+pub fn search_arg(q: Option<String>, search: Option<String>) -> Result<Option<String>, ApiError> {
+    match (q, search) {
+        (Some(_), Some(_)) => Err(ApiError::invalid(
+            "search",
+            "search is the deprecated name of q: give one of them, not both",
+        )),
+        (Some(q), None) => query::check_search("q", &q).map(|()| Some(q)),
+        (None, Some(search)) => query::check_search("search", &search).map(|()| Some(search)),
+        (None, None) => Ok(None),
+    }
+}
 
 /// Which statistics to return. Every field is optional; the rows match all that are
 /// given. A list matches any of its values (`program: ["citykey", "idnyc"]`; a single
@@ -119,10 +134,12 @@ pub struct EventFilter {
 }
 
 impl EventFilter {
-    pub fn to_query(&self) -> Result<query::EventFilter, ApiError> {
+    /// The query filter, with `q` (checked by [`search_arg`]) as its text search.
+    pub fn to_query(&self, q: Option<String>) -> Result<query::EventFilter, ApiError> {
         Ok(query::EventFilter {
             program: list("program", &self.program)?,
             kind: list("kind", &self.kind)?,
+            q,
             date: DateRange::new(self.from, self.to)?,
         })
     }
@@ -142,27 +159,12 @@ pub struct DocumentFilter {
 }
 
 impl DocumentFilter {
-    /// The query filter, with `search` as its text search.
-    pub fn to_query(&self, search: Option<String>) -> Result<query::DocumentFilter, ApiError> {
-        if let Some(search) = &search {
-            check_text("search", search)?;
-            if search.is_empty() {
-                return Err(ApiError::invalid(
-                    "search",
-                    "search must not be empty; leave it out to match every document",
-                ));
-            }
-            if search.chars().count() > MAX_SEARCH_CHARS {
-                return Err(ApiError::invalid(
-                    "search",
-                    format!("search must be at most {MAX_SEARCH_CHARS} characters"),
-                ));
-            }
-        }
+    /// The query filter, with `q` (checked by [`search_arg`]) as its text search.
+    pub fn to_query(&self, q: Option<String>) -> Result<query::DocumentFilter, ApiError> {
         Ok(query::DocumentFilter {
             program: list("program", &self.program)?,
             kind: list("kind", &self.kind)?,
-            q: search,
+            q,
             published: DateRange::new(self.from, self.to)?,
         })
     }
@@ -176,9 +178,11 @@ pub struct ProgramFilter {
 }
 
 impl ProgramFilter {
-    pub fn to_query(&self) -> Result<query::ProgramFilter, ApiError> {
+    /// The query filter, with `q` (checked by [`search_arg`]) as its text search.
+    pub fn to_query(&self, q: Option<String>) -> Result<query::ProgramFilter, ApiError> {
         Ok(query::ProgramFilter {
             status: list("status", &self.status)?,
+            q,
         })
     }
 }
@@ -191,9 +195,11 @@ pub struct SourceFilter {
 }
 
 impl SourceFilter {
-    pub fn to_query(&self) -> Result<query::SourceFilter, ApiError> {
+    /// The query filter, with `q` (checked by [`search_arg`]) as its text search.
+    pub fn to_query(&self, q: Option<String>) -> Result<query::SourceFilter, ApiError> {
         Ok(query::SourceFilter {
             kind: list("kind", &self.kind)?,
+            q,
         })
     }
 }

@@ -70,7 +70,9 @@ pub const MAX_FIELDS: usize = 1_000;
 /// How much database work one request may ask for, counted before anything runs, in
 /// database queries: a list at the root costs 5 (`statistics`, `programs`, `events`,
 /// `documents`: its release, `totalCount`, page and the sources it cites) or 3
-/// (`sources`, `metrics`); `program` 3; `source` 2; `release` and `releases` 1;
+/// (`sources`, `metrics`); facets (`statisticFacets`, `eventFacets`, `documentFacets`) 6
+/// (the release, the count and one `GROUP BY` per field, at most `query::MAX_FACETS`);
+/// `program` 3; `source` 2; `release` and `releases` 1;
 /// `Statistic.metric` 1. A nested list (`Program.statistics`, …) is one query for all its
 /// parents, but it reads every matching row of those programs (not only `first`), so it
 /// weighs 10. Aliases repeat the cost: 249 aliased `statistics { totalCount }` cost 1 245
@@ -343,6 +345,9 @@ fn db_queries_of(name: &str, root: bool) -> usize {
         (true, "programs" | "statistics" | "events" | "documents") => 5,
         (true, "sources" | "metrics" | "program") => 3,
         (true, "source") => 2,
+        (true, "statisticFacets" | "eventFacets" | "documentFacets") => {
+            2 + crate::query::MAX_FACETS
+        }
         (true, "release" | "releases") => 1,
         (false, "statistics" | "events" | "documents") => NESTED_LIST_QUERIES,
         (false, "metric") => 1,

@@ -15,7 +15,7 @@ use async_graphql::{ComplexObject, Context};
 
 use super::connection::{DocumentConnection, EventConnection, StatisticConnection};
 use super::gate::DbGate;
-use super::inputs::{DocumentFilter, EventFilter, StatisticFilter};
+use super::inputs::{DocumentFilter, EventFilter, StatisticFilter, search_arg};
 use super::limits::page_cost;
 use super::scope;
 use crate::error::ApiError;
@@ -264,11 +264,15 @@ impl Program {
         #[graphql(desc = "Which events to return (within this program).")] filter: Option<
             EventFilter,
         >,
+        #[graphql(
+            desc = "Text search: only rows whose title or description contains this text, ignoring case and accents (`bogota` finds `Bogotá`); 1 to 200 characters. The same as REST's `q`."
+        )]
+        q: Option<String>,
         #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
     ) -> Result<EventConnection> {
-        let filter = filter.unwrap_or_default().to_query()?;
+        let filter = filter.unwrap_or_default().to_query(search_arg(q, None)?)?;
         let release = scope::release_of(ctx)?;
         let page = nested_page(&release, first, after.as_deref())?;
         let rows = rows_of(ctx, &release, &self.slug, filter).await?;
@@ -288,14 +292,21 @@ impl Program {
             DocumentFilter,
         >,
         #[graphql(
-            desc = "Case-insensitive text search over titles and summaries (1 to 200 characters)."
+            desc = "Text search: only rows whose title or summary contains this text, ignoring case and accents (`bogota` finds `Bogotá`); 1 to 200 characters. The same as REST's `q`."
+        )]
+        q: Option<String>,
+        #[graphql(
+            desc = "The former name of `q` (the same search); give one of them, not both.",
+            deprecation = "use `q`, the name REST uses too"
         )]
         search: Option<String>,
         #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
     ) -> Result<DocumentConnection> {
-        let filter = filter.unwrap_or_default().to_query(search)?;
+        let filter = filter
+            .unwrap_or_default()
+            .to_query(search_arg(q, search)?)?;
         let release = scope::release_of(ctx)?;
         let page = nested_page(&release, first, after.as_deref())?;
         let rows = rows_of(ctx, &release, &self.slug, filter).await?;

@@ -12,14 +12,14 @@ use super::connection::{
 use super::gate;
 use super::inputs::{
     DocumentFilter, DocumentOrder, EventFilter, EventOrder, MetricOrder, ProgramFilter,
-    ProgramOrder, SourceFilter, SourceOrder, StatisticFilter, StatisticOrder,
+    ProgramOrder, SourceFilter, SourceOrder, StatisticFilter, StatisticOrder, search_arg,
 };
 use super::limits::page_cost;
 use super::scope;
 use crate::cite::{Citable, CitationFormat};
 use crate::diff::{DiffCursor, ReleaseRef, RowChange, TableChanges};
 use crate::error::ApiError;
-use crate::model::{Program, Release, Source};
+use crate::model::{Facets, Program, Release, Source};
 use crate::query::{self, PageRequest};
 use crate::state::AppState;
 
@@ -90,10 +90,15 @@ pub(super) fn names_for_good(release: Option<&str>) -> bool {
 impl QueryRoot {
     /// Municipal ID and sanctuary-policy programs, in canonical order.
     #[graphql(complexity = "page_cost(first, child_complexity)")]
+    #[allow(clippy::too_many_arguments)] // each argument is one of the field's GraphQL arguments
     async fn programs(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which programs to return.")] filter: Option<ProgramFilter>,
+        #[graphql(
+            desc = "Text search: only rows whose name, jurisdiction, administrator or description contains this text, ignoring case and accents (`bogota` finds `Bogotá`); 1 to 200 characters. The same as REST's `q`."
+        )]
+        q: Option<String>,
         #[graphql(
             desc = "The order of the rows: keys applied in turn (e.g. `[{field: PERIOD_START, direction: DESC}]`); ties keep the canonical order. A cursor continues only the order it was issued for."
         )]
@@ -106,7 +111,7 @@ impl QueryRoot {
         )]
         release: Option<String>,
     ) -> Result<ProgramConnection> {
-        let filter = filter.unwrap_or_default().to_query()?;
+        let filter = filter.unwrap_or_default().to_query(search_arg(q, None)?)?;
         let sort = ProgramOrder::to_sort(order_by.as_deref())?;
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref(), sort).await?;
         let rows = gate::db(
@@ -164,10 +169,15 @@ impl QueryRoot {
 
     /// Events of the programs' timelines, in canonical order (by date).
     #[graphql(complexity = "page_cost(first, child_complexity)")]
+    #[allow(clippy::too_many_arguments)] // each argument is one of the field's GraphQL arguments
     async fn events(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which events to return.")] filter: Option<EventFilter>,
+        #[graphql(
+            desc = "Text search: only rows whose title or description contains this text, ignoring case and accents (`bogota` finds `Bogotá`); 1 to 200 characters. The same as REST's `q`."
+        )]
+        q: Option<String>,
         #[graphql(
             desc = "The order of the rows: keys applied in turn (e.g. `[{field: PERIOD_START, direction: DESC}]`); ties keep the canonical order. A cursor continues only the order it was issued for."
         )]
@@ -180,7 +190,7 @@ impl QueryRoot {
         )]
         release: Option<String>,
     ) -> Result<EventConnection> {
-        let filter = filter.unwrap_or_default().to_query()?;
+        let filter = filter.unwrap_or_default().to_query(search_arg(q, None)?)?;
         let sort = EventOrder::to_sort(order_by.as_deref())?;
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref(), sort).await?;
         let rows = gate::db(
@@ -200,7 +210,12 @@ impl QueryRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "Which documents to return.")] filter: Option<DocumentFilter>,
         #[graphql(
-            desc = "Case-insensitive text search over titles and summaries (1 to 200 characters)."
+            desc = "Text search: only rows whose title or summary contains this text, ignoring case and accents (`bogota` finds `Bogotá`); 1 to 200 characters. The same as REST's `q`."
+        )]
+        q: Option<String>,
+        #[graphql(
+            desc = "The former name of `q` (the same search); give one of them, not both.",
+            deprecation = "use `q`, the name REST uses too"
         )]
         search: Option<String>,
         #[graphql(
@@ -215,7 +230,9 @@ impl QueryRoot {
         )]
         release: Option<String>,
     ) -> Result<DocumentConnection> {
-        let filter = filter.unwrap_or_default().to_query(search)?;
+        let filter = filter
+            .unwrap_or_default()
+            .to_query(search_arg(q, search)?)?;
         let sort = DocumentOrder::to_sort(order_by.as_deref())?;
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref(), sort).await?;
         let rows = gate::db(
@@ -228,10 +245,15 @@ impl QueryRoot {
 
     /// The publications that figures, events, documents and programs cite.
     #[graphql(complexity = "page_cost(first, child_complexity)")]
+    #[allow(clippy::too_many_arguments)] // each argument is one of the field's GraphQL arguments
     async fn sources(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which sources to return.")] filter: Option<SourceFilter>,
+        #[graphql(
+            desc = "Text search: only rows whose title or publisher contains this text, ignoring case and accents (`bogota` finds `Bogotá`); 1 to 200 characters. The same as REST's `q`."
+        )]
+        q: Option<String>,
         #[graphql(
             desc = "The order of the rows: keys applied in turn (e.g. `[{field: PERIOD_START, direction: DESC}]`); ties keep the canonical order. A cursor continues only the order it was issued for."
         )]
@@ -244,7 +266,7 @@ impl QueryRoot {
         )]
         release: Option<String>,
     ) -> Result<SourceConnection> {
-        let filter = filter.unwrap_or_default().to_query()?;
+        let filter = filter.unwrap_or_default().to_query(search_arg(q, None)?)?;
         let sort = SourceOrder::to_sort(order_by.as_deref())?;
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref(), sort).await?;
         let rows = gate::db(
@@ -291,6 +313,90 @@ impl QueryRoot {
         let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref(), sort).await?;
         let rows = gate::db(ctx, query::list_metrics(&state(ctx)?.db, &release, page)).await?;
         Ok(MetricConnection::new(&release, rows, after.is_some()))
+    }
+
+    /// How many statistics there are per value of up to four fields (`facets: [PROGRAM,
+    /// METRIC, YEAR]`), under `filter`: counts of rows, never sums of values (a suppressed
+    /// figure counts as the row it is). The same counts, in the same order, as
+    /// `GET /api/v1/statistics/facets`.
+    async fn statistic_facets(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which statistics to count (as `statistics`' filter).")] filter: Option<
+            StatisticFilter,
+        >,
+        #[graphql(desc = "The fields to count by, 1 to 4 (`YEAR`: the year of `periodStart`).")]
+        facets: Vec<query::StatisticFacetField>,
+        #[graphql(
+            desc = "The release to read (its id or a unique prefix of at least 8 hex digits; see `releases`). Default: the latest."
+        )]
+        release: Option<String>,
+    ) -> Result<Facets> {
+        let filter = filter.unwrap_or_default().to_query()?;
+        let fields = query::check_facets(&facets, "facets")?;
+        let release = item_release(ctx, release.as_deref()).await?;
+        gate::db(
+            ctx,
+            query::statistic_facets(&state(ctx)?.db, &release, &filter, &fields),
+        )
+        .await
+    }
+
+    /// How many events there are per value of `PROGRAM`, `KIND` or `YEAR` (of the date),
+    /// under `filter`. The same counts, in the same order, as `GET /api/v1/events/facets`.
+    async fn event_facets(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which events to count (as `events`' filter).")] filter: Option<
+            EventFilter,
+        >,
+        #[graphql(
+            desc = "Text search over titles and descriptions, as `events`' `q` (1 to 200 characters)."
+        )]
+        q: Option<String>,
+        #[graphql(desc = "The fields to count by, 1 to 4.")] facets: Vec<query::EventFacetField>,
+        #[graphql(
+            desc = "The release to read (its id or a unique prefix of at least 8 hex digits; see `releases`). Default: the latest."
+        )]
+        release: Option<String>,
+    ) -> Result<Facets> {
+        let filter = filter.unwrap_or_default().to_query(search_arg(q, None)?)?;
+        let fields = query::check_facets(&facets, "facets")?;
+        let release = item_release(ctx, release.as_deref()).await?;
+        gate::db(
+            ctx,
+            query::event_facets(&state(ctx)?.db, &release, &filter, &fields),
+        )
+        .await
+    }
+
+    /// How many documents there are per value of `PROGRAM`, `KIND`, `ISSUER` or `YEAR` (of
+    /// `publishedOn`; null for undated documents), under `filter`. The same counts, in the
+    /// same order, as `GET /api/v1/documents/facets`.
+    async fn document_facets(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which documents to count (as `documents`' filter).")] filter: Option<
+            DocumentFilter,
+        >,
+        #[graphql(
+            desc = "Text search over titles and summaries, as `documents`' `q` (1 to 200 characters)."
+        )]
+        q: Option<String>,
+        #[graphql(desc = "The fields to count by, 1 to 4.")] facets: Vec<query::DocumentFacetField>,
+        #[graphql(
+            desc = "The release to read (its id or a unique prefix of at least 8 hex digits; see `releases`). Default: the latest."
+        )]
+        release: Option<String>,
+    ) -> Result<Facets> {
+        let filter = filter.unwrap_or_default().to_query(search_arg(q, None)?)?;
+        let fields = query::check_facets(&facets, "facets")?;
+        let release = item_release(ctx, release.as_deref()).await?;
+        gate::db(
+            ctx,
+            query::document_facets(&state(ctx)?.db, &release, &filter, &fields),
+        )
+        .await
     }
 
     /// Every release, newest first. Pass a release's `id` as `release` to any other

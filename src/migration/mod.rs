@@ -1,4 +1,6 @@
-//! Schema migrations only, never data: data arrives through the importer (`seed`).
+//! Schema migrations only, never data: data arrives through the importer (`seed`). A
+//! migration that adds a derived column fills it from the rows already there
+//! (`m20261129_000020_search_text`), as the importer would.
 
 use sea_orm_migration::prelude::*;
 
@@ -8,6 +10,9 @@ mod m20261129_000002_release_downloads;
 mod m20261129_000010_release_dimensions;
 mod m20261129_000011_statistic_list_indexes;
 mod m20261129_000012_release_changes;
+mod m20261129_000020_search_text;
+
+pub use m20261129_000020_search_text::refill_search_text;
 
 /// Every migration, in order. Run at start-up by [`crate::db::connect`].
 pub struct Migrator;
@@ -22,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000010_release_dimensions::Migration),
             Box::new(m20261129_000011_statistic_list_indexes::Migration),
             Box::new(m20261129_000012_release_changes::Migration),
+            Box::new(m20261129_000020_search_text::Migration),
         ]
     }
 }

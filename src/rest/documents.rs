@@ -11,7 +11,7 @@ use super::{
 };
 use crate::error::{ApiError, Problem};
 use crate::model::Document;
-use crate::query::{self, DateRange, DocumentFilter, MAX_SEARCH_CHARS};
+use crate::query::{self, DateRange, DocumentFilter};
 use crate::state::AppState;
 use crate::vocabulary::DocumentKind;
 
@@ -25,7 +25,9 @@ pub struct DocumentListParams {
     /// Only documents of these kinds. Several values, separated by commas, match any of them: `ordinance`, `policy`, `statement`, `subpoena`, `report`, `court`.
     #[param(value_type = Option<String>, example = "ordinance,court", pattern = "^(ordinance|policy|statement|subpoena|report|court)(,(ordinance|policy|statement|subpoena|report|court)){0,49}$")]
     kind: Vec<DocumentKind>,
-    /// Case-insensitive text search over titles and summaries (at most 200 characters).
+    /// Text search: only rows whose title or summary contains this text, ignoring case and accents
+    /// (`bogota` finds `Bogotá`, `n` finds `ñ`); 1 to 200 characters, `%` and `_` match
+    /// themselves.
     #[param(
         example = "subpoena",
         max_length = 200,
@@ -62,15 +64,7 @@ impl DocumentListParams {
 
 impl QueryParams for DocumentListParams {
     fn read(request: &ApiQuery) -> Result<Self, ApiError> {
-        let q = request.text("q");
-        if q.as_ref()
-            .is_some_and(|q| q.chars().count() > MAX_SEARCH_CHARS)
-        {
-            return Err(ApiError::invalid(
-                "q",
-                format!("q must be at most {MAX_SEARCH_CHARS} characters"),
-            ));
-        }
+        let q = super::search_param(request)?;
         Ok(DocumentListParams {
             program: request.list("program")?,
             kind: request.vocab_list("kind", DocumentKind::parse, DocumentKind::VALUES)?,

@@ -23,6 +23,15 @@ pub struct EventListParams {
     /// Only events of these kinds. Several values, separated by commas, match any of them: `ordinance`, `launch`, `expansion`, `feature`, `legal`, `suspension`, `statement`, `reactivation`, `other`.
     #[param(value_type = Option<String>, example = "suspension,statement", pattern = "^(ordinance|launch|expansion|feature|legal|suspension|statement|reactivation|other)(,(ordinance|launch|expansion|feature|legal|suspension|statement|reactivation|other)){0,49}$")]
     kind: Vec<EventKind>,
+    /// Text search: only rows whose title or description contains this text, ignoring case and accents
+    /// (`bogota` finds `Bogotá`, `n` finds `ñ`); 1 to 200 characters, `%` and `_` match
+    /// themselves.
+    #[param(
+        example = "subpoena",
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"
+    )]
+    q: Option<String>,
     /// Only events on or after this date; not after `to`.
     from: Option<NaiveDate>,
     /// Only events on or before this date.
@@ -41,6 +50,7 @@ impl QueryParams for EventListParams {
         Ok(EventListParams {
             program: request.list("program")?,
             kind: request.vocab_list("kind", EventKind::parse, EventKind::VALUES)?,
+            q: super::search_param(request)?,
             from: request.date("from")?,
             to: request.date("to")?,
             sort: request.text("sort"),
@@ -54,6 +64,7 @@ impl EventListParams {
         Ok(EventFilter {
             program: self.program,
             kind: self.kind,
+            q: self.q,
             date: DateRange::new(self.from, self.to)?,
         })
     }

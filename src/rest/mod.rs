@@ -13,6 +13,7 @@ mod cite;
 mod documents;
 mod downloads;
 mod events;
+mod facets;
 mod feeds;
 mod health;
 mod jsonld;
@@ -88,9 +89,12 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(programs::list_programs))
         .routes(routes!(programs::get_program))
         .routes(routes!(statistics::list_statistics))
+        .routes(routes!(facets::statistic_facets))
         .routes(routes!(statistics::get_statistic))
         .routes(routes!(events::list_events))
+        .routes(routes!(facets::event_facets))
         .routes(routes!(documents::list_documents))
+        .routes(routes!(facets::document_facets))
         .routes(routes!(documents::get_document))
         .routes(routes!(sources::list_sources))
         .routes(routes!(sources::get_source))

@@ -21,6 +21,15 @@ pub struct ProgramListParams {
     /// Only programs with these statuses. Several values, separated by commas, match any of them: `active`, `suspended`, `ended`, `planned`, `unknown`.
     #[param(value_type = Option<String>, example = "active,suspended", pattern = "^(active|suspended|ended|planned|unknown)(,(active|suspended|ended|planned|unknown)){0,49}$")]
     status: Vec<ProgramStatus>,
+    /// Text search: only rows whose name, jurisdiction, administrator or description contains this text, ignoring case and accents
+    /// (`bogota` finds `Bogotá`, `n` finds `ñ`); 1 to 200 characters, `%` and `_` match
+    /// themselves.
+    #[param(
+        example = "chicago",
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"
+    )]
+    q: Option<String>,
     /// Order of the rows: comma-separated fields, each optionally prefixed with `-` for
     /// descending (`slug`, `name`, `jurisdiction`, `launched_on`, `status`). Ties, and
     /// the rows after the last field, keep the canonical order; empty values sort last in both
@@ -36,6 +45,7 @@ impl QueryParams for ProgramListParams {
     fn read(request: &ApiQuery) -> Result<Self, ApiError> {
         Ok(ProgramListParams {
             status: request.vocab_list("status", ProgramStatus::parse, ProgramStatus::VALUES)?,
+            q: super::search_param(request)?,
             sort: request.text("sort"),
         })
     }
@@ -46,6 +56,7 @@ impl ProgramListParams {
     pub fn filter(self) -> ProgramFilter {
         ProgramFilter {
             status: self.status,
+            q: self.q,
         }
     }
 }

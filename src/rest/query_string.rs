@@ -321,6 +321,16 @@ pub(super) fn negotiate(accept: &str, csv_allowed: bool) -> Option<Representatio
     best.map(|(_, r)| r)
 }
 
+/// The text search `q` of a collection, checked as GraphQL checks its `q`
+/// (`query::check_search`).
+pub(super) fn search_param(request: &ApiQuery) -> Result<Option<String>, ApiError> {
+    let q = request.text("q");
+    if let Some(q) = &q {
+        query::check_search("q", q)?;
+    }
+    Ok(q)
+}
+
 /// Names of the parameters documented by `T`.
 pub fn param_names<T: IntoParams>() -> Vec<String> {
     T::into_params(|| None)

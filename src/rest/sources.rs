@@ -21,6 +21,15 @@ pub struct SourceListParams {
     /// Only sources of these kinds. Several values, separated by commas, match any of them: `government`, `news`, `court`, `report`, `other`.
     #[param(value_type = Option<String>, example = "government,court", pattern = "^(government|news|court|report|other)(,(government|news|court|report|other)){0,49}$")]
     kind: Vec<SourceKind>,
+    /// Text search: only rows whose title or publisher contains this text, ignoring case and accents
+    /// (`bogota` finds `Bogotá`, `n` finds `ñ`); 1 to 200 characters, `%` and `_` match
+    /// themselves.
+    #[param(
+        example = "tribune",
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"
+    )]
+    q: Option<String>,
     /// Order of the rows: comma-separated fields, each optionally prefixed with `-` for
     /// descending (`id`, `title`, `publisher`, `published_on`, `kind`). Ties, and
     /// the rows after the last field, keep the canonical order; empty values sort last in both
@@ -36,6 +45,7 @@ impl QueryParams for SourceListParams {
     fn read(request: &ApiQuery) -> Result<Self, ApiError> {
         Ok(SourceListParams {
             kind: request.vocab_list("kind", SourceKind::parse, SourceKind::VALUES)?,
+            q: super::search_param(request)?,
             sort: request.text("sort"),
         })
     }
@@ -44,7 +54,10 @@ impl QueryParams for SourceListParams {
 impl SourceListParams {
     /// The filter these parameters ask for.
     pub fn filter(self) -> SourceFilter {
-        SourceFilter { kind: self.kind }
+        SourceFilter {
+            kind: self.kind,
+            q: self.q,
+        }
     }
 }
 

@@ -93,6 +93,7 @@ pub(super) fn build_bundle(
             published_on: t.date(r, "published_on"),
             retrieved_on: t.date(r, "retrieved_on"),
             kind: t.string(r, "kind"),
+            search_text: String::new(),
         })
         .collect();
     sources.sort_by(|a, b| a.id.cmp(&b.id));
@@ -115,6 +116,7 @@ pub(super) fn build_bundle(
             website: t.opt_text(r, "website"),
             description: t.string(r, "description"),
             source_id: t.string(r, "source_id"),
+            search_text: String::new(),
         })
         .collect();
     programs.sort_by(|a, b| a.slug.cmp(&b.slug));
@@ -153,6 +155,7 @@ pub(super) fn build_bundle(
             title: t.string(r, "title"),
             description: t.string(r, "description"),
             source_id: t.string(r, "source_id"),
+            search_text: String::new(),
         })
         .collect();
     events.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
@@ -175,6 +178,7 @@ pub(super) fn build_bundle(
             url: t.string(r, "url"),
             summary: t.string(r, "summary"),
             source_id: t.string(r, "source_id"),
+            search_text: String::new(),
         })
         .collect();
     // Dated documents first, oldest first; undated ones after, by id.

@@ -270,11 +270,15 @@ async fn load_bundle_locked(
     .insert(&txn)
     .await?;
 
-    insert_all::<source::Entity, _>(&txn, bundle.sources).await?;
-    insert_all::<program::Entity, _>(&txn, bundle.programs).await?;
+    // Searchable rows are written with their search text (`crate::search`), derived here.
+    use crate::search;
+    insert_all::<source::Entity, _>(&txn, bundle.sources.into_iter().map(search::source)).await?;
+    insert_all::<program::Entity, _>(&txn, bundle.programs.into_iter().map(search::program))
+        .await?;
     insert_all::<metric::Entity, _>(&txn, bundle.metrics).await?;
-    insert_all::<event::Entity, _>(&txn, bundle.events).await?;
-    insert_all::<document::Entity, _>(&txn, bundle.documents).await?;
+    insert_all::<event::Entity, _>(&txn, bundle.events.into_iter().map(search::event)).await?;
+    insert_all::<document::Entity, _>(&txn, bundle.documents.into_iter().map(search::document))
+        .await?;
     insert_all::<statistic::Entity, _>(&txn, bundle.statistics.models(&bundle.id)).await?;
     insert_all::<release_download::Entity, _>(&txn, downloads).await?;
     // What changed since the release before: counted once here, in SQL, so diffs and the

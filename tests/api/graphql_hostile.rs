@@ -606,6 +606,12 @@ async fn the_database_query_estimate_bounds_the_statements_a_query_runs() {
              fragment S on Query { s: statistics { nodes { id } } }",
             5 + 5,
         ),
+        (
+            "{ statisticFacets(facets: [PROGRAM, METRIC, YEAR, UNIT]) { total } \
+               eventFacets(facets: [KIND], q: \"a\") { total } \
+               documentFacets(facets: [YEAR, ISSUER]) { total } }",
+            3 * 6,
+        ),
     ];
     for (query, estimate) in cases {
         let (app, count) = counting(&test_db.db);

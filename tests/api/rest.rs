@@ -155,9 +155,10 @@ async fn events_filter_by_program_kind_and_date() {
     get(&app, "/api/v1/events?kind=party")
         .await
         .assert_problem(400, Some("kind"));
-    get(&app, "/api/v1/events?q=x")
+    // Events take `q` (tests/api/search.rs); REST has no `search` (GraphQL's old name).
+    get(&app, "/api/v1/events?search=x")
         .await
-        .assert_problem(400, Some("q"));
+        .assert_problem(400, Some("search"));
 }
 
 #[tokio::test]
