@@ -18,6 +18,7 @@ pub mod disclosure;
 pub mod entity;
 pub mod error;
 pub mod export;
+pub mod fields;
 pub mod files;
 pub mod graphql;
 pub mod http;

@@ -1681,6 +1681,77 @@ fn group_by_program<T>(
     grouped
 }
 
+/// The latest figures (`/api/v1/statistics/latest`, GraphQL `latestStatistics`): of the
+/// rows matching `filter`, for each (program, metric, dimension, category) the one with
+/// the latest `period_end`. Ties (several rows ending on that day) go to the latest
+/// `period_start` (the shortest period ending then), then to the canonical order (the
+/// lowest position). Nothing about a value enters the choice, so a suppressed row can be
+/// the latest figure, and shows as suppressed. Paged and sorted like `list_statistics`.
+#[tracing::instrument(level = "debug", skip(db, filter), fields(after = page_request.after, limit = page_request.limit))]
+pub async fn list_latest_statistics(
+    db: &DatabaseConnection,
+    release: &str,
+    filter: &StatisticFilter,
+    page_request: PageRequest,
+) -> Result<Page<Statistic>, ApiError> {
+    let select = statistic::Entity::find()
+        .filter(statistic::Column::ReleaseId.eq(release))
+        .filter(statistic::Column::Position.in_subquery(latest_positions(release, filter)));
+    let (rows, total, next) = fetch_page(
+        db,
+        release,
+        select,
+        statistic::Column::Position,
+        page_request,
+        Counting::Count,
+    )
+    .await?;
+    let positions = rows.iter().map(|r| r.position).collect();
+    let sources = sources_for(db, release, &rows).await?;
+    Ok(page(
+        with_sources(rows, &sources, Statistic::from_entity)?,
+        positions,
+        total,
+        next,
+        page_request.sort,
+    ))
+}
+
+/// The positions of the latest figures among the rows matching `filter`: one window
+/// function over the filtered rows (SQLite and PostgreSQL alike), ranking each series'
+/// rows by the tie rule of [`list_latest_statistics`]; an index on the series and its
+/// periods (`statistics_series_latest`) gives the window its order.
+fn latest_positions(
+    release: &str,
+    filter: &StatisticFilter,
+) -> sea_orm::sea_query::SelectStatement {
+    use sea_orm::sea_query::{Alias, OverStatement, Query, WindowStatement};
+    use statistic::Column as C;
+    let mut window = WindowStatement::new();
+    for column in [C::Program, C::Metric, C::Dimension, C::Category] {
+        window.add_partition_by(Expr::col(column));
+    }
+    window
+        .order_by(C::PeriodEnd, Order::Desc)
+        .order_by(C::PeriodStart, Order::Desc)
+        .order_by(C::Position, Order::Asc);
+    let ranked = Query::select()
+        .column(C::Position)
+        .expr_window_as(
+            Expr::cust("ROW_NUMBER()"),
+            window,
+            Alias::new("latest_rank"),
+        )
+        .from(statistic::Entity)
+        .cond_where(statistic_condition(release, filter))
+        .to_owned();
+    Query::select()
+        .column(Alias::new("position"))
+        .from_subquery(ranked, Alias::new("ranked"))
+        .and_where(Expr::col(Alias::new("latest_rank")).eq(1))
+        .to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ mod m20261129_000001_statistic_basis;
 mod m20261129_000002_release_downloads;
 mod m20261129_000010_release_dimensions;
 mod m20261129_000011_statistic_list_indexes;
+mod m20261129_000030_statistic_series_latest;
 
 /// Every migration, in order. Run at start-up by [`crate::db::connect`].
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_release_downloads::Migration),
             Box::new(m20261129_000010_release_dimensions::Migration),
             Box::new(m20261129_000011_statistic_list_indexes::Migration),
+            Box::new(m20261129_000030_statistic_series_latest::Migration),
         ]
     }
 }

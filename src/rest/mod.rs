@@ -88,6 +88,7 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(programs::list_programs))
         .routes(routes!(programs::get_program))
         .routes(routes!(statistics::list_statistics))
+        .routes(routes!(statistics::list_latest_statistics))
         .routes(routes!(statistics::get_statistic))
         .routes(routes!(events::list_events))
         .routes(routes!(documents::list_documents))
