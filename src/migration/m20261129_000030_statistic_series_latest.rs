@@ -1,8 +1,9 @@
 //! An index for the latest figures (`/api/v1/statistics/latest`, issue #14): the rows of
 //! a release by series (program, metric, dimension, category), latest period first, then
-//! canonical order. It is exactly the order of the window that ranks each series' rows
-//! (`query::latest_positions`), so the window reads the index in order instead of
-//! sorting every row of the release. The query plans are in docs/performance.md.
+//! canonical order: the order of the tie rule, so each series' latest row is the first
+//! index entry of the series (`query::latest_positions` reads one entry per series), and
+//! the series themselves are the index's prefix (a `DISTINCT` over it skips from series to
+//! series on SQLite). The query plans are in docs/performance.md.
 
 use sea_orm_migration::prelude::*;
 

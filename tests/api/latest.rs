@@ -41,12 +41,16 @@ fn series_fixture() -> tempfile::TempDir {
     periods.extend([(0, 2), (3, 6), (0, 6)]);
     // Additive values (the importer checks that breakdowns add up to totals and periods to
     // the periods they tile): a channel's count on a day, summed over days and channels.
-    let daily = |series: u64, channel: u64, day: u64| 100 + (series * 7 + channel * 13 + day * 31) % 50;
+    let daily =
+        |series: u64, channel: u64, day: u64| 100 + (series * 7 + channel * 13 + day * 31) % 50;
     let mut i = 0;
     for block in 0..10u64 {
         for (first, last) in &periods {
             for (p, program) in ["alpha", "beta"].into_iter().enumerate() {
-                for (m, metric) in ["renewals", "replacements", "reissues"].into_iter().enumerate() {
+                for (m, metric) in ["renewals", "replacements", "reissues"]
+                    .into_iter()
+                    .enumerate()
+                {
                     for (c, (dimension, category)) in cells.into_iter().enumerate() {
                         let series = (p * 3 + m) as u64;
                         let days = block * 7 + first..=block * 7 + last;
