@@ -225,7 +225,7 @@ impl<T: CsvRecord> IntoParams for FieldsParams<T> {
                      (the CSV's columns, so a source is `source_id`, `source_title`, `source_url`). \
                      Asking for `value` without `suppressed` adds `suppressed` right after it, so a \
                      suppressed figure (empty value) can never pass for a published one. \
-                     Default: every field.",
+                     Default: every field. (GraphQL selects fields natively.)",
                     T::HEADER
                         .iter()
                         .map(|h| format!("`{h}`"))
