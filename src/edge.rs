@@ -376,7 +376,7 @@ mod tests {
     use axum::Router;
     use axum::body::Body;
     use http_body_util::BodyExt;
-    use tower::ServiceExt;
+    use tower::{Layer, ServiceExt};
     use tower_http::timeout::TimeoutLayer;
 
     use super::*;

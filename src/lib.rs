@@ -19,6 +19,7 @@ pub mod edge;
 pub mod entity;
 pub mod error;
 pub mod export;
+pub mod fields;
 pub mod files;
 pub mod graphql;
 pub mod http;

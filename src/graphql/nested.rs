@@ -15,7 +15,10 @@ use async_graphql::{ComplexObject, Context};
 
 use super::connection::{DocumentConnection, EventConnection, StatisticConnection};
 use super::gate::DbGate;
-use super::inputs::{DocumentFilter, EventFilter, StatisticFilter, search_arg};
+use super::inputs::{
+    DocumentFilter, DocumentOrder, EventFilter, EventOrder, StatisticFilter, StatisticOrder,
+    search_arg,
+};
 use super::limits::page_cost;
 use super::scope;
 use crate::error::ApiError;
@@ -92,21 +95,23 @@ where
     Ok(found)
 }
 
-impl Loader<ProgramRows<query::StatisticFilter>> for QueryLoader {
+impl Loader<ProgramRows<(query::StatisticFilter, query::Sort)>> for QueryLoader {
     type Value = Rows<Statistic>;
     type Error = ApiError;
 
     async fn load(
         &self,
-        keys: &[ProgramRows<query::StatisticFilter>],
-    ) -> Result<HashMap<ProgramRows<query::StatisticFilter>, Self::Value>, Self::Error> {
-        load_grouped(keys, |release, filter, programs| async move {
+        keys: &[ProgramRows<(query::StatisticFilter, query::Sort)>],
+    ) -> Result<HashMap<ProgramRows<(query::StatisticFilter, query::Sort)>, Self::Value>, Self::Error>
+    {
+        load_grouped(keys, |release, (filter, sort), programs| async move {
             self.gate
                 .run(query::statistics_of_programs(
                     &self.state.db,
                     &release,
                     &programs,
                     &filter,
+                    sort,
                 ))
                 .await
         })
@@ -114,21 +119,23 @@ impl Loader<ProgramRows<query::StatisticFilter>> for QueryLoader {
     }
 }
 
-impl Loader<ProgramRows<query::EventFilter>> for QueryLoader {
+impl Loader<ProgramRows<(query::EventFilter, query::Sort)>> for QueryLoader {
     type Value = Rows<Event>;
     type Error = ApiError;
 
     async fn load(
         &self,
-        keys: &[ProgramRows<query::EventFilter>],
-    ) -> Result<HashMap<ProgramRows<query::EventFilter>, Self::Value>, Self::Error> {
-        load_grouped(keys, |release, filter, programs| async move {
+        keys: &[ProgramRows<(query::EventFilter, query::Sort)>],
+    ) -> Result<HashMap<ProgramRows<(query::EventFilter, query::Sort)>, Self::Value>, Self::Error>
+    {
+        load_grouped(keys, |release, (filter, sort), programs| async move {
             self.gate
                 .run(query::events_of_programs(
                     &self.state.db,
                     &release,
                     &programs,
                     &filter,
+                    sort,
                 ))
                 .await
         })
@@ -136,21 +143,23 @@ impl Loader<ProgramRows<query::EventFilter>> for QueryLoader {
     }
 }
 
-impl Loader<ProgramRows<query::DocumentFilter>> for QueryLoader {
+impl Loader<ProgramRows<(query::DocumentFilter, query::Sort)>> for QueryLoader {
     type Value = Rows<Document>;
     type Error = ApiError;
 
     async fn load(
         &self,
-        keys: &[ProgramRows<query::DocumentFilter>],
-    ) -> Result<HashMap<ProgramRows<query::DocumentFilter>, Self::Value>, Self::Error> {
-        load_grouped(keys, |release, filter, programs| async move {
+        keys: &[ProgramRows<(query::DocumentFilter, query::Sort)>],
+    ) -> Result<HashMap<ProgramRows<(query::DocumentFilter, query::Sort)>, Self::Value>, Self::Error>
+    {
+        load_grouped(keys, |release, (filter, sort), programs| async move {
             self.gate
                 .run(query::documents_of_programs(
                     &self.state.db,
                     &release,
                     &programs,
                     &filter,
+                    sort,
                 ))
                 .await
         })
@@ -200,15 +209,10 @@ fn nested_page(
     release: &str,
     first: Option<i32>,
     after: Option<&str>,
+    sort: query::Sort,
 ) -> Result<query::PageRequest, ApiError> {
     let (limit, cursor) = query::page_args(first.map(i64::from), after, ("first", "after"))?;
-    query::page_in_release(
-        release,
-        limit,
-        cursor.as_ref(),
-        "after",
-        query::Sort::CANONICAL,
-    )
+    query::page_in_release(release, limit, cursor.as_ref(), "after", sort)
 }
 
 /// The rows of `program` for `filter`, loaded in a batch with its siblings.
@@ -233,7 +237,7 @@ where
 /// Nested collections of a program, in the release of the root field they are under.
 #[ComplexObject]
 impl Program {
-    /// The program's statistics, in canonical order.
+    /// The program's statistics, in canonical order or `orderBy`.
     #[graphql(complexity = "page_cost(first, child_complexity)")]
     async fn statistics(
         &self,
@@ -241,14 +245,19 @@ impl Program {
         #[graphql(desc = "Which statistics to return (within this program).")] filter: Option<
             StatisticFilter,
         >,
+        #[graphql(
+            desc = "The order of the rows: keys applied in turn (e.g. `[{field: PERIOD_START, direction: DESC}]`); ties keep the canonical order. A cursor continues only the order it was issued for."
+        )]
+        order_by: Option<Vec<StatisticOrder>>,
         #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
     ) -> Result<StatisticConnection> {
         let filter = filter.unwrap_or_default().to_query()?;
         let release = scope::release_of(ctx)?;
-        let page = nested_page(&release, first, after.as_deref())?;
-        let rows = rows_of(ctx, &release, &self.slug, filter).await?;
+        let sort = StatisticOrder::to_sort(order_by.as_deref())?;
+        let page = nested_page(&release, first, after.as_deref(), sort)?;
+        let rows = rows_of(ctx, &release, &self.slug, (filter, sort)).await?;
         Ok(StatisticConnection::new(
             &release,
             query::page_of_loaded(&release, &rows, page),
@@ -256,7 +265,7 @@ impl Program {
         ))
     }
 
-    /// The program's timeline: events in canonical order (by date).
+    /// The program's timeline: events in canonical order (by date) or `orderBy`.
     #[graphql(complexity = "page_cost(first, child_complexity)")]
     async fn events(
         &self,
@@ -268,14 +277,19 @@ impl Program {
             desc = "Text search: only rows whose title or description contains this text, ignoring case and accents (`bogota` finds `Bogotá`); 1 to 200 characters. The same as REST's `q`."
         )]
         q: Option<String>,
+        #[graphql(
+            desc = "The order of the rows: keys applied in turn (e.g. `[{field: PERIOD_START, direction: DESC}]`); ties keep the canonical order. A cursor continues only the order it was issued for."
+        )]
+        order_by: Option<Vec<EventOrder>>,
         #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
     ) -> Result<EventConnection> {
         let filter = filter.unwrap_or_default().to_query(search_arg(q, None)?)?;
         let release = scope::release_of(ctx)?;
-        let page = nested_page(&release, first, after.as_deref())?;
-        let rows = rows_of(ctx, &release, &self.slug, filter).await?;
+        let sort = EventOrder::to_sort(order_by.as_deref())?;
+        let page = nested_page(&release, first, after.as_deref(), sort)?;
+        let rows = rows_of(ctx, &release, &self.slug, (filter, sort)).await?;
         Ok(EventConnection::new(
             &release,
             query::page_of_loaded(&release, &rows, page),
@@ -283,7 +297,7 @@ impl Program {
         ))
     }
 
-    /// The program's policy documents, in canonical order.
+    /// The program's policy documents, in canonical order or `orderBy`.
     #[graphql(complexity = "page_cost(first, child_complexity)")]
     async fn documents(
         &self,
@@ -300,6 +314,10 @@ impl Program {
             deprecation = "use `q`, the name REST uses too"
         )]
         search: Option<String>,
+        #[graphql(
+            desc = "The order of the rows: keys applied in turn (e.g. `[{field: PERIOD_START, direction: DESC}]`); ties keep the canonical order. A cursor continues only the order it was issued for."
+        )]
+        order_by: Option<Vec<DocumentOrder>>,
         #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
         #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
         after: Option<String>,
@@ -308,8 +326,9 @@ impl Program {
             .unwrap_or_default()
             .to_query(search_arg(q, search)?)?;
         let release = scope::release_of(ctx)?;
-        let page = nested_page(&release, first, after.as_deref())?;
-        let rows = rows_of(ctx, &release, &self.slug, filter).await?;
+        let sort = DocumentOrder::to_sort(order_by.as_deref())?;
+        let page = nested_page(&release, first, after.as_deref(), sort)?;
+        let rows = rows_of(ctx, &release, &self.slug, (filter, sort)).await?;
         Ok(DocumentConnection::new(
             &release,
             query::page_of_loaded(&release, &rows, page),

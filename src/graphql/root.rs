@@ -167,6 +167,41 @@ impl QueryRoot {
         Ok(StatisticConnection::new(&release, rows, after.is_some()))
     }
 
+    /// The latest figures: for each program, metric, dimension and category, the figure
+    /// with the latest `periodEnd` among the figures `filter` matches (`to` gives the
+    /// latest as of a date; `suppressed: false` the latest published values). When several
+    /// figures of a series end on that day, the one with the latest `periodStart` (the
+    /// shortest period) is the latest, then the first in canonical order. A suppressed
+    /// figure can be the latest: `value: null`, `suppressed: true`. The same rows, in the
+    /// same order, as `GET /api/v1/statistics/latest`.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn latest_statistics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which statistics to consider.")] filter: Option<StatisticFilter>,
+        #[graphql(
+            desc = "The order of the rows: keys applied in turn (e.g. `[{field: PERIOD_START, direction: DESC}]`); ties keep the canonical order. A cursor continues only the order it was issued for."
+        )]
+        order_by: Option<Vec<StatisticOrder>>,
+        #[graphql(desc = "How many to return: 1 to 1000, default 100.")] first: Option<i32>,
+        #[graphql(desc = "Return the rows after this cursor (an `endCursor` or edge `cursor`).")]
+        after: Option<String>,
+        #[graphql(
+            desc = "The release to read (its id or a unique prefix of at least 8 hex digits; see `releases`). Default: the release of `after`, else the latest."
+        )]
+        release: Option<String>,
+    ) -> Result<StatisticConnection> {
+        let filter = filter.unwrap_or_default().to_query()?;
+        let sort = StatisticOrder::to_sort(order_by.as_deref())?;
+        let (release, page) = paged(ctx, release.as_deref(), first, after.as_deref(), sort).await?;
+        let rows = gate::db(
+            ctx,
+            query::list_latest_statistics(&state(ctx)?.db, &release, &filter, page),
+        )
+        .await?;
+        Ok(StatisticConnection::new(&release, rows, after.is_some()))
+    }
+
     /// Events of the programs' timelines, in canonical order (by date).
     #[graphql(complexity = "page_cost(first, child_complexity)")]
     #[allow(clippy::too_many_arguments)] // each argument is one of the field's GraphQL arguments

@@ -13,6 +13,7 @@ mod m20261129_000012_release_changes;
 mod m20261129_000020_search_text;
 
 pub use m20261129_000020_search_text::refill_search_text;
+mod m20261129_000030_statistic_series_latest;
 
 /// Every migration, in order. Run at start-up by [`crate::db::connect`].
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000011_statistic_list_indexes::Migration),
             Box::new(m20261129_000012_release_changes::Migration),
             Box::new(m20261129_000020_search_text::Migration),
+            Box::new(m20261129_000030_statistic_series_latest::Migration),
         ]
     }
 }

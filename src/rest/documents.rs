@@ -10,6 +10,7 @@ use super::{
     ApiQuery, ItemParams, ItemResponse, ListParams, ListResponse, QueryParams, item, list,
 };
 use crate::error::{ApiError, Problem};
+use crate::fields::FieldsParams;
 use crate::model::Document;
 use crate::query::{self, DateRange, DocumentFilter};
 use crate::state::AppState;
@@ -83,7 +84,7 @@ impl QueryParams for DocumentListParams {
     get,
     path = "/documents",
     tag = "documents",
-    params(ListParams, DocumentListParams),
+    params(ListParams, DocumentListParams, FieldsParams<Document>),
     responses(
         (status = 200, description = "A page of documents (JSON, or CSV with `format=csv` / `Accept: text/csv`).",
             content((ListResponse<Document> = "application/json"), (String = "text/csv")),
@@ -98,7 +99,9 @@ pub async fn list_documents(
     State(state): State<AppState>,
     request: ApiQuery,
 ) -> Result<Response, ApiError> {
-    let filter = request.list_params::<DocumentListParams>()?.filter()?;
+    let filter = request
+        .collection_params::<DocumentListParams>()?
+        .filter()?;
     list(
         &state,
         &request,
@@ -113,7 +116,7 @@ pub async fn list_documents(
     get,
     path = "/documents/{id}",
     tag = "documents",
-    params(("id" = String, Path, description = "The document's id.", pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"), ItemParams),
+    params(("id" = String, Path, description = "The document's id.", pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"), ItemParams, FieldsParams<Document>),
     responses(
         (status = 200, description = "The document.", body = ItemResponse<Document>),
         (status = 304, description = "Not modified."),

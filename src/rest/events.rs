@@ -8,6 +8,7 @@ use utoipa::IntoParams;
 
 use super::{ApiQuery, ListParams, ListResponse, QueryParams, list};
 use crate::error::{ApiError, Problem};
+use crate::fields::FieldsParams;
 use crate::model::Event;
 use crate::query::{self, DateRange, EventFilter};
 use crate::state::AppState;
@@ -78,7 +79,7 @@ impl EventListParams {
     get,
     path = "/events",
     tag = "events",
-    params(ListParams, EventListParams),
+    params(ListParams, EventListParams, FieldsParams<Event>),
     responses(
         (status = 200, description = "A page of events (JSON, or CSV with `format=csv` / `Accept: text/csv`).",
             content((ListResponse<Event> = "application/json"), (String = "text/csv")),
@@ -93,7 +94,7 @@ pub async fn list_events(
     State(state): State<AppState>,
     request: ApiQuery,
 ) -> Result<Response, ApiError> {
-    let filter = request.list_params::<EventListParams>()?.filter()?;
+    let filter = request.collection_params::<EventListParams>()?.filter()?;
     list(&state, &request, "events", async |state, release, page| {
         query::list_events(&state.db, release, &filter, page).await
     })

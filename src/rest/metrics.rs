@@ -8,6 +8,7 @@ use utoipa::IntoParams;
 
 use super::{ApiQuery, ListParams, ListResponse, QueryParams, list};
 use crate::error::{ApiError, Problem};
+use crate::fields::FieldsParams;
 use crate::model::Metric;
 use crate::query;
 use crate::state::AppState;
@@ -40,7 +41,7 @@ impl QueryParams for MetricListParams {
     get,
     path = "/metrics",
     tag = "metrics",
-    params(ListParams, MetricListParams),
+    params(ListParams, MetricListParams, FieldsParams<Metric>),
     responses(
         (status = 200, description = "A page of metrics (JSON, or CSV with `format=csv` / `Accept: text/csv`).",
             content((ListResponse<Metric> = "application/json"), (String = "text/csv")),
@@ -55,7 +56,7 @@ pub async fn list_metrics(
     State(state): State<AppState>,
     request: ApiQuery,
 ) -> Result<Response, ApiError> {
-    request.list_params::<MetricListParams>()?;
+    request.collection_params::<MetricListParams>()?;
     list(&state, &request, "metrics", async |state, release, page| {
         query::list_metrics(&state.db, release, page).await
     })

@@ -90,6 +90,7 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(programs::get_program))
         .routes(routes!(statistics::list_statistics))
         .routes(routes!(facets::statistic_facets))
+        .routes(routes!(statistics::list_latest_statistics))
         .routes(routes!(statistics::get_statistic))
         .routes(routes!(events::list_events))
         .routes(routes!(facets::event_facets))

@@ -9,6 +9,7 @@ use super::{
     ApiQuery, ItemParams, ItemResponse, ListParams, ListResponse, QueryParams, item, list,
 };
 use crate::error::{ApiError, Problem};
+use crate::fields::FieldsParams;
 use crate::model::Program;
 use crate::query::{self, ProgramFilter};
 use crate::state::AppState;
@@ -68,7 +69,7 @@ impl ProgramListParams {
     get,
     path = "/programs",
     tag = "programs",
-    params(ListParams, ProgramListParams),
+    params(ListParams, ProgramListParams, FieldsParams<Program>),
     responses(
         (status = 200, description = "A page of programs (JSON, or CSV with `format=csv` / `Accept: text/csv`).",
             content((ListResponse<Program> = "application/json"), (String = "text/csv")),
@@ -83,7 +84,7 @@ pub async fn list_programs(
     State(state): State<AppState>,
     request: ApiQuery,
 ) -> Result<Response, ApiError> {
-    let filter = request.list_params::<ProgramListParams>()?.filter();
+    let filter = request.collection_params::<ProgramListParams>()?.filter();
     list(
         &state,
         &request,
@@ -98,7 +99,7 @@ pub async fn list_programs(
     get,
     path = "/programs/{slug}",
     tag = "programs",
-    params(("slug" = String, Path, description = "The program's slug.", example = "citykey", pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"), ItemParams),
+    params(("slug" = String, Path, description = "The program's slug.", example = "citykey", pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"), ItemParams, FieldsParams<Program>),
     responses(
         (status = 200, description = "The program.", body = ItemResponse<Program>),
         (status = 304, description = "Not modified."),

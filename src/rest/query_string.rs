@@ -54,6 +54,17 @@ impl ApiQuery {
         P::read(self)
     }
 
+    /// The typed filter parameters `P` of an API collection: as [`Self::list_params`],
+    /// and `fields` too (field selection, read by `rest::list`; the HTML table view shows
+    /// every column and refuses it).
+    pub fn collection_params<P: QueryParams>(&self) -> Result<P, ApiError> {
+        let mut allowed = param_names::<ListParams>();
+        allowed.extend(param_names::<P>());
+        allowed.push(crate::fields::PARAMETER.to_owned());
+        self.check_names(&allowed)?;
+        P::read(self)
+    }
+
     /// The typed parameters `P` of a resource; any other name is a 400 naming it.
     pub fn params<P: QueryParams>(&self) -> Result<P, ApiError> {
         self.check_names(&param_names::<P>())?;

@@ -3,6 +3,7 @@
 //! (`src/http.rs`).
 
 use super::*;
+use crate::fields::Fields;
 
 /// A page of a collection.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -140,7 +141,8 @@ pub(crate) fn next_link(request: &ApiQuery, release: &str, cursor: &query::Curso
     format!("{}?{query}", request.path)
 }
 
-/// Render a page as JSON or CSV, with its `next` link.
+/// Render a page as JSON or CSV, with its `next` link; only the chosen `fields` when
+/// some are chosen.
 pub(super) fn render_page<T: Serialize + CsvRecord>(
     request: &ApiQuery,
     file_stem: &str,
@@ -148,6 +150,7 @@ pub(super) fn render_page<T: Serialize + CsvRecord>(
     page: Page<T>,
     limit: u64,
     representation: Representation,
+    fields: Option<&Fields>,
 ) -> Result<Rendered, ApiError> {
     let next = page
         .next
@@ -155,20 +158,34 @@ pub(super) fn render_page<T: Serialize + CsvRecord>(
         .map(|cursor| next_link(request, release, cursor));
     let total = page.total;
     let mut out = match representation {
-        Representation::Json => render_json(
-            &ListResponse {
-                data: page.items,
-                meta: ListMeta::new(release, page.total, limit),
-                links: Links { next: next.clone() },
-            },
-            release,
-        )?,
+        Representation::Json => {
+            let meta = ListMeta::new(release, page.total, limit);
+            let links = Links { next: next.clone() };
+            match fields {
+                None => render_json(
+                    &ListResponse {
+                        data: page.items,
+                        meta,
+                        links,
+                    },
+                    release,
+                )?,
+                Some(fields) => render_json(
+                    &ListResponse {
+                        data: fields.json_rows(&page.items),
+                        meta,
+                        links,
+                    },
+                    release,
+                )?,
+            }
+        }
         Representation::Csv { bom } => {
-            let mut out = rendered(
-                crate::csv::render(&page.items, bom),
-                CSV_CONTENT_TYPE,
-                release,
-            );
+            let body = match fields {
+                None => crate::csv::render(&page.items, bom),
+                Some(fields) => fields.render_csv(&page.items, bom),
+            };
+            let mut out = rendered(body, CSV_CONTENT_TYPE, release);
             out.disposition = Some(format!("attachment; filename=\"{file_stem}.csv\""));
             out
         }
@@ -186,6 +203,14 @@ pub(crate) fn sort_of(request: &ApiQuery, table: &str) -> Result<query::Sort, Ap
     }
 }
 
+/// The fields `fields` chooses among `T`'s columns (all of them without it).
+pub(crate) fn fields_of<T: CsvRecord>(request: &ApiQuery) -> Result<Option<Fields>, ApiError> {
+    request
+        .text(crate::fields::PARAMETER)
+        .map(|text| Fields::parse::<T>(&text))
+        .transpose()
+}
+
 /// The shared body of every collection handler.
 pub(super) async fn list<T, F>(
     state: &AppState,
@@ -200,6 +225,7 @@ where
     let paging = ListParams::read(request)?;
     let representation = paging.representation(request)?;
     let sort = sort_of(request, table)?;
+    let fields = fields_of::<T>(request)?;
     let (release, page_request) = paging.resolve_page(&state.releases, sort).await?;
     let release_id = release.id.clone();
     let file_stem = crate::model::release_file_stem(table, &release);
@@ -212,6 +238,7 @@ where
             page,
             page_request.limit,
             representation,
+            fields.as_ref(),
         )
     })
     .await
@@ -227,11 +254,15 @@ pub(super) async fn item<T, F>(
     fetch: F,
 ) -> Result<Response, ApiError>
 where
-    T: Serialize,
+    T: Serialize + CsvRecord,
     F: AsyncFnOnce(&AppState, &str) -> Result<Option<T>, ApiError>,
 {
     query::check_text(what.1, id)?;
-    let params = request.params::<ItemParams>()?;
+    let mut allowed = param_names::<ItemParams>();
+    allowed.push(crate::fields::PARAMETER.to_owned());
+    request.check_names(&allowed)?;
+    let params = ItemParams::read(request)?;
+    let fields = fields_of::<T>(request)?;
     let representation = request.representation(None, None, false)?;
     let release = query::resolve_release(&state.releases, params.release.as_deref()).await?;
     respond(state, request, &release.id, representation, async || {
@@ -241,13 +272,17 @@ where
                 parameter: Some(what.1.to_owned()),
                 detail: format!("no {} {:?} in release {}", what.0, echo(id), release.id),
             })?;
-        render_json(
-            &ItemResponse {
-                data: found,
-                meta: ItemMeta::new(&release.id),
-            },
-            &release.id,
-        )
+        let meta = ItemMeta::new(&release.id);
+        match &fields {
+            None => render_json(&ItemResponse { data: found, meta }, &release.id),
+            Some(fields) => render_json(
+                &ItemResponse {
+                    data: fields.json_row(&found),
+                    meta,
+                },
+                &release.id,
+            ),
+        }
     })
     .await
 }

@@ -9,6 +9,7 @@ use super::{
     ApiQuery, ItemParams, ItemResponse, ListParams, ListResponse, QueryParams, item, list,
 };
 use crate::error::{ApiError, Problem};
+use crate::fields::FieldsParams;
 use crate::model::Source;
 use crate::query::{self, SourceFilter};
 use crate::state::AppState;
@@ -68,7 +69,7 @@ impl SourceListParams {
     get,
     path = "/sources",
     tag = "sources",
-    params(ListParams, SourceListParams),
+    params(ListParams, SourceListParams, FieldsParams<Source>),
     responses(
         (status = 200, description = "A page of sources (JSON, or CSV with `format=csv` / `Accept: text/csv`).",
             content((ListResponse<Source> = "application/json"), (String = "text/csv")),
@@ -83,7 +84,7 @@ pub async fn list_sources(
     State(state): State<AppState>,
     request: ApiQuery,
 ) -> Result<Response, ApiError> {
-    let filter = request.list_params::<SourceListParams>()?.filter();
+    let filter = request.collection_params::<SourceListParams>()?.filter();
     list(&state, &request, "sources", async |state, release, page| {
         query::list_sources(&state.db, release, &filter, page).await
     })
@@ -95,7 +96,7 @@ pub async fn list_sources(
     get,
     path = "/sources/{id}",
     tag = "sources",
-    params(("id" = String, Path, description = "The source's id.", pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"), ItemParams),
+    params(("id" = String, Path, description = "The source's id.", pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"), ItemParams, FieldsParams<Source>),
     responses(
         (status = 200, description = "The source.", body = ItemResponse<Source>),
         (status = 304, description = "Not modified."),

@@ -10,6 +10,7 @@ use super::{
     ApiQuery, ItemParams, ItemResponse, ListParams, ListResponse, QueryParams, item, list,
 };
 use crate::error::{ApiError, Problem};
+use crate::fields::FieldsParams;
 use crate::model::Statistic;
 use crate::query::{self, DateRange, StatisticFilter};
 use crate::state::AppState;
@@ -106,7 +107,7 @@ impl QueryParams for StatisticListParams {
     get,
     path = "/statistics",
     tag = "statistics",
-    params(ListParams, StatisticListParams),
+    params(ListParams, StatisticListParams, FieldsParams<Statistic>),
     responses(
         (status = 200, description = "A page of statistics (JSON, or CSV with `format=csv` / `Accept: text/csv`).",
             content((ListResponse<Statistic> = "application/json"), (String = "text/csv")),
@@ -121,13 +122,58 @@ pub async fn list_statistics(
     State(state): State<AppState>,
     request: ApiQuery,
 ) -> Result<Response, ApiError> {
-    let filter = request.list_params::<StatisticListParams>()?.filter()?;
+    let filter = request
+        .collection_params::<StatisticListParams>()?
+        .filter()?;
     list(
         &state,
         &request,
         "statistics",
         async |state, release, page| {
             query::list_statistics(&state.db, release, &filter, page).await
+        },
+    )
+    .await
+}
+
+/// Latest figures
+///
+/// For each program, metric, dimension and category, the figure with the latest
+/// `period_end` among the figures the filters match (so `to=2023-12-31` asks for the
+/// latest figures as of the end of 2023, `suppressed=false` for the latest published
+/// values). When several figures of a series end on that day, the one with the latest
+/// `period_start` (the shortest period) is the latest, then the first in canonical order.
+/// A suppressed figure can be the latest: it shows as suppressed, never with a value.
+/// Paged, sorted (`sort`) and narrowed to `fields` like the statistics collection; the
+/// canonical order by default.
+#[utoipa::path(
+    get,
+    path = "/statistics/latest",
+    tag = "statistics",
+    params(ListParams, StatisticListParams, FieldsParams<Statistic>),
+    responses(
+        (status = 200, description = "A page of the latest figures (JSON, or CSV with `format=csv` / `Accept: text/csv`).",
+            content((ListResponse<Statistic> = "application/json"), (String = "text/csv")),
+            headers(("ETag" = String), ("Link" = String, description = "RFC 8288 link to the next page"), ("X-Data-Release" = String), ("X-Total-Count" = u64, description = "Series (latest figures) matching the filters, across all pages (as `meta.total`)"))),
+        (status = 304, description = "Not modified (If-None-Match matched the ETag)."),
+        (status = 400, description = "A parameter is unknown or malformed.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such release.", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "The Accept header asks for neither JSON nor CSV.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_latest_statistics(
+    State(state): State<AppState>,
+    request: ApiQuery,
+) -> Result<Response, ApiError> {
+    let filter = request
+        .collection_params::<StatisticListParams>()?
+        .filter()?;
+    list(
+        &state,
+        &request,
+        "statistics",
+        async |state, release, page| {
+            query::list_latest_statistics(&state.db, release, &filter, page).await
         },
     )
     .await
@@ -140,7 +186,7 @@ pub async fn list_statistics(
     get,
     path = "/statistics/{id}",
     tag = "statistics",
-    params(("id" = String, Path, description = "The statistic's id.", pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"), ItemParams),
+    params(("id" = String, Path, description = "The statistic's id.", pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"), ItemParams, FieldsParams<Statistic>),
     responses(
         (status = 200, description = "The statistic.", body = ItemResponse<Statistic>),
         (status = 304, description = "Not modified."),

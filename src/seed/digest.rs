@@ -17,7 +17,7 @@ use crate::tables::TABLES;
 const RELEASE_ID: &str = "release_id";
 
 /// Columns derived at import from the published ones (`crate::search`): not digested.
-pub(super) const DERIVED: &[&str] = &["search_text"];
+pub(crate) const DERIVED: &[&str] = &["search_text"];
 
 /// Whether the digest covers `column`.
 fn digested(column: &str) -> bool {

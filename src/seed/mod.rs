@@ -15,7 +15,7 @@
 mod bundle;
 pub mod csv_reader;
 mod descriptor;
-mod digest;
+pub(crate) mod digest;
 mod dimensions;
 mod earlier;
 mod gaps;

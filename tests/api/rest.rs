@@ -571,6 +571,7 @@ async fn the_openapi_document_is_served_and_documents_every_route() {
         "/api/v1/programs/{slug}",
         "/api/v1/statistics",
         "/api/v1/statistics/{id}",
+        "/api/v1/statistics/latest",
         "/api/v1/events",
         "/api/v1/documents",
         "/api/v1/documents/{id}",

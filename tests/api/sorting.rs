@@ -524,3 +524,79 @@ async fn the_browse_page_sorts_by_its_column_headers() {
             .unwrap_or_else(|| panic!("{cell} in order"));
     }
 }
+
+/// The ids of a walk through `program(slug) { statistics(orderBy) }` (following `endCursor`).
+async fn nested_walk(app: &axum::Router, program: &str, sort: &str) -> Vec<String> {
+    let query = "query($p: String!, $o: [StatisticOrder!], $after: String) {
+      program(slug: $p) { statistics(orderBy: $o, first: 300, after: $after) {
+        pageInfo { hasNextPage endCursor } nodes { id } } } }";
+    let mut ids = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let reply = graphql(
+            app,
+            query,
+            json!({"p": program, "o": order_by(sort), "after": after}),
+        )
+        .await;
+        assert!(reply.get("errors").is_none(), "{sort}: {reply}");
+        let connection = &reply["data"]["program"]["statistics"];
+        ids.extend(
+            connection["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["id"].as_str().unwrap().to_owned()),
+        );
+        if !connection["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            return ids;
+        }
+        after = connection["pageInfo"]["endCursor"].clone();
+    }
+}
+
+#[tokio::test]
+async fn nested_statistics_take_order_by_and_agree_with_the_root_field() {
+    let test_db = fresh_db().await;
+    import(&test_db.db, sortable_fixture(1200).path()).await;
+    let app = sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone()));
+    for program in ["alpha", "beta"] {
+        for sort in SORTS {
+            let nested = nested_walk(&app, program, sort).await;
+            let root = graphql_walk(&app, &json!({"program": program}), sort).await;
+            assert!(nested.len() > 500, "{program} {sort}");
+            assert_eq!(nested, root, "{program} {sort}");
+        }
+    }
+    // Nested events and documents take it too, and a cursor stays bound to its order.
+    let reply = graphql(
+        &app,
+        "{ program(slug: \"alpha\") {
+            events(orderBy: [{field: DATE, direction: DESC}]) { nodes { date } }
+            documents(orderBy: [{field: TITLE}]) { nodes { title } }
+            statistics(orderBy: [{field: VALUE}], first: 1) { pageInfo { endCursor } } } }",
+        json!({}),
+    )
+    .await;
+    assert!(reply.get("errors").is_none(), "{reply}");
+    let dates: Vec<&str> = reply["data"]["program"]["events"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["date"].as_str().unwrap())
+        .collect();
+    let mut sorted = dates.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(dates, sorted);
+    let cursor = reply["data"]["program"]["statistics"]["pageInfo"]["endCursor"].clone();
+    let reply = graphql(
+        &app,
+        "query($after: String) { program(slug: \"alpha\") { statistics(after: $after) { totalCount } } }",
+        json!({"after": cursor}),
+    )
+    .await;
+    assert_eq!(
+        reply["errors"][0]["extensions"]["parameter"], "after",
+        "{reply}"
+    );
+}

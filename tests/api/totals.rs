@@ -12,6 +12,8 @@ async fn every_collection_gives_its_total_in_x_total_count_in_json_and_csv() {
         "/api/v1/statistics?limit=10",
         "/api/v1/statistics?limit=10&program=alpha&sort=-value",
         "/api/v1/statistics?program=beta",
+        "/api/v1/statistics/latest?limit=1",
+        "/api/v1/statistics?limit=3&fields=id,value",
         "/api/v1/events",
         "/api/v1/events?program=alpha&limit=1",
         "/api/v1/documents?q=records",
