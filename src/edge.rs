@@ -285,14 +285,14 @@ impl<S: Clone> Compressed<S> {
     }
 }
 
+/// A compressed response, its body boxed.
+type CompressedResponse = Result<
+    axum::http::Response<tower_http::compression::CompressionBody<axum::body::Body>>,
+    Infallible,
+>;
 type CompressedFuture<F> = futures::future::Map<
     tower_http::compression::ResponseFuture<F, Compressible>,
-    fn(
-        Result<
-            axum::http::Response<tower_http::compression::CompressionBody<axum::body::Body>>,
-            Infallible,
-        >,
-    ) -> Result<Response, Infallible>,
+    fn(CompressedResponse) -> Result<Response, Infallible>,
 >;
 
 impl<S> tower::Service<Request> for Compressed<S>
@@ -310,14 +310,8 @@ where
 
     fn call(&mut self, request: Request) -> Self::Future {
         if request.headers().contains_key(header::ACCEPT_ENCODING) {
-            let boxed: fn(
-                Result<
-                    axum::http::Response<
-                        tower_http::compression::CompressionBody<axum::body::Body>,
-                    >,
-                    Infallible,
-                >,
-            ) -> Result<Response, Infallible> = |response| Ok(response?.map(axum::body::Body::new));
+            let boxed: fn(CompressedResponse) -> Result<Response, Infallible> =
+                |response| Ok(response?.map(axum::body::Body::new));
             futures::future::Either::Right(self.compressing.call(request).map(boxed))
         } else {
             futures::future::Either::Left(PlainFuture {

@@ -281,6 +281,10 @@ impl Field {
 }
 
 /// The pattern every slug key matches.
+/// Ids the API uses as paths under a collection (`/api/v1/statistics/latest`,
+/// `/api/v1/{statistics,events,documents}/facets`): a row with one of them as its id could
+/// never be fetched by it, so the importer refuses them.
+pub const RESERVED_IDS: &[&str] = &["facets", "latest"];
 pub const SLUG_PATTERN: &str = "^[a-z0-9][a-z0-9-]*$";
 /// The pattern every snake_case identifier matches.
 pub const IDENTIFIER_PATTERN: &str = "^[a-z][a-z0-9_]*$";

@@ -298,6 +298,7 @@ impl Program {
     }
 
     /// The program's policy documents, in canonical order or `orderBy`.
+    #[allow(clippy::too_many_arguments)] // each argument is one of the field's GraphQL arguments
     #[graphql(complexity = "page_cost(first, child_complexity)")]
     async fn documents(
         &self,

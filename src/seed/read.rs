@@ -442,6 +442,13 @@ pub(super) fn check_value<'a>(field: &Field, text: &'a str) -> Result<Value<'a>,
                 Ok(Value::Text(text))
             }
         }
+        FieldType::Slug if field.name == "id" && crate::tables::RESERVED_IDS.contains(&text) => {
+            Err(format!(
+                "an id the API does not use as a path (/api/v1/<table>/{text} is taken); \
+                 reserved ids: {}",
+                crate::tables::RESERVED_IDS.join(", ")
+            ))
+        }
         FieldType::Slug | FieldType::Reference(_) => {
             if is_slug(text)
                 || (matches!(field.ty, FieldType::Reference("metrics")) && is_identifier(text))

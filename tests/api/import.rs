@@ -93,6 +93,27 @@ async fn bad_date_is_rejected() {
     .await;
 }
 
+/// `/api/v1/events/facets` and `/api/v1/statistics/latest` are paths, so no row may have
+/// them as its id: it could never be fetched by it.
+#[tokio::test]
+async fn an_id_the_api_uses_as_a_path_is_rejected() {
+    for (word, file, from) in [
+        ("facets", "events.csv", "alpha-launch,"),
+        ("latest", "documents.csv", "alpha-code,"),
+    ] {
+        let dir = fixture_copy("small");
+        edit(dir.path(), file, from, &format!("{word},"));
+        assert_rejected(
+            dir.path(),
+            &format!(
+                "{file}:2:1 (id): \"{word}\" — expected an id the API does not use as a path \
+                 (/api/v1/<table>/{word} is taken); reserved ids: facets, latest"
+            ),
+        )
+        .await;
+    }
+}
+
 #[tokio::test]
 async fn value_outside_its_enum_is_rejected() {
     let dir = fixture_copy("small");
