@@ -5,17 +5,14 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderName, Method, header};
+use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::disclosure::Policy;
 use crate::error::ApiError;
-use crate::http::{X_DATA_RELEASE, X_TOTAL_COUNT};
 use crate::rest;
 pub use crate::state::AppState;
 
@@ -35,26 +32,6 @@ pub fn build_app(state: AppState) -> Router {
 /// future per request (issue #12); the tests use `build_app`, which is the same service.
 pub fn build_service(state: AppState) -> impl crate::server::App {
     let (rest_routes, openapi) = rest::routes();
-    let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::any())
-        .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
-        .allow_headers([
-            header::CONTENT_TYPE,
-            header::ACCEPT,
-            header::IF_NONE_MATCH,
-            header::RANGE,
-            header::IF_RANGE,
-        ])
-        .expose_headers([
-            header::ETAG,
-            header::LINK,
-            header::CONTENT_RANGE,
-            header::ACCEPT_RANGES,
-            header::CONTENT_DISPOSITION,
-            HeaderName::from_static(X_DATA_RELEASE),
-            HeaderName::from_static(X_TOTAL_COUNT),
-        ])
-        .max_age(Duration::from_secs(86_400));
     let routes = Router::new()
         .merge(crate::web::routes())
         .merge(rest_routes)
@@ -80,30 +57,18 @@ pub fn build_service(state: AppState) -> impl crate::server::App {
     // compression settings and two `from_fn` layers' boxed services. Around the router,
     // the stack is cloned once per request and the router's own clone is an `Arc`.
     tower::ServiceBuilder::new()
-        // Tracing's body wrapper, boxed once more: the server's service is one type.
-        .map_response(boxed_body)
-        .layer(TraceLayer::new_for_http())
-        // Outermost: the Host check, panics, problem+json for what the layers and handlers
-        // under it answer (the timeout's 503, axum's 405/413 and rejections), `nosniff`:
-        // one hand-written service (`edge.rs`), which allocates nothing per request.
+        // Outermost: the Host check, CORS, panics, problem+json for what the layers and
+        // handlers under it answer (the timeout's 503, axum's 405/413 and rejections),
+        // `nosniff`, the request's span and log line: one hand-written service
+        // (`edge.rs`), which allocates nothing per request.
         .layer(crate::edge::EdgeLayer)
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
         ))
-        .layer(cors)
         // gzip and brotli for the requests that ask (`edge::Compressed`).
         .layer_fn(crate::edge::Compressed::new)
         .service(routes)
-}
-
-/// A response with its body boxed ([`axum::body::Body`]).
-fn boxed_body<B>(response: axum::http::Response<B>) -> Response
-where
-    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
-    B::Error: Into<axum::BoxError>,
-{
-    response.map(axum::body::Body::new)
 }
 
 /// Swagger UI's page has no `<meta name="viewport">`, so phones lay it out 980 px wide and

@@ -8,21 +8,32 @@
 //!   carry on);
 //! - rewrites what the layers and handlers under it answer themselves (the timeout's 503,
 //!   axum's 405/413 and rejections) as RFC 9457 problem+json, keeping status and headers;
-//! - marks every response `X-Content-Type-Options: nosniff`.
+//! - marks every response `X-Content-Type-Options: nosniff`;
+//! - CORS for every origin (the data is public and nothing is credentialed):
+//!   `Access-Control-Allow-Origin: *` and the exposed headers on every response, and an
+//!   `OPTIONS` request answered as a preflight (the methods, headers and a day's
+//!   `Access-Control-Max-Age`) without reaching the router, as tower-http's `CorsLayer`
+//!   with the same settings answers (constant headers here, no per-request header map);
+//! - a `request` span (debug level) around each request, and a debug event with its
+//!   status and time when debug logging is on (`RUST_LOG=sanctuary_data=debug`); a 5xx is
+//!   logged at error level, as tower-http's `TraceLayer` did.
 //!
 //! [`Compressed`] is the other layer of our own: tower-http's compression, for the requests
 //! that ask for it.
 //!
 //! Written as one tower service rather than `axum::middleware::from_fn` and tower-http's
-//! `CatchPanic` and `SetResponseHeader` (issue #12): `from_fn` clones and boxes the whole
-//! stack under it and boxes its future on every request, `CatchPanic` boxes every body
-//! again; here a request that needs no rewriting allocates nothing.
+//! `CatchPanic`, `SetResponseHeader`, `Cors` and `Trace` (issue #12): `from_fn` clones and
+//! boxes the whole stack under it and boxes its future on every request, `CatchPanic` and
+//! `Trace` box every body again, `Cors` builds a header map per request; here a request
+//! that needs no rewriting allocates nothing.
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::ops::Not;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
+use std::time::Instant;
 
 use axum::extract::Request;
 use axum::http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode, Uri, Version, header};
@@ -32,6 +43,8 @@ use futures::future::{BoxFuture, CatchUnwind};
 use pin_project_lite::pin_project;
 use tower_http::compression::Compression;
 use tower_http::compression::predicate::{And, DefaultPredicate, Predicate};
+use tracing::Instrument;
+use tracing::instrument::Instrumented;
 
 use crate::app::{MAX_BODY_BYTES, REQUEST_TIMEOUT};
 use crate::error::ApiError;
@@ -72,17 +85,27 @@ where
                 response: Some(finish(invalid_host())),
             };
         }
-        // Kept for the words of a 405: a method and a URI are reference-counted, not copied.
+        if request.method() == Method::OPTIONS {
+            return EdgeFuture::Done {
+                response: Some(finish(preflight())),
+            };
+        }
+        // Kept for the words of a 405 and the log: reference-counted, not copied.
         let method = request.method().clone();
         let uri = request.uri().clone();
-        match std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request))) {
+        let span = tracing::debug_span!("request", %method, %uri);
+        let started = span.is_disabled().not().then(Instant::now);
+        let called = span
+            .in_scope(|| std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request))));
+        match called {
             Ok(inner) => EdgeFuture::Inner {
-                inner: AssertUnwindSafe(inner).catch_unwind(),
+                inner: AssertUnwindSafe(inner).catch_unwind().instrument(span),
                 method,
                 uri,
+                started,
             },
             Err(_) => EdgeFuture::Done {
-                response: Some(finish(panicked())),
+                response: Some(finish(logged(&method, &uri, started, panicked()))),
             },
         }
     }
@@ -95,9 +118,10 @@ pin_project! {
     pub enum EdgeFuture<F> {
         Inner {
             #[pin]
-            inner: CatchUnwind<AssertUnwindSafe<F>>,
+            inner: Instrumented<CatchUnwind<AssertUnwindSafe<F>>>,
             method: Method,
             uri: Uri,
+            started: Option<Instant>,
         },
         Rewriting {
             rewriting: BoxFuture<'static, Response>,
@@ -117,12 +141,18 @@ where
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         loop {
             let rewriting = match self.as_mut().project() {
-                EdgeProjection::Inner { inner, method, uri } => {
+                EdgeProjection::Inner {
+                    inner,
+                    method,
+                    uri,
+                    started,
+                } => {
                     let response = match ready!(inner.poll(cx)) {
                         Ok(Ok(response)) => response,
                         Ok(Err(never)) => match never {},
                         Err(_) => panicked(),
                     };
+                    let response = logged(method, uri, *started, response);
                     if !needs_rewriting(&response) {
                         return Poll::Ready(Ok(finish(response)));
                     }
@@ -142,12 +172,73 @@ where
     }
 }
 
-/// What every response gets on its way out.
+/// What every response gets on its way out: `nosniff` and CORS.
 fn finish(mut response: Response) -> Response {
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(CORS_EXPOSE_HEADERS),
+    );
+    // A response may vary already (`Accept`, `Accept-Encoding`): one more value.
+    headers.append(header::VARY, HeaderValue::from_static(CORS_VARY));
+    response
+}
+
+/// The response headers a page on another origin may read.
+pub const CORS_EXPOSE_HEADERS: &str =
+    "etag,link,content-range,accept-ranges,content-disposition,x-data-release,x-total-count";
+/// The methods a page on another origin may use.
+pub const CORS_ALLOW_METHODS: &str = "GET,HEAD,POST,OPTIONS";
+/// The request headers a page on another origin may send.
+pub const CORS_ALLOW_HEADERS: &str = "content-type,accept,if-none-match,range,if-range";
+/// How long a browser may keep a preflight's answer: a day.
+pub const CORS_MAX_AGE: &str = "86400";
+/// What CORS answers could depend on (they do not, with `*`; caches are told as
+/// tower-http's `CorsLayer` tells them).
+const CORS_VARY: &str = "origin, access-control-request-method, access-control-request-headers";
+
+/// The answer to an `OPTIONS` request: a CORS preflight, for every path.
+fn preflight() -> Response {
+    let mut response = Response::new(axum::body::Body::empty());
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static(CORS_ALLOW_METHODS),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(CORS_ALLOW_HEADERS),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static(CORS_MAX_AGE),
+    );
+    response
+}
+
+/// The request's line in the log: its status and time at debug level (when it is on:
+/// `started`), a server error at error level.
+fn logged(method: &Method, uri: &Uri, started: Option<Instant>, response: Response) -> Response {
+    let status = response.status();
+    if status.is_server_error() {
+        tracing::error!(%method, path = uri.path(), status = status.as_u16(), "a request failed");
+    } else if let Some(started) = started {
+        tracing::debug!(
+            %method,
+            path = uri.path(),
+            status = status.as_u16(),
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            "answered"
+        );
+    }
     response
 }
 
@@ -491,6 +582,85 @@ mod tests {
             .unwrap();
         assert_eq!(response.status(), StatusCode::IM_A_TEAPOT);
         assert_eq!(problem_of(response).await.detail, "short and stout");
+    }
+
+    /// Every response may be read by a page on any origin, with the headers it needs; an
+    /// `OPTIONS` request is a preflight answered without the router.
+    #[tokio::test]
+    async fn cors_lets_any_origin_read_and_answers_preflights() {
+        for name in [
+            crate::http::X_DATA_RELEASE,
+            crate::http::X_TOTAL_COUNT,
+            "etag",
+            "link",
+        ] {
+            assert!(CORS_EXPOSE_HEADERS.split(',').any(|h| h == name), "{name}");
+        }
+        let app = Router::new()
+            .route(
+                "/",
+                axum::routing::get(|| async { ([(header::VARY, "accept")], "ok") }),
+            )
+            .layer(EdgeLayer);
+        let response = app
+            .clone()
+            .oneshot(
+                Request::get("/")
+                    .header(header::ORIGIN, "https://portal.example")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let headers = response.headers();
+        assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+        assert_eq!(
+            headers[header::ACCESS_CONTROL_EXPOSE_HEADERS],
+            CORS_EXPOSE_HEADERS
+        );
+        let vary: Vec<_> = headers.get_all(header::VARY).iter().collect();
+        assert_eq!(
+            vary,
+            [
+                "accept",
+                "origin, access-control-request-method, access-control-request-headers"
+            ]
+        );
+        let preflight = app
+            .oneshot(
+                Request::options("/anywhere")
+                    .header(header::ORIGIN, "https://portal.example")
+                    .header(header::ACCESS_CONTROL_REQUEST_METHOD, "GET")
+                    .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "if-none-match")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(preflight.status(), StatusCode::OK);
+        let headers = preflight.headers();
+        assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+        assert_eq!(
+            headers[header::ACCESS_CONTROL_ALLOW_METHODS],
+            "GET,HEAD,POST,OPTIONS"
+        );
+        assert!(
+            headers[header::ACCESS_CONTROL_ALLOW_HEADERS]
+                .to_str()
+                .unwrap()
+                .split(',')
+                .any(|h| h == "if-none-match")
+        );
+        assert_eq!(headers[header::ACCESS_CONTROL_MAX_AGE], "86400");
+        assert!(
+            preflight
+                .into_body()
+                .collect()
+                .await
+                .unwrap()
+                .to_bytes()
+                .is_empty()
+        );
     }
 
     #[tokio::test]
