@@ -105,6 +105,15 @@ pub async fn import_dir(
 #[tracing::instrument(skip_all)]
 pub async fn earlier_releases(db: &DatabaseConnection) -> Result<Earlier, sea_orm::DbErr> {
     use futures::TryStreamExt;
+    // One reading transaction, without the requests' statement deadline
+    // (`db::STATEMENT_TIMEOUT`): streaming a million earlier rows takes longer than it, and
+    // PostgreSQL cancelled the read, so a second million-row release could not be imported.
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared("SET LOCAL statement_timeout = 0")
+            .await?;
+    }
+    let db = &txn;
     let seqs: Vec<(String, i32, i32, Option<String>)> = release::Entity::find()
         .select_only()
         .column(release::Column::Id)
@@ -179,6 +188,7 @@ pub async fn earlier_releases(db: &DatabaseConnection) -> Result<Earlier, sea_or
         );
     }
     drop(rows);
+    txn.commit().await?;
     earlier.finish();
     Ok(earlier)
 }

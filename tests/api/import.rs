@@ -525,6 +525,34 @@ async fn a_line_longer_than_a_mebibyte_is_rejected_without_reading_on() {
     assert_eq!(problems.total, 1, "{problems}");
 }
 
+/// Reading the earlier releases is not bound by the requests' statement deadline (5 s): at
+/// a million rows it takes longer, and PostgreSQL cancelled it, so a second million-row
+/// release could not be imported. Here a lock held for longer than the deadline makes
+/// the read wait as long as a big table would.
+#[tokio::test]
+async fn reading_earlier_releases_outlasts_the_request_statement_deadline() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let test_db = fresh_db().await;
+    if test_db.db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return; // SQLite has no server-side statement deadline.
+    }
+    import(&test_db.db, &fixture("small")).await;
+    let blocker = sanctuary_data::db::connect(&test_db.url).await.unwrap();
+    let lock = blocker.begin().await.unwrap();
+    lock.execute_unprepared("LOCK TABLE statistics IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let release_later = async {
+        tokio::time::sleep(
+            sanctuary_data::db::STATEMENT_TIMEOUT + std::time::Duration::from_secs(1),
+        )
+        .await;
+        lock.rollback().await.unwrap();
+    };
+    let (earlier, ()) = tokio::join!(seed::earlier_releases(&test_db.db), release_later);
+    earlier.expect("the earlier releases are read once the lock is gone");
+}
+
 /// On PostgreSQL an import ends with `VACUUM (ANALYZE)` of the statistics, so the first
 /// requests after it plan with fresh statistics and count from the index alone (issue #12).
 #[tokio::test]
