@@ -100,6 +100,13 @@ pub struct Releases {
     watchers: Vec<tokio::task::AbortHandle>,
 }
 
+/// How a release was read: as the latest (`ORDER BY seq DESC LIMIT 1`), or by its id.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    AsLatest,
+    ById,
+}
+
 struct Shared {
     /// For reads on a request's behalf.
     db: DatabaseConnection,
@@ -184,7 +191,7 @@ impl Releases {
         }
         Ok(crate::query::release_by_id(&self.shared.db, id)
             .await?
-            .map(|found| self.shared.install(found)))
+            .map(|found| self.shared.install(found, Seen::ById)))
     }
 
     /// The releases whose id begins with `prefix` (at most two: more than one means the
@@ -194,14 +201,14 @@ impl Releases {
         Ok(crate::query::releases_by_prefix(&self.shared.db, prefix)
             .await?
             .into_iter()
-            .map(|found| self.shared.install(found))
+            .map(|found| self.shared.install(found, Seen::ById))
             .collect())
     }
 
     /// Record `found`, read from the database by someone else (`/readyz`), as a known
     /// release, and as the latest if it is newer.
     pub fn saw(&self, found: release::Model) -> Arc<release::Model> {
-        self.shared.install(found)
+        self.shared.install(found, Seen::AsLatest)
     }
 }
 
@@ -217,8 +224,12 @@ impl Shared {
         self.known.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Remember `found`; make it the latest if it is newer than the latest known.
-    fn install(&self, found: release::Model) -> Arc<release::Model> {
+    /// Remember `found`; make it the latest if it is newer than the latest known, or if no
+    /// latest is known and it was read as the latest. A release read by id is not the
+    /// latest just because it is the first one seen: an earlier release asked for by id
+    /// before any request had read the latest used to become the latest, and requests
+    /// without a release were then served it.
+    fn install(&self, found: release::Model, seen: Seen) -> Arc<release::Model> {
         let found = {
             let mut known = self.known.write().unwrap_or_else(|e| e.into_inner());
             match known.get(&found.id) {
@@ -233,7 +244,11 @@ impl Shared {
             }
         };
         let mut latest = self.latest.write().unwrap_or_else(|e| e.into_inner());
-        if latest.as_ref().is_none_or(|l| l.seq < found.seq) {
+        let newer = match latest.as_ref() {
+            Some(known) => known.seq < found.seq,
+            None => seen == Seen::AsLatest,
+        };
+        if newer {
             if latest.is_some() {
                 tracing::info!(release = %found.id, seq = found.seq, "serving a new release");
             }
@@ -246,7 +261,7 @@ impl Shared {
     async fn refresh(&self, db: &DatabaseConnection) -> Result<Option<Arc<release::Model>>, DbErr> {
         let imports = self.imports.load(Ordering::SeqCst);
         if let Some(found) = crate::query::latest_release(db).await? {
-            self.install(found);
+            self.install(found, Seen::AsLatest);
         }
         self.checked.fetch_max(imports, Ordering::SeqCst);
         Ok(self.current())

@@ -53,6 +53,33 @@ async fn post_json(app: &Router, body: serde_json::Value) -> Reply {
 /// GraphQL over GET and POST, as a list of requests to compare.
 const GRAPHQL: &str = "{ statistics(first: 2) { totalCount nodes { id value } } releases { id } }";
 
+/// An earlier release read by id before anything has read the latest (a GraphQL
+/// `release:` argument, a download of that release) must not become "the latest". The
+/// watcher's first poll usually read the latest first, which hid the bug; here there is
+/// no watcher (the state is made outside the runtime).
+#[tokio::test]
+async fn a_release_read_by_id_first_does_not_become_the_latest() {
+    let (app, test_db) = app_with("small").await;
+    let first = served(&app).await;
+    let dir = second_bundle();
+    let second = created(import(&test_db.db, dir.path()).await);
+    let db = test_db.db.clone();
+    let releases = std::thread::spawn(move || sanctuary_data::releases::Releases::new(db))
+        .join()
+        .unwrap();
+    let by_id = releases
+        .by_id(&first)
+        .await
+        .unwrap()
+        .expect("the first release");
+    assert_eq!(by_id.id, first);
+    let latest = releases.latest().await.unwrap().expect("a latest release");
+    assert_eq!(
+        latest.id, second,
+        "the latest release, not the one read by id"
+    );
+}
+
 #[tokio::test]
 async fn a_release_imported_in_process_is_served_by_the_next_request() {
     let (app, test_db) = app_with("small").await;
