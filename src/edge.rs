@@ -90,7 +90,8 @@ where
                 response: Some(finish(preflight())),
             };
         }
-        // Kept for the words of a 405 and the log: reference-counted, not copied.
+        // Kept for the words of a 405 and the log (a URI is reference-counted; a standard
+        // method is a constant).
         let method = request.method().clone();
         let uri = request.uri().clone();
         let span = tracing::debug_span!("request", %method, %uri);
@@ -142,17 +143,19 @@ where
         loop {
             let rewriting = match self.as_mut().project() {
                 EdgeProjection::Inner {
-                    inner,
+                    mut inner,
                     method,
                     uri,
                     started,
                 } => {
-                    let response = match ready!(inner.poll(cx)) {
+                    let response = match ready!(inner.as_mut().poll(cx)) {
                         Ok(Ok(response)) => response,
                         Ok(Err(never)) => match never {},
                         Err(_) => panicked(),
                     };
-                    let response = logged(method, uri, *started, response);
+                    let response = inner
+                        .span()
+                        .in_scope(|| logged(method, uri, *started, response));
                     if !needs_rewriting(&response) {
                         return Poll::Ready(Ok(finish(response)));
                     }

@@ -105,7 +105,7 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(releases::diff_releases))
         .routes(routes!(cite::cite_release))
         .routes(routes!(cite::cite_statistic));
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .routes(routes!(downloads::list_downloads))
         .routes(routes!(downloads::download_table))
@@ -117,7 +117,80 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(jsonld::catalog_jsonld))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
-        .split_for_parts()
+        .split_for_parts();
+    (router, with_selected_fields(openapi))
+}
+
+/// The tables whose rows `fields=` narrows (their list and item responses).
+const SELECTABLE: &[&str] = &[
+    "Document",
+    "Event",
+    "Metric",
+    "Program",
+    "Source",
+    "Statistic",
+];
+
+/// A row of a response to a request with `fields=` is not the full row the schema
+/// describes but the named columns of its CSV form: the responses of the tables that take
+/// `fields` say a row is either (`anyOf`), with `SelectedFields` describing the second.
+fn with_selected_fields(mut openapi: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::schema::{
+        AdditionalProperties, AnyOfBuilder, ArrayItems, ObjectBuilder, Schema, Type,
+    };
+    use utoipa::openapi::{Ref, RefOr};
+    fn either(row: RefOr<Schema>) -> RefOr<Schema> {
+        RefOr::T(Schema::AnyOf(
+            AnyOfBuilder::new()
+                .item(row)
+                .item(Ref::from_schema_name("SelectedFields"))
+                .build(),
+        ))
+    }
+    let Some(components) = openapi.components.as_mut() else {
+        return openapi;
+    };
+    for table in SELECTABLE {
+        for envelope in ["ListResponse", "ItemResponse"] {
+            let Some(RefOr::T(Schema::Object(object))) =
+                components.schemas.get_mut(&format!("{envelope}_{table}"))
+            else {
+                continue;
+            };
+            let Some(data) = object.properties.get_mut("data") else {
+                continue;
+            };
+            match data {
+                RefOr::T(Schema::Array(array)) => {
+                    if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                        let row = std::mem::replace(items.as_mut(), RefOr::T(Schema::default()));
+                        **items = either(row);
+                    }
+                }
+                row => {
+                    let taken = std::mem::replace(row, RefOr::T(Schema::default()));
+                    *row = either(taken);
+                }
+            }
+        }
+    }
+    components.schemas.insert(
+        "SelectedFields".to_owned(),
+        RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some(
+                    "A row narrowed by `fields=`: only the columns named, in the order named, as \
+                     in the table's CSV form (a source is `source_id`, `source_title`, \
+                     `source_url`); asking for `value` without `suppressed` adds `suppressed` \
+                     after it.",
+                ))
+                .min_properties(Some(1))
+                .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(true)))
+                .build(),
+        )),
+    );
+    openapi
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and committed at `openapi/openapi.json`.

@@ -27,7 +27,11 @@ struct Server {
 }
 
 impl Server {
-    async fn start(app: Router, limits: Limits, db: Option<TestDb>) -> Server {
+    async fn start(
+        app: impl sanctuary_data::server::App,
+        limits: Limits,
+        db: Option<TestDb>,
+    ) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -42,9 +46,11 @@ impl Server {
         }
     }
 
-    /// The application over the small fixture.
+    /// The application over the small fixture, as `serve` runs it (`build_service`, not
+    /// the router the other tests use).
     async fn app(limits: Limits) -> Server {
-        let (app, db) = app_with("small").await;
+        let (_, db) = app_with("small").await;
+        let app = sanctuary_data::app::build_service(sanctuary_data::AppState::new(db.db.clone()));
         Server::start(app, limits, Some(db)).await
     }
 

@@ -456,6 +456,34 @@ async fn etag_round_trip_gives_304_and_pinned_urls_are_immutable() {
     assert_eq!(pinned.body, first.body);
 }
 
+/// A response that could be compressed says it varies by `Accept-Encoding` whether or not
+/// the request asked for compression (requests that do not skip the compression layer), so
+/// a cache never hands an uncompressed copy's key to a client that asked for gzip.
+#[tokio::test]
+async fn compressible_responses_vary_by_accept_encoding_asked_or_not() {
+    let (app, _db) = app_with("small").await;
+    for uri in [
+        "/openapi.json",
+        "/api/v1/programs",
+        "/api/v1/statistics?limit=5",
+    ] {
+        for asked in [&[][..], &[("accept-encoding", "gzip")][..]] {
+            let reply = get_with(&app, uri, asked).await;
+            assert_eq!(reply.status, 200, "{uri}");
+            let vary: Vec<String> = reply
+                .headers
+                .get_all("vary")
+                .iter()
+                .map(|v| v.to_str().unwrap().to_ascii_lowercase())
+                .collect();
+            assert!(
+                vary.iter().any(|v| v.contains("accept-encoding")),
+                "{uri} {asked:?}: {vary:?}"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn http_niceties_head_cors_nosniff_compression_and_406() {
     let (app, _db) = app_with("small").await;
