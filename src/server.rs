@@ -313,11 +313,12 @@ async fn serve_connection<S: App>(
                 let response = app.oneshot(request.map(Body::new)).await?;
                 // The request is in progress until its response body is dropped (sent whole,
                 // or abandoned): that is when the connection becomes idle.
+                // (Not boxed again: hyper takes the mapped body as it is.)
                 Ok::<_, Infallible>(response.map(|body| {
-                    Body::new(body.map_frame(move |frame| {
+                    body.map_frame(move |frame| {
                         let _ = &in_progress;
                         frame
-                    }))
+                    })
                 }))
             }
         })
