@@ -444,9 +444,11 @@ where
                 .get_all(header::VARY)
                 .iter()
                 .any(|value| {
+                    // As tower-http compares: bytes, ignoring ASCII case, no allocation.
                     value
-                        .to_str()
-                        .is_ok_and(|v| v.to_ascii_lowercase().contains("accept-encoding"))
+                        .as_bytes()
+                        .windows(b"accept-encoding".len())
+                        .any(|w| w.eq_ignore_ascii_case(b"accept-encoding"))
                 });
         if varies {
             response
