@@ -6,8 +6,9 @@
 //!   answered at once with a `503` problem+json (`Retry-After: 1`, then closed), never left
 //!   waiting in the kernel's backlog.
 //! - **Header read**: a request head (request line and headers) must arrive whole within
-//!   [`Limits::header_read_timeout`] of the connection starting to wait for it (hyper's
-//!   timer). It is at most [`Limits::max_header_bytes`] long, or hyper answers `431` itself.
+//!   [`Limits::header_read_timeout`] of the connection starting to wait for it, or the
+//!   connection is closed. It is at most [`Limits::max_header_bytes`] long, or hyper
+//!   answers `431` itself.
 //! - **Idle**: a connection with no request in progress that receives nothing for
 //!   [`Limits::idle_timeout`] (a new connection, or a kept-alive one after its response) is
 //!   closed.
@@ -19,6 +20,10 @@
 //!
 //! The time a handler may take is bounded separately, by the request timeout in
 //! `build_app`. Only HTTP/1.1 is spoken (HTTP/2 and TLS are a reverse proxy's job).
+//!
+//! The idle and header-read deadlines are one watch per connection ([`Activity`]), a
+//! timer that is moved only when it fires. hyper's own header-read timeout would set a
+//! timer for every request (a sixth of `/healthz`'s own work, issue #12).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -33,7 +38,7 @@ use axum::body::Body;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
@@ -118,8 +123,8 @@ pub async fn serve_listener<S>(
 {
     let mut builder = http1::Builder::new();
     builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout)
+        // The connection's watch enforces it (`Activity`), without a timer per request.
+        .header_read_timeout(None)
         .max_header_size(limits.max_header_bytes);
     let builder = Arc::new(builder);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
@@ -325,7 +330,7 @@ async fn serve_connection<S: App>(
     };
     let connection = builder.serve_connection(io, service);
     let mut connection = std::pin::pin!(connection);
-    let idle = idle_expired(&activity, limits.idle_timeout);
+    let idle = idle_expired(&activity, &limits);
     let mut idle = std::pin::pin!(idle);
     let mut stopping = false;
     loop {
@@ -340,8 +345,13 @@ async fn serve_connection<S: App>(
                 stopping = true;
                 connection.as_mut().graceful_shutdown();
             }
-            () = &mut idle => {
-                tracing::debug!("closing an idle connection");
+            waited = &mut idle => {
+                match waited {
+                    Waited::Idle => tracing::debug!("closing an idle connection"),
+                    Waited::ForHead => {
+                        tracing::debug!("closing a connection whose request head is late");
+                    }
+                }
                 break;
             }
         }
@@ -375,15 +385,41 @@ impl Activity {
         InProgress(this.clone())
     }
 
-    /// When the connection will have been idle too long, if it is idle: no request in
-    /// progress, and nothing received since the last one ended.
-    fn idle_deadline(&self, idle_timeout: Duration) -> Option<Instant> {
+    /// What the connection's watch does next, at `now`. With a request in progress,
+    /// nothing (the request timeout bounds it): look again later. Otherwise, counted from
+    /// when the connection began to wait (it opened, or its last request ended): once a
+    /// request head has begun to arrive, it must be whole by `header_read_timeout`; while
+    /// nothing arrives, the connection may stay `idle_timeout`. The watch looks at those two
+    /// moments only (a head begun after both is closed at the later one).
+    fn next(&self, limits: &Limits, now: Instant) -> Watch {
         if self.in_progress.load(Ordering::SeqCst) > 0 {
-            return None;
+            return Watch::Busy;
         }
         let (since, bytes) = *self.idle_since.lock().unwrap_or_else(|e| e.into_inner());
-        (self.bytes_read.load(Ordering::SeqCst) == bytes).then_some(since + idle_timeout)
+        let head_due = since + limits.header_read_timeout;
+        let idle_due = since + limits.idle_timeout;
+        let head_begun = self.bytes_read.load(Ordering::SeqCst) != bytes;
+        if head_begun && now >= head_due {
+            return Watch::Close(Waited::ForHead);
+        }
+        if !head_begun && now >= idle_due {
+            return Watch::Close(Waited::Idle);
+        }
+        Watch::LookAt(
+            [head_due, idle_due]
+                .into_iter()
+                .filter(|due| *due > now)
+                .min()
+                .unwrap_or(idle_due.max(head_due)),
+        )
     }
+}
+
+/// See [`Activity::next`].
+enum Watch {
+    Busy,
+    LookAt(Instant),
+    Close(Waited),
 }
 
 impl Drop for InProgress {
@@ -395,14 +431,25 @@ impl Drop for InProgress {
     }
 }
 
-/// Resolves once the connection has been idle for `idle_timeout`.
-async fn idle_expired(activity: &Activity, idle_timeout: Duration) {
+/// What a connection waited for too long.
+#[derive(Clone, Copy, Debug)]
+enum Waited {
+    /// A request (nothing received).
+    Idle,
+    /// The rest of a request head.
+    ForHead,
+}
+
+/// Resolves once the connection has been idle for `idle_timeout`, or has waited for the
+/// rest of a request head for `header_read_timeout`. One timer, moved only when it fires:
+/// requests do not touch it.
+async fn idle_expired(activity: &Activity, limits: &Limits) -> Waited {
+    let busy_recheck = limits.idle_timeout.min(limits.header_read_timeout);
     loop {
-        match activity.idle_deadline(idle_timeout) {
-            Some(deadline) if deadline <= Instant::now() => return,
-            Some(deadline) => tokio::time::sleep_until(deadline).await,
-            // Busy, or a request head is arriving (the header read timeout covers that).
-            None => tokio::time::sleep(idle_timeout).await,
+        match activity.next(limits, Instant::now()) {
+            Watch::Close(waited) => return waited,
+            Watch::LookAt(at) => tokio::time::sleep_until(at).await,
+            Watch::Busy => tokio::time::sleep(busy_recheck).await,
         }
     }
 }
@@ -490,5 +537,44 @@ impl AsyncWrite for Guarded {
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let poll = Pin::new(&mut self.stream).poll_shutdown(cx);
         self.watch(cx, poll)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The watch closes a connection idle for the idle timeout, or one whose request head
+    /// began and is not whole by the header-read timeout, and leaves a busy one alone.
+    #[test]
+    fn the_watch_closes_idle_connections_and_late_heads() {
+        let limits = Limits {
+            idle_timeout: Duration::from_secs(5),
+            header_read_timeout: Duration::from_secs(10),
+            ..Limits::default()
+        };
+        let activity = Arc::new(Activity::new());
+        let opened = activity.idle_since.lock().unwrap().0;
+        let at = |secs| opened + Duration::from_secs(secs);
+        assert!(matches!(activity.next(&limits, at(1)), Watch::LookAt(t) if t == at(5)));
+        assert!(matches!(
+            activity.next(&limits, at(5)),
+            Watch::Close(Waited::Idle)
+        ));
+        activity.bytes_read.fetch_add(3, Ordering::SeqCst);
+        assert!(matches!(activity.next(&limits, at(5)), Watch::LookAt(t) if t == at(10)));
+        assert!(matches!(
+            activity.next(&limits, at(10)),
+            Watch::Close(Waited::ForHead)
+        ));
+        let request = Activity::begin(&activity);
+        assert!(matches!(activity.next(&limits, at(60)), Watch::Busy));
+        drop(request);
+        // Waiting again from the end of that request, with nothing received since.
+        let ended = activity.idle_since.lock().unwrap().0;
+        assert!(matches!(
+            activity.next(&limits, ended),
+            Watch::LookAt(t) if t == ended + Duration::from_secs(5)
+        ));
     }
 }
