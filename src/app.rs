@@ -8,8 +8,6 @@ use axum::extract::Request;
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 
 use crate::disclosure::Policy;
 use crate::error::ApiError;
@@ -17,7 +15,8 @@ use crate::rest;
 pub use crate::state::AppState;
 
 /// The largest request body accepted on every route but `/graphql`, which reads its own
-/// bodies under its own, smaller limit (`graphql::MAX_BODY_BYTES`).
+/// bodies under its own, smaller limit (`graphql::MAX_BODY_BYTES`). No other route reads a
+/// body: the edge refuses one declared larger (`edge.rs`).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The longest a request may take before it is answered 408/503.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -46,9 +45,6 @@ pub fn build_service(state: AppState) -> impl crate::server::App {
             .layer(axum::middleware::from_fn(fit_swagger_ui_to_phones)),
         )
         .fallback(not_found)
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        // GraphQL reads its body itself, under its own smaller limit, and answers a body
-        // too large in GraphQL's shape; the limit above would answer first, in plain text.
         .merge(crate::graphql::routes(&state))
         .with_state(state);
     // The layers every response passes through, wrapped once around the whole router
@@ -57,15 +53,11 @@ pub fn build_service(state: AppState) -> impl crate::server::App {
     // compression settings and two `from_fn` layers' boxed services. Around the router,
     // the stack is cloned once per request and the router's own clone is an `Arc`.
     tower::ServiceBuilder::new()
-        // Outermost: the Host check, CORS, panics, problem+json for what the layers and
-        // handlers under it answer (the timeout's 503, axum's 405/413 and rejections),
-        // `nosniff`, the request's span and log line: one hand-written service
-        // (`edge.rs`), which allocates nothing per request.
-        .layer(crate::edge::EdgeLayer)
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            REQUEST_TIMEOUT,
-        ))
+        // Outermost: the Host check, CORS, the body limit, the request timeout, panics,
+        // problem+json for what the layers and handlers under it answer (axum's 405 and
+        // rejections), `nosniff`, the request's span and log line: one hand-written
+        // service (`edge.rs`), which allocates nothing per request.
+        .layer(crate::edge::EdgeLayer::default())
         // gzip and brotli for the requests that ask (`edge::Compressed`).
         .layer_fn(crate::edge::Compressed::new)
         .service(routes)

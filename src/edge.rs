@@ -16,13 +16,22 @@
 //!   with the same settings answers (constant headers here, no per-request header map);
 //! - a `request` span (debug level) around each request, and a debug event with its
 //!   status and time when debug logging is on (`RUST_LOG=sanctuary_data=debug`); a 5xx is
-//!   logged at error level, as tower-http's `TraceLayer` did.
+//!   logged at error level, as tower-http's `TraceLayer` did;
+//! - the request timeout: a request not answered within [`REQUEST_TIMEOUT`] gets a
+//!   problem+json 503 and its work is dropped. The timer is armed only when the answer is
+//!   not ready at once, so a request answered from memory never touches the timer wheel
+//!   (tower-http's `Timeout` made one per request);
+//! - the body limit: a request declaring a body over [`MAX_BODY_BYTES`] is refused 413
+//!   before any handler runs, except on `/graphql`, which reads its bodies itself under a
+//!   smaller limit and answers in GraphQL's shape. No other route reads a body (tower-http's
+//!   `RequestBodyLimit` wrapped every route, and boxed every request body again, for it).
 //!
 //! [`Compressed`] is the other layer of our own: tower-http's compression, for the requests
 //! that ask for it.
 //!
 //! Written as one tower service rather than `axum::middleware::from_fn` and tower-http's
-//! `CatchPanic`, `SetResponseHeader`, `Cors` and `Trace` (issue #12): `from_fn` clones and
+//! `CatchPanic`, `SetResponseHeader`, `Cors`, `Trace`, `Timeout` and `RequestBodyLimit`
+//! (issue #12): `from_fn` clones and
 //! boxes the whole stack under it and boxes its future on every request, `CatchPanic` and
 //! `Trace` box every body again, `Cors` builds a header map per request; here a request
 //! that needs no rewriting allocates nothing.
@@ -33,16 +42,16 @@ use std::ops::Not;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::Request;
-use axum::http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode, Uri, Version, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use futures::FutureExt;
 use futures::future::{BoxFuture, CatchUnwind};
 use pin_project_lite::pin_project;
 use tower_http::compression::Compression;
-use tower_http::compression::predicate::{And, DefaultPredicate, Predicate};
+use tower_http::compression::predicate::{NotForContentType, Predicate};
 use tracing::Instrument;
 use tracing::instrument::Instrumented;
 
@@ -50,14 +59,35 @@ use crate::app::{MAX_BODY_BYTES, REQUEST_TIMEOUT};
 use crate::error::ApiError;
 
 /// The layer of [`Edge`].
-#[derive(Clone, Copy, Debug, Default)]
-pub struct EdgeLayer;
+#[derive(Clone, Copy, Debug)]
+pub struct EdgeLayer {
+    timeout: Duration,
+}
+
+impl Default for EdgeLayer {
+    /// With the request timeout of `build_app`, [`REQUEST_TIMEOUT`].
+    fn default() -> Self {
+        EdgeLayer {
+            timeout: REQUEST_TIMEOUT,
+        }
+    }
+}
+
+impl EdgeLayer {
+    /// With another request timeout (the tests' short one).
+    pub fn with_timeout(timeout: Duration) -> Self {
+        EdgeLayer { timeout }
+    }
+}
 
 impl<S> tower::Layer<S> for EdgeLayer {
     type Service = Edge<S>;
 
     fn layer(&self, inner: S) -> Edge<S> {
-        Edge { inner }
+        Edge {
+            inner,
+            timeout: self.timeout,
+        }
     }
 }
 
@@ -65,6 +95,7 @@ impl<S> tower::Layer<S> for EdgeLayer {
 #[derive(Clone, Debug)]
 pub struct Edge<S> {
     inner: S,
+    timeout: Duration,
 }
 
 impl<S> tower::Service<Request> for Edge<S>
@@ -90,6 +121,17 @@ where
                 response: Some(finish(preflight())),
             };
         }
+        if declares_too_large_a_body(&request) {
+            return EdgeFuture::Done {
+                response: Some(finish(
+                    ApiError::Http {
+                        status: StatusCode::PAYLOAD_TOO_LARGE,
+                        detail: format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+                    }
+                    .into_response(),
+                )),
+            };
+        }
         // Kept for the words of a 405 and the log (a URI is reference-counted; a standard
         // method is a constant).
         let method = request.method().clone();
@@ -104,6 +146,8 @@ where
                 method,
                 uri,
                 started,
+                timeout: self.timeout,
+                deadline: None,
             },
             Err(_) => EdgeFuture::Done {
                 response: Some(finish(logged(&method, &uri, started, panicked()))),
@@ -123,6 +167,9 @@ pin_project! {
             method: Method,
             uri: Uri,
             started: Option<Instant>,
+            timeout: Duration,
+            // Armed when the answer is not ready at the first poll.
+            deadline: Option<Pin<Box<tokio::time::Sleep>>>,
         },
         Rewriting {
             rewriting: BoxFuture<'static, Response>,
@@ -147,11 +194,21 @@ where
                     method,
                     uri,
                     started,
+                    timeout,
+                    deadline,
                 } => {
-                    let response = match ready!(inner.as_mut().poll(cx)) {
-                        Ok(Ok(response)) => response,
-                        Ok(Err(never)) => match never {},
-                        Err(_) => panicked(),
+                    let response = match inner.as_mut().poll(cx) {
+                        Poll::Ready(Ok(Ok(response))) => response,
+                        Poll::Ready(Ok(Err(never))) => match never {},
+                        Poll::Ready(Err(_)) => panicked(),
+                        Poll::Pending => {
+                            let timeout = *timeout;
+                            let deadline = deadline
+                                .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                            ready!(deadline.as_mut().poll(cx));
+                            // The work under it is dropped with this future's `Inner` state.
+                            timed_out(timeout)
+                        }
                     };
                     let response = inner
                         .span()
@@ -252,6 +309,31 @@ fn needs_rewriting(response: &Response) -> bool {
     (status.is_client_error() || status.is_server_error()) && !is_json(response.headers())
 }
 
+/// Whether the request declares a body larger than any route but `/graphql` accepts.
+fn declares_too_large_a_body(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_some_and(|length| length > MAX_BODY_BYTES as u64)
+        && request.uri().path() != crate::graphql::PATH
+}
+
+/// The answer to a request that took longer than `timeout`.
+fn timed_out(timeout: Duration) -> Response {
+    ApiError::Http {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        detail: timeout_detail(timeout),
+    }
+    .into_response()
+}
+
+fn timeout_detail(timeout: Duration) -> String {
+    let seconds = timeout.as_secs_f64();
+    format!("the request took longer than {seconds} s; try again shortly, or ask for less")
+}
+
 fn panicked() -> Response {
     ApiError::internal(anyhow::anyhow!("a handler panicked")).into_response()
 }
@@ -285,10 +367,7 @@ async fn problem(method: Method, uri: Uri, response: Response) -> Response {
         StatusCode::PAYLOAD_TOO_LARGE => {
             format!("the request body is larger than {MAX_BODY_BYTES} bytes")
         }
-        StatusCode::SERVICE_UNAVAILABLE => format!(
-            "the request took longer than {} s; try again shortly, or ask for less",
-            REQUEST_TIMEOUT.as_secs()
-        ),
+        StatusCode::SERVICE_UNAVAILABLE => timeout_detail(REQUEST_TIMEOUT),
         // An axum rejection (a path or query string it could not decode) says why in
         // plain text.
         _ => {
@@ -322,8 +401,11 @@ pub fn is_json(headers: &HeaderMap) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .is_some_and(|v| v == "application/json" || v.ends_with("+json"))
+        .map(str::trim)
+        .is_some_and(|v| {
+            v.eq_ignore_ascii_case("application/json")
+                || v.len() >= 5 && v[v.len() - 5..].eq_ignore_ascii_case("+json")
+        })
 }
 
 /// At most one `Host`, and that one valid.
@@ -336,20 +418,41 @@ fn has_valid_host(request: &Request) -> bool {
     }
 }
 
-/// Which responses may be compressed: tower-http's defaults (not tiny, not images, not
-/// event streams), not downloads (`Accept-Ranges: bytes`: stored precompressed, and a range
-/// is of the stored bytes), and not errors that are not JSON yet (the edge reads them to
-/// rewrite them as problem+json).
-pub type Compressible =
-    And<DefaultPredicate, fn(StatusCode, Version, &HeaderMap, &Extensions) -> bool>;
+/// Which responses may be compressed: tower-http's defaults (at least 32 bytes, not images,
+/// gRPC or event streams), not downloads (`Accept-Ranges: bytes`: stored precompressed, and
+/// a range is of the stored bytes), and not errors that are not JSON yet (the edge reads
+/// them to rewrite them as problem+json).
+///
+/// The size is the body's, or, for the empty body of a `HEAD` answer, its `Content-Length`:
+/// a `HEAD` gets the headers its `GET` would (`Vary`, `Content-Encoding`, the weak `ETag`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Compressible;
 
-/// See [`Compressible`].
-pub fn compressible() -> Compressible {
-    fn ours(status: StatusCode, _: Version, headers: &HeaderMap, _: &Extensions) -> bool {
-        !headers.contains_key(header::ACCEPT_RANGES)
+/// The smallest body compressed: tower-http's default (`SizeAbove`).
+const MIN_COMPRESSED_SIZE: u64 = 32;
+
+impl Predicate for Compressible {
+    fn should_compress<B: axum::body::HttpBody>(&self, response: &axum::http::Response<B>) -> bool {
+        let headers = response.headers();
+        let declared = || {
+            headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok())
+        };
+        let size = match response.body().size_hint().exact() {
+            Some(0) => declared().or(Some(0)),
+            Some(size) => Some(size),
+            None => declared(),
+        };
+        let status = response.status();
+        size.is_none_or(|size| size >= MIN_COMPRESSED_SIZE)
+            && NotForContentType::GRPC.should_compress(response)
+            && NotForContentType::IMAGES.should_compress(response)
+            && NotForContentType::SSE.should_compress(response)
+            && !headers.contains_key(header::ACCEPT_RANGES)
             && (is_json(headers) || !(status.is_client_error() || status.is_server_error()))
     }
-    DefaultPredicate::new().and(ours as fn(StatusCode, Version, &HeaderMap, &Extensions) -> bool)
 }
 
 /// tower-http's compression (gzip and brotli) for requests that send `Accept-Encoding`;
@@ -360,22 +463,13 @@ pub fn compressible() -> Compressible {
 /// (issue #12: a third of `/healthz`'s own time was moving it).
 #[derive(Clone)]
 pub struct Compressed<S> {
-    plain: S,
-    compressing: Compression<S, Compressible>,
-    compressible: Compressible,
+    inner: S,
 }
 
-impl<S: Clone> Compressed<S> {
+impl<S> Compressed<S> {
     /// `inner` compressed when the request asks for it.
     pub fn new(inner: S) -> Self {
-        Compressed {
-            compressing: Compression::new(inner.clone())
-                .gzip(true)
-                .br(true)
-                .compress_when(compressible()),
-            plain: inner,
-            compressible: compressible(),
-        }
+        Compressed { inner }
     }
 }
 
@@ -398,22 +492,58 @@ where
     type Future = futures::future::Either<PlainFuture<S::Future>, CompressedFuture<S::Future>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        ready!(self.plain.poll_ready(cx))?;
-        self.compressing.poll_ready(cx)
+        self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
         if request.headers().contains_key(header::ACCEPT_ENCODING) {
             let boxed: fn(CompressedResponse) -> Result<Response, Infallible> =
-                |response| Ok(response?.map(axum::body::Body::new));
-            futures::future::Either::Right(self.compressing.call(request).map(boxed))
+                if request.method() == Method::HEAD {
+                    // The headers of the GET, and no body (not even an empty stream's
+                    // gzip header).
+                    |response| {
+                        Ok(weak_etag_if_encoded(
+                            response?.map(|_| axum::body::Body::empty()),
+                        ))
+                    }
+                } else {
+                    |response| Ok(weak_etag_if_encoded(response?.map(axum::body::Body::new)))
+                };
+            // The service made ready by `poll_ready` answers; a clone stays for the next call.
+            let clone = self.inner.clone();
+            let ready = std::mem::replace(&mut self.inner, clone);
+            let mut compressing = Compression::new(ready)
+                .gzip(true)
+                .br(true)
+                .compress_when(Compressible);
+            futures::future::Either::Right(compressing.call(request).map(boxed))
         } else {
             futures::future::Either::Left(PlainFuture {
-                inner: self.plain.call(request),
-                compressible: self.compressible.clone(),
+                inner: self.inner.call(request),
             })
         }
     }
+}
+
+/// A body this layer encoded is other bytes than the identity body the handler's strong
+/// ETag names (RFC 9110 8.8.3): it carries the weak form, which `If-None-Match` still
+/// matches (weak comparison), as nginx's gzip does. Downloads (`Accept-Ranges`) are never
+/// encoded here and keep their own strong ETag per stored variant.
+fn weak_etag_if_encoded(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    if headers.contains_key(header::CONTENT_ENCODING)
+        && !headers.contains_key(header::ACCEPT_RANGES)
+        && let Some(etag) = headers.get(header::ETAG)
+        && etag.as_bytes().starts_with(b"\"")
+    {
+        let mut weak = Vec::with_capacity(etag.len() + 2);
+        weak.extend_from_slice(b"W/");
+        weak.extend_from_slice(etag.as_bytes());
+        if let Ok(weak) = HeaderValue::from_bytes(&weak) {
+            headers.insert(header::ETAG, weak);
+        }
+    }
+    response
 }
 
 pin_project! {
@@ -422,7 +552,6 @@ pin_project! {
     pub struct PlainFuture<F> {
         #[pin]
         inner: F,
-        compressible: Compressible,
     }
 }
 
@@ -438,7 +567,7 @@ where
         let headers = response.headers();
         let varies = !headers.contains_key(header::CONTENT_ENCODING)
             && !headers.contains_key(header::CONTENT_RANGE)
-            && this.compressible.should_compress(&response)
+            && Compressible.should_compress(&response)
             && !response
                 .headers()
                 .get_all(header::VARY)
@@ -467,7 +596,6 @@ mod tests {
     use axum::body::Body;
     use http_body_util::BodyExt;
     use tower::{Layer, ServiceExt};
-    use tower_http::timeout::TimeoutLayer;
 
     use super::*;
     use crate::error::{PROBLEM_JSON, Problem};
@@ -494,11 +622,7 @@ mod tests {
                     "late"
                 }),
             )
-            .layer(TimeoutLayer::with_status_code(
-                StatusCode::SERVICE_UNAVAILABLE,
-                Duration::from_millis(50),
-            ))
-            .layer(EdgeLayer);
+            .layer(EdgeLayer::with_timeout(Duration::from_millis(50)));
         let response = app
             .oneshot(Request::get("/slow").body(Body::empty()).unwrap())
             .await
@@ -524,7 +648,7 @@ mod tests {
                 }),
             )
             .route("/fine", axum::routing::get(|| async { "fine" }))
-            .layer(EdgeLayer);
+            .layer(EdgeLayer::default());
         let panicking = tower::service_fn(
             |_: Request| -> std::future::Ready<Result<Response, Infallible>> {
                 panic!("a bug before the future")
@@ -535,7 +659,7 @@ mod tests {
                 .oneshot(Request::get("/panics").body(Body::empty()).unwrap())
                 .await
                 .unwrap(),
-            EdgeLayer
+            EdgeLayer::default()
                 .layer(panicking)
                 .oneshot(Request::get("/").body(Body::empty()).unwrap())
                 .await
@@ -567,7 +691,7 @@ mod tests {
                 "/teapot",
                 axum::routing::get(|| async { (StatusCode::IM_A_TEAPOT, "short and stout") }),
             )
-            .layer(EdgeLayer);
+            .layer(EdgeLayer::default());
         let response = app
             .clone()
             .oneshot(Request::post("/only-get").body(Body::empty()).unwrap())
@@ -606,7 +730,7 @@ mod tests {
                 "/",
                 axum::routing::get(|| async { ([(header::VARY, "accept")], "ok") }),
             )
-            .layer(EdgeLayer);
+            .layer(EdgeLayer::default());
         let response = app
             .clone()
             .oneshot(
@@ -672,7 +796,7 @@ mod tests {
     async fn an_invalid_host_is_a_400_naming_it() {
         let app = Router::new()
             .route("/", axum::routing::get(|| async { "ok" }))
-            .layer(EdgeLayer);
+            .layer(EdgeLayer::default());
         let response = app
             .oneshot(
                 Request::get("/")

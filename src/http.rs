@@ -59,15 +59,32 @@ impl EtagDigest {
 
 /// Whether the request's `If-None-Match` matches `etag` (so the answer is 304).
 pub fn is_not_modified(request: &HeaderMap, etag: &str) -> bool {
+    held_validator(request, etag).is_some()
+}
+
+/// The form of `etag` the request's `If-None-Match` names, when it names it (weak
+/// comparison, RFC 9110 13.1.2): `W/…` when the client holds a compressed copy, whose ETag
+/// the compression layer made weak (`edge::Compressed`); the 304 carries that form, so a
+/// cache finds the copy it updates.
+fn held_validator(request: &HeaderMap, etag: &str) -> Option<Held> {
     request
         .get_all(header::IF_NONE_MATCH)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(str::trim)
-        .any(|candidate| {
-            candidate == "*" || candidate == etag || candidate.strip_prefix("W/") == Some(etag)
+        .find_map(|candidate| match candidate.strip_prefix("W/") {
+            _ if candidate == "*" || candidate == etag => Some(Held::AsSent),
+            Some(weak) if weak == etag => Some(Held::Weak),
+            _ => None,
         })
+}
+
+/// See [`held_validator`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Held {
+    AsSent,
+    Weak,
 }
 
 /// `Cache-Control` for a response: immutable when the URL pins the release.
@@ -88,10 +105,34 @@ pub const MAX_HOST_CHARS: usize = 260;
 pub fn is_valid_host(host: &str) -> bool {
     !host.is_empty()
         && host.len() <= MAX_HOST_CHARS
-        && !host.contains('@')
-        && host
-            .parse::<axum::http::uri::Authority>()
-            .is_ok_and(|authority| authority.as_str() == host)
+        && (is_plain_host(host)
+            || !host.contains('@')
+                && host
+                    .parse::<axum::http::uri::Authority>()
+                    .is_ok_and(|authority| authority.as_str() == host))
+}
+
+/// The common case, checked without parsing (which copies the text; issue #12): a name or
+/// IPv4 address of letters, digits, dots and hyphens, and an optional port of 1–5 digits up
+/// to 65535. Everything it accepts, the full check accepts too (a test checks).
+fn is_plain_host(host: &str) -> bool {
+    let bytes = host.as_bytes();
+    let (name, port) = match bytes.iter().position(|&b| b == b':') {
+        Some(colon) => (&bytes[..colon], Some(&bytes[colon + 1..])),
+        None => (bytes, None),
+    };
+    !name.is_empty()
+        && name
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        && port.is_none_or(|port| {
+            (1..=5).contains(&port.len())
+                && port.iter().all(u8::is_ascii_digit)
+                && port
+                    .iter()
+                    .fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'))
+                    <= 65535
+        })
 }
 
 /// The caching headers of one representation.
@@ -114,13 +155,18 @@ impl Validators<'_> {
     /// representation `render` builds (with its own `Content-Type`); either way with the
     /// ETag, `Cache-Control`, `Vary`, `X-Data-Release` and `Link`.
     pub fn answer(self, request: &HeaderMap, render: impl FnOnce() -> Response) -> Response {
-        let mut response = if is_not_modified(request, self.etag) {
+        let held = held_validator(request, self.etag);
+        let mut response = if held.is_some() {
             StatusCode::NOT_MODIFIED.into_response()
         } else {
             render()
         };
         let headers = response.headers_mut();
-        if let Ok(etag) = HeaderValue::from_str(self.etag) {
+        let etag = match held {
+            Some(Held::Weak) => HeaderValue::from_str(&format!("W/{}", self.etag)),
+            _ => HeaderValue::from_str(self.etag),
+        };
+        if let Ok(etag) = etag {
             headers.insert(header::ETAG, etag);
         }
         headers.insert(header::CACHE_CONTROL, self.cache_control);
@@ -187,6 +233,25 @@ pub async fn answer_file(
     {
         // If-Range named another variant: the whole of this one.
         response = serve_stored(file, method, request, false, true).await;
+    }
+    if response.status() == StatusCode::PRECONDITION_FAILED {
+        // A problem of its own, without the file's validators: an ETag or Last-Modified on
+        // it would describe the file, not this answer.
+        return ApiError::Http {
+            status: StatusCode::PRECONDITION_FAILED,
+            detail: format!(
+                "the file was modified after the If-Unmodified-Since date ({}); it was last \
+                 modified {}",
+                crate::error::echo(
+                    request
+                        .get(header::IF_UNMODIFIED_SINCE)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                ),
+                file.last_modified
+            ),
+        }
+        .into_response();
     }
     if response.status() == StatusCode::RANGE_NOT_SATISFIABLE {
         let content_range = response.headers().get(header::CONTENT_RANGE).cloned();
@@ -418,6 +483,33 @@ impl ResponseCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parses_as_an_authority(host: &str) -> bool {
+        host.parse::<axum::http::uri::Authority>()
+            .is_ok_and(|authority| authority.as_str() == host)
+    }
+
+    #[test]
+    fn plain_hosts_skip_the_parse_and_the_rest_are_parsed() {
+        for host in ["localhost", "localhost:8080", "a.example.org", "10.0.0.1:1", "-", "."] {
+            assert!(is_plain_host(host) && parses_as_an_authority(host), "{host}");
+        }
+        for host in [":80", "host:", "host:65536", "host:123456", "a b", "a@b", "[::1]:80"] {
+            assert!(!is_plain_host(host), "{host}");
+        }
+        assert!(is_valid_host("[::1]:8080"), "an IPv6 literal takes the full check");
+        assert!(!is_valid_host("user@host"));
+    }
+
+    proptest::proptest! {
+        /// The fast path never accepts what the full check refuses.
+        #[test]
+        fn a_plain_host_is_a_valid_authority(host in "[a-zA-Z0-9.:@-]{0,12}") {
+            if is_plain_host(&host) {
+                proptest::prop_assert!(parses_as_an_authority(&host) && !host.contains('@'), "{}", host);
+            }
+        }
+    }
 
     #[test]
     fn if_none_match_accepts_lists_weak_forms_and_star() {

@@ -30,10 +30,13 @@ const JSON: &str = "application/json";
 /// The code of requests that are not GraphQL over HTTP requests at all.
 const BAD_REQUEST: &str = "BAD_REQUEST";
 
+/// Where GraphQL is served: the one route that reads request bodies (under its own limit).
+pub const PATH: &str = "/graphql";
+
 /// `/graphql` (GET and POST) and `/graphql/assets/{file}`, over a schema built once.
 pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
-        .route("/graphql", get(get_graphql).post(post_graphql))
+        .route(PATH, get(get_graphql).post(post_graphql))
         .route("/graphql/assets/{file}", get(super::graphiql::asset))
         .layer(Extension(build_schema(state)))
 }

@@ -28,7 +28,7 @@ use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
 
 use crate::state::AppState;
 
-pub use http::routes;
+pub use http::{PATH, routes};
 pub use limits::{
     MAX_BODY_BYTES, MAX_COMPLEXITY, MAX_DB_QUERIES, MAX_DEPTH, MAX_DIRECTIVES, MAX_FIELDS,
     MAX_GRAPHQL_CONNECTIONS, MAX_INTROSPECTION_DEPTH, MAX_NESTING, MAX_RECURSION,

@@ -734,3 +734,30 @@ async fn a_rendering_goes_on_when_the_client_gives_up() {
     assert_eq!(rows.len(), csv.len());
     assert!(rows.len() > 2000);
 }
+
+/// A download modified since the date of `If-Unmodified-Since` is refused with a 412
+/// problem+json that carries none of the file's validators: an `ETag` or `Last-Modified`
+/// on it would describe the file, not the problem a cache would store under them.
+#[tokio::test]
+async fn a_failed_precondition_is_a_problem_without_the_files_validators() {
+    let test_db = fresh_db().await;
+    import(&test_db.db, synthetic_fixture(300).path()).await;
+    let (app, _state) = app_and_state(&test_db.db);
+    let reply = get_with(
+        &app,
+        "/downloads/statistics.csv",
+        &[
+            ("accept-encoding", "identity"),
+            ("if-unmodified-since", "Mon, 01 Jan 2001 00:00:00 GMT"),
+        ],
+    )
+    .await;
+    reply.assert_problem(412, None);
+    for name in ["etag", "last-modified", "accept-ranges", "content-disposition"] {
+        assert!(
+            reply.headers.get(name).is_none(),
+            "{name}: {:?}",
+            reply.headers.get(name)
+        );
+    }
+}

@@ -780,3 +780,71 @@ async fn catalogs_describe_the_downloads_of_a_release() {
         .await
         .assert_problem(400, Some("format"));
 }
+
+/// gzip, brotli and identity bodies of one answer are different bytes, so they cannot share
+/// one strong ETag (RFC 9110 8.8.3): a compressed answer carries the weak form of the
+/// identity answer's ETag, as nginx's gzip does. Revalidating with either form gets a 304
+/// (If-None-Match compares weakly), and the 304 carries the form the client holds, so a
+/// cache finds the copy it updates.
+#[tokio::test]
+async fn a_compressed_answer_does_not_share_the_identity_answers_strong_etag() {
+    let (app, _db) = app_with("small").await;
+    for uri in ["/api/v1/programs", "/data.json", "/api/v1/statistics?limit=5"] {
+        let plain = get(&app, uri).await;
+        assert_eq!(plain.status, 200, "{uri}");
+        let strong = plain.header("etag").to_owned();
+        assert!(strong.starts_with('"'), "{uri}: {strong}");
+        for coding in ["gzip", "br"] {
+            let asked = [("accept-encoding", coding)];
+            let compressed = get_with(&app, uri, &asked).await;
+            assert_eq!(compressed.header("content-encoding"), coding, "{uri}");
+            assert_eq!(compressed.header("etag"), format!("W/{strong}"), "{uri} {coding}");
+            for validator in [strong.clone(), format!("W/{strong}")] {
+                let again = get_with(
+                    &app,
+                    uri,
+                    &[("accept-encoding", coding), ("if-none-match", &validator)],
+                )
+                .await;
+                assert_eq!(again.status, 304, "{uri} {coding} {validator}");
+                assert_eq!(again.header("etag"), validator, "{uri} {coding}");
+                assert!(again.body.is_empty());
+            }
+        }
+        // Without Accept-Encoding, the strong ETag, also on a 304.
+        let again = get_with(&app, uri, &[("if-none-match", &strong)]).await;
+        assert_eq!(again.status, 304, "{uri}");
+        assert_eq!(again.header("etag"), strong, "{uri}");
+    }
+    // Downloads keep a strong ETag per stored variant (`http::answer_file`).
+    let gz = get_with(&app, "/downloads/statistics.csv", &[("accept-encoding", "gzip")]).await;
+    assert!(gz.header("etag").starts_with('"'), "{}", gz.header("etag"));
+}
+
+/// HEAD answers with the headers GET would: a compressible answer varies by
+/// `Accept-Encoding` though its body is empty.
+#[tokio::test]
+async fn head_varies_by_accept_encoding_like_get() {
+    let (app, _db) = app_with("small").await;
+    for uri in ["/api/v1/programs", "/openapi.json"] {
+        for asked in [None, Some("gzip")] {
+            let mut request = axum::http::Request::head(uri);
+            if let Some(coding) = asked {
+                request = request.header("accept-encoding", coding);
+            }
+            let head = send(&app, request.body(axum::body::Body::empty()).unwrap()).await;
+            assert_eq!(head.status, 200, "{uri}");
+            assert!(head.body.is_empty());
+            let vary: Vec<String> = head
+                .headers
+                .get_all("vary")
+                .iter()
+                .map(|v| v.to_str().unwrap().to_ascii_lowercase())
+                .collect();
+            assert!(
+                vary.iter().any(|v| v.contains("accept-encoding")),
+                "HEAD {uri} {asked:?}: {vary:?}"
+            );
+        }
+    }
+}
