@@ -389,15 +389,15 @@ impl Activity {
     /// nothing (the request timeout bounds it): look again later. Otherwise, counted from
     /// when the connection began to wait (it opened, or its last request ended): once a
     /// request head has begun to arrive, it must be whole by `header_read_timeout`; while
-    /// nothing arrives, the connection may stay `idle_timeout`. The watch looks at those two
-    /// moments only (a head begun after both is closed at the later one).
+    /// nothing arrives, the connection may stay `idle_timeout`, and never longer than
+    /// `header_read_timeout`. The watch looks at those two moments only.
     fn next(&self, limits: &Limits, now: Instant) -> Watch {
         if self.in_progress.load(Ordering::SeqCst) > 0 {
             return Watch::Busy;
         }
         let (since, bytes) = *self.idle_since.lock().unwrap_or_else(|e| e.into_inner());
         let head_due = since + limits.header_read_timeout;
-        let idle_due = since + limits.idle_timeout;
+        let idle_due = since + limits.idle_timeout.min(limits.header_read_timeout);
         let head_begun = self.bytes_read.load(Ordering::SeqCst) != bytes;
         if head_begun && now >= head_due {
             return Watch::Close(Waited::ForHead);
