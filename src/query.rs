@@ -1153,6 +1153,10 @@ async fn known_or_count<const N: usize>(
     plain: bool,
     lists: [(&str, Vec<&str>); N],
 ) -> Result<Counting, ApiError> {
+    debug_assert!(
+        lists.iter().all(|(field, _)| is_facet_field(table, field)),
+        "{table}: every list is a facet field (its counts are stored)"
+    );
     if !plain {
         return Ok(Counting::Count);
     }
@@ -1163,6 +1167,16 @@ async fn known_or_count<const N: usize>(
         _ => None,
     };
     Ok(known.map_or(Counting::Count, Counting::Known))
+}
+
+/// Whether `field` is a facet field of `table` (so its counts are stored at import).
+fn is_facet_field(table: &str, field: &str) -> bool {
+    fn of<F: FacetField>(table: &str, field: &str) -> bool {
+        F::TABLE == table && F::ALL.iter().any(|f| f.as_str() == field)
+    }
+    of::<StatisticFacetField>(table, field)
+        || of::<EventFacetField>(table, field)
+        || of::<DocumentFacetField>(table, field)
 }
 
 /// The rows of `table` in `release` whose `field` is one of `values`, from the counts
