@@ -16,7 +16,9 @@
 # Cells: page (100-row JSON page), filter (filtered 100-row page), item (one statistic),
 # gql_post / gql_get (GraphQL 100-row page), healthz (vs hello-world), csv
 # (/downloads/statistics.csv, the whole table), plus the cold (first after import)
-# latency of each request.
+# latency of each request, and of four requests timed cold only: latest (the latest
+# figures, REST), facets (program and metric, unfiltered), period (a page filtered on the
+# middle period) and gql_latest (the latest figures' GraphQL page).
 #
 # Usage:
 #   bench/compare.sh                       # 6,000 rows, SQLite
@@ -229,6 +231,9 @@ log "dataset: $DATASET ($STAT_ROWS statistics rows)"
 GQL_PAGE='{ statistics(first: 100) { totalCount nodes { id program metric { id } periodStart periodEnd dimension category value suppressed unit source { id } } } }'
 python3 -c 'import json, sys; print(json.dumps({"query": sys.argv[1]}))' "$GQL_PAGE" >"$OUT/gql_page.json"
 GQL_GET="/graphql?query=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$GQL_PAGE")"
+# Timed cold only (not under wrk): the latest figures' first GraphQL page.
+GQL_LATEST='{ latestStatistics(first: 100) { totalCount nodes { id program metric { id } periodStart periodEnd dimension category value suppressed unit source { id } } } }'
+python3 -c 'import json, sys; print(json.dumps({"query": sys.argv[1]}))' "$GQL_LATEST" >"$OUT/gql_latest.json"
 
 # cells: name | our request (PATH, or POST:PATH:BODYFILE) | connections; page/filter/item
 # paths are completed once the first page is known.
@@ -356,6 +361,16 @@ else
   log "no $HELLO_BIN (cargo build --example axum_hello): no hello-world column"
 fi
 
+# The period window of the cold `period` cell: the middle period of the dataset's
+# statistics (distinct (period_start, period_end) pairs in order).
+PERIOD_PATH="$(python3 - "$DATASET/statistics.csv" <<'PY'
+import csv, sys
+periods = sorted({(r["period_start"], r["period_end"]) for r in csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8-sig"))})
+start, end = periods[len(periods) // 2]
+print(f"/api/v1/statistics?from={start}&to={end}&limit=100")
+PY
+)"
+
 # ------------------------------------------------------------------ one backend
 run_backend() { # sqlite|postgres
   local backend="$1" url dbname port base pid status ms out spec cell conns rep
@@ -415,6 +430,19 @@ PY
     read -r status ms < <(curl_req "$base" "/api/v1/statistics?limit=$n" /dev/null)
     printf '%s\tpage_miss\t%s\t%.1f\n' "$backend" "$status" "$(python3 -c "print($ms * 1000)")" >>"$COLD"
   done
+  # Cold only (before the whole-table download, whose rendering would compete): the latest
+  # figures (REST and GraphQL), unfiltered facets, and a page filtered on a period window in
+  # the middle of the dataset's periods (issue #12: what the importer stores or indexes).
+  while IFS='|' read -r cell spec; do
+    read -r status ms < <(curl_req "$base" "$spec" "$OUT/cold-$backend-$cell.out")
+    [[ "$status" == 200 ]] || { echo "$cell ($spec) answered $status" >&2; head -c 500 "$OUT/cold-$backend-$cell.out" >&2; exit 1; }
+    printf '%s\t%s\t%s\t%.1f\n' "$backend" "$cell" "$status" "$(python3 -c "print($ms * 1000)")" >>"$COLD"
+  done <<EOF
+latest|/api/v1/statistics/latest?limit=100
+facets|/api/v1/statistics/facets?facet=program,metric
+period|$PERIOD_PATH
+gql_latest|POST:/graphql:$OUT/gql_latest.json
+EOF
   mkdir -p "$OUT/static/$backend"
   while IFS='|' read -r cell spec conns; do
     out="$OUT/static/$backend/$cell"

@@ -121,6 +121,10 @@ pub async fn serve(
     crate::diff::record_missing(&db)
         .await
         .map_err(|e| anyhow::anyhow!("counting release changes: {e:?}"))?;
+    // ... nor stored facet counts (read by unfiltered facets and one-field totals).
+    crate::seed::record_missing_facets(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("counting facets: {e}"))?;
     let downloads = crate::files::DownloadStore::in_dir(args.data_dir.join("downloads"));
     let app = build_service(AppState::with_downloads(db, downloads).with_publication(publication));
     let listener = tokio::net::TcpListener::bind(args.addr)

@@ -12,5 +12,6 @@ pub mod program;
 pub mod release;
 pub mod release_change;
 pub mod release_download;
+pub mod release_facet;
 pub mod source;
 pub mod statistic;

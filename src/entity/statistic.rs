@@ -29,6 +29,10 @@ pub struct Model {
     /// `None` only in releases imported before the column existed.
     pub period_inferred: Option<String>,
     pub source_wording: Option<String>,
+    /// Derived at import, never published (`seed::digest::DERIVED`): whether this row is
+    /// its series' latest figure (`query::list_latest_statistics`'s rule over the whole
+    /// release), so the latest figures are read from an index instead of computed.
+    pub latest: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,9 @@ mod m20261129_000020_search_text;
 
 pub use m20261129_000020_search_text::refill_search_text;
 mod m20261129_000030_statistic_series_latest;
+mod m20261130_000001_statistic_latest;
+mod m20261130_000002_release_facets;
+mod m20261130_000003_statistic_period;
 
 /// Every migration, in order. Run at start-up by [`crate::db::connect`].
 pub struct Migrator;
@@ -30,6 +33,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000012_release_changes::Migration),
             Box::new(m20261129_000020_search_text::Migration),
             Box::new(m20261129_000030_statistic_series_latest::Migration),
+            Box::new(m20261130_000001_statistic_latest::Migration),
+            Box::new(m20261130_000002_release_facets::Migration),
+            Box::new(m20261130_000003_statistic_period::Migration),
         ]
     }
 }

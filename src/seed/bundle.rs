@@ -298,6 +298,9 @@ impl Statistics {
                     basis: Some(t.string(row, "basis")),
                     period_inferred: Some(t.string(row, "period_inferred")),
                     source_wording: text("source_wording"),
+                    // Set in the database once the release's rows are there
+                    // (`seed::load::mark_latest`).
+                    latest: false,
                 }
             })
     }

@@ -16,8 +16,9 @@ use crate::tables::TABLES;
 /// The column every entity has and the digest leaves out (it is the digest).
 const RELEASE_ID: &str = "release_id";
 
-/// Columns derived at import from the published ones (`crate::search`): not digested.
-pub(crate) const DERIVED: &[&str] = &["search_text"];
+/// Columns derived at import from the published ones (`crate::search`'s search text, the
+/// statistics' latest flag): not digested.
+pub(crate) const DERIVED: &[&str] = &["search_text", "latest"];
 
 /// Whether the digest covers `column`.
 fn digested(column: &str) -> bool {

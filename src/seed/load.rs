@@ -14,7 +14,7 @@ use crate::csv::{CsvRecord, CsvSize};
 use crate::db::MaintenanceLock;
 use crate::disclosure::Policy;
 use crate::entity::{
-    document, event, metric, program, release, release_download, source, statistic,
+    document, event, metric, program, release, release_download, release_facet, source, statistic,
 };
 use crate::model::{Document, Event, Metric, Program, Source, Statistic};
 use crate::tables;
@@ -290,6 +290,12 @@ async fn load_bundle_locked(
     insert_all::<document::Entity, _>(&txn, bundle.documents.into_iter().map(search::document))
         .await?;
     insert_all::<statistic::Entity, _>(&txn, bundle.statistics.models(&bundle.id)).await?;
+    // Derived once, since a release never changes: each series' latest row, and the row
+    // counts per facet value (issue #12).
+    let started = std::time::Instant::now();
+    mark_latest(&txn, &bundle.id).await?;
+    record_facets(&txn, &bundle.id).await?;
+    tracing::info!(elapsed = ?started.elapsed(), "flagged the latest figures and counted the facets");
     insert_all::<release_download::Entity, _>(&txn, downloads).await?;
     // What changed since the release before: counted once here, in SQL, so diffs and the
     // change feed read stored counts (`crate::diff`).
@@ -309,6 +315,71 @@ async fn load_bundle_locked(
         seq,
         summary,
     })
+}
+
+/// Flag the latest figure of each series of `release` (`statistics.latest`): the rows
+/// `query::list_latest_statistics` chooses under no filter, chosen by the same query
+/// (`query::latest_positions`), so the flag and the computed answer cannot differ. Run by
+/// the importer, and by the migration that added the column for the releases before it.
+pub async fn mark_latest<C: ConnectionTrait>(db: &C, release: &str) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    statistic::Entity::update_many()
+        .col_expr(statistic::Column::Latest, Expr::value(true))
+        .filter(statistic::Column::ReleaseId.eq(release))
+        .filter(
+            statistic::Column::Position
+                .in_subquery(crate::query::latest_positions(release, &Default::default())),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Count and store the rows per value of every facet field of `release`
+/// (`release_facets`, `query::count_facets`).
+async fn record_facets<C: ConnectionTrait>(db: &C, release: &str) -> Result<(), sea_orm::DbErr> {
+    let counts = crate::query::count_facets(db, release).await?;
+    if counts.is_empty() {
+        return Ok(());
+    }
+    let chunk = rows_per_statement(db.get_database_backend(), 6);
+    for rows in counts.chunks(chunk) {
+        release_facet::Entity::insert_many(
+            rows.iter().cloned().map(IntoActiveModel::into_active_model),
+        )
+        .on_conflict_do_nothing()
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Count and store the facet counts of every release that has none stored (releases
+/// imported before they were stored): `serve`'s start-up step, as for download sizes.
+/// Returns how many releases were counted.
+pub async fn record_missing_facets(db: &DatabaseConnection) -> Result<usize, sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let releases: Vec<String> = release::Entity::find()
+        .select_only()
+        .column(release::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut counted = 0;
+    for id in releases {
+        let stored = release_facet::Entity::find()
+            .filter(release_facet::Column::ReleaseId.eq(id.as_str()))
+            .one(db)
+            .await?;
+        if stored.is_none() {
+            let txn = db.begin().await?;
+            record_facets(&txn, &id).await?;
+            txn.commit().await?;
+            counted += 1;
+        }
+    }
+    Ok(counted)
 }
 
 /// After a release is committed, on PostgreSQL: `VACUUM (ANALYZE)` the statistics, so the

@@ -407,6 +407,7 @@ async fn add_bulk_rows(db: &sea_orm::DatabaseConnection, first: &str, second: &s
                     basis: Some("in_period".into()),
                     period_inferred: Some("none".into()),
                     source_wording: None,
+                    latest: false,
                 })
             })
             .collect();

@@ -452,3 +452,119 @@ async fn bad_facet_requests_are_400s_naming_the_parameter() {
     let reply = graphql_reply(&app, &format!("{{ {six} }}"), json!({})).await;
     assert!(reply["errors"].is_null(), "{reply}");
 }
+
+/// The unfiltered facets and the totals of pages filtered on one facet field are read from
+/// the counts stored at import (`release_facets`), which equal what counting gives: the
+/// same filters with a period window that keeps every row (which forces counting). Counts
+/// tampered with show (so they are what is read), and counts missing (a release imported
+/// before they were stored) are counted again by `serve`'s start-up step.
+#[tokio::test]
+async fn facet_counts_stored_at_import_equal_the_counts_and_are_what_is_read() {
+    use sanctuary_data::entity::release_facet;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let test_db = fresh_db().await;
+    let db = &test_db.db;
+    import(db, facet_fixture(300).path()).await;
+    let app = sanctuary_data::build_app(sanctuary_data::AppState::new(db.clone()));
+    let total = |app: axum::Router, uri: String| async move {
+        let reply = get(&app, &uri).await;
+        assert_eq!(reply.status, 200, "{uri}: {}", reply.text());
+        reply.header("x-total-count").to_owned()
+    };
+    // One facet field: read from the stored counts; with `from`, counted.
+    for filter in [
+        "program=alpha",
+        "program=beta,alpha,beta,nobody",
+        "metric=cards_issued",
+        "dimension=total",
+        "category=all",
+        "status=estimated",
+        "basis=cumulative",
+        "qualifier=exact,at_least",
+        "program=nobody",
+    ] {
+        let read = total(app.clone(), format!("/api/v1/statistics?limit=1&{filter}")).await;
+        let counted = total(
+            app.clone(),
+            format!("/api/v1/statistics?limit=1&from=0001-01-01&{filter}"),
+        )
+        .await;
+        assert_eq!(read, counted, "{filter}");
+    }
+    for filter in ["program=alpha", "kind=launch,launch", "program=nobody"] {
+        let read = total(app.clone(), format!("/api/v1/events?limit=1&{filter}")).await;
+        let counted = total(
+            app.clone(),
+            format!("/api/v1/events?limit=1&from=0001-01-01&{filter}"),
+        )
+        .await;
+        assert_eq!(read, counted, "events {filter}");
+    }
+    let facets = |app: axum::Router, uri: &'static str| async move {
+        let reply = get(&app, uri).await;
+        assert_eq!(reply.status, 200, "{uri}: {}", reply.text());
+        reply.json()["data"].clone()
+    };
+    const STORED: &str = "/api/v1/statistics/facets?facet=program,year,basis,qualifier";
+    const COUNTED: &str =
+        "/api/v1/statistics/facets?facet=program,year,basis,qualifier&from=0001-01-01";
+    let stored = facets(app.clone(), STORED).await;
+    assert_eq!(stored, facets(app.clone(), COUNTED).await);
+    let stored_documents = facets(
+        app.clone(),
+        "/api/v1/documents/facets?facet=year,kind,program,issuer",
+    )
+    .await;
+
+    // Tampered: the stored counts are what is read.
+    release_facet::Entity::update_many()
+        .col_expr(
+            release_facet::Column::RowCount,
+            sea_orm::sea_query::Expr::value(1_000_000i64),
+        )
+        .filter(release_facet::Column::TableName.eq("statistics"))
+        .filter(release_facet::Column::Field.is_in(["program", "year", "basis", "qualifier"]))
+        .filter(release_facet::Column::Value.eq("alpha"))
+        .exec(db)
+        .await
+        .unwrap();
+    let app = sanctuary_data::build_app(sanctuary_data::AppState::new(db.clone()));
+    let tampered = facets(app.clone(), STORED).await;
+    assert_eq!(tampered["facets"][0]["values"][0]["value"], "alpha");
+    assert_eq!(tampered["facets"][0]["values"][0]["count"], 1_000_000);
+    assert_eq!(
+        total(
+            app.clone(),
+            "/api/v1/statistics?limit=1&program=alpha".into()
+        )
+        .await,
+        "1000000"
+    );
+
+    // Missing (an older release): counted again at start-up, the same as at import.
+    release_facet::Entity::delete_many().exec(db).await.unwrap();
+    assert_eq!(
+        sanctuary_data::seed::record_missing_facets(db)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_ne!(release_facet::Entity::find().count(db).await.unwrap(), 0);
+    assert_eq!(
+        sanctuary_data::seed::record_missing_facets(db)
+            .await
+            .unwrap(),
+        0,
+        "counted once"
+    );
+    let app = sanctuary_data::build_app(sanctuary_data::AppState::new(db.clone()));
+    assert_eq!(facets(app.clone(), STORED).await, stored);
+    assert_eq!(
+        facets(
+            app.clone(),
+            "/api/v1/documents/facets?facet=year,kind,program,issuer"
+        )
+        .await,
+        stored_documents
+    );
+}
