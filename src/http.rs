@@ -128,10 +128,7 @@ fn is_plain_host(host: &str) -> bool {
         && port.is_none_or(|port| {
             (1..=5).contains(&port.len())
                 && port.iter().all(u8::is_ascii_digit)
-                && port
-                    .iter()
-                    .fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'))
-                    <= 65535
+                && port.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0')) <= 65535
         })
 }
 
@@ -491,13 +488,34 @@ mod tests {
 
     #[test]
     fn plain_hosts_skip_the_parse_and_the_rest_are_parsed() {
-        for host in ["localhost", "localhost:8080", "a.example.org", "10.0.0.1:1", "-", "."] {
-            assert!(is_plain_host(host) && parses_as_an_authority(host), "{host}");
+        for host in [
+            "localhost",
+            "localhost:8080",
+            "a.example.org",
+            "10.0.0.1:1",
+            "-",
+            ".",
+        ] {
+            assert!(
+                is_plain_host(host) && parses_as_an_authority(host),
+                "{host}"
+            );
         }
-        for host in [":80", "host:", "host:65536", "host:123456", "a b", "a@b", "[::1]:80"] {
+        for host in [
+            ":80",
+            "host:",
+            "host:65536",
+            "host:123456",
+            "a b",
+            "a@b",
+            "[::1]:80",
+        ] {
             assert!(!is_plain_host(host), "{host}");
         }
-        assert!(is_valid_host("[::1]:8080"), "an IPv6 literal takes the full check");
+        assert!(
+            is_valid_host("[::1]:8080"),
+            "an IPv6 literal takes the full check"
+        );
         assert!(!is_valid_host("user@host"));
     }
 

@@ -753,7 +753,12 @@ async fn a_failed_precondition_is_a_problem_without_the_files_validators() {
     )
     .await;
     reply.assert_problem(412, None);
-    for name in ["etag", "last-modified", "accept-ranges", "content-disposition"] {
+    for name in [
+        "etag",
+        "last-modified",
+        "accept-ranges",
+        "content-disposition",
+    ] {
         assert!(
             reply.headers.get(name).is_none(),
             "{name}: {:?}",

@@ -789,7 +789,11 @@ async fn catalogs_describe_the_downloads_of_a_release() {
 #[tokio::test]
 async fn a_compressed_answer_does_not_share_the_identity_answers_strong_etag() {
     let (app, _db) = app_with("small").await;
-    for uri in ["/api/v1/programs", "/data.json", "/api/v1/statistics?limit=5"] {
+    for uri in [
+        "/api/v1/programs",
+        "/data.json",
+        "/api/v1/statistics?limit=5",
+    ] {
         let plain = get(&app, uri).await;
         assert_eq!(plain.status, 200, "{uri}");
         let strong = plain.header("etag").to_owned();
@@ -798,7 +802,11 @@ async fn a_compressed_answer_does_not_share_the_identity_answers_strong_etag() {
             let asked = [("accept-encoding", coding)];
             let compressed = get_with(&app, uri, &asked).await;
             assert_eq!(compressed.header("content-encoding"), coding, "{uri}");
-            assert_eq!(compressed.header("etag"), format!("W/{strong}"), "{uri} {coding}");
+            assert_eq!(
+                compressed.header("etag"),
+                format!("W/{strong}"),
+                "{uri} {coding}"
+            );
             for validator in [strong.clone(), format!("W/{strong}")] {
                 let again = get_with(
                     &app,
@@ -817,7 +825,12 @@ async fn a_compressed_answer_does_not_share_the_identity_answers_strong_etag() {
         assert_eq!(again.header("etag"), strong, "{uri}");
     }
     // Downloads keep a strong ETag per stored variant (`http::answer_file`).
-    let gz = get_with(&app, "/downloads/statistics.csv", &[("accept-encoding", "gzip")]).await;
+    let gz = get_with(
+        &app,
+        "/downloads/statistics.csv",
+        &[("accept-encoding", "gzip")],
+    )
+    .await;
     assert!(gz.header("etag").starts_with('"'), "{}", gz.header("etag"));
 }
 
