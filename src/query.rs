@@ -1323,6 +1323,36 @@ fn statistic_condition(release: &str, f: &StatisticFilter) -> Condition {
         .add(overlap_condition(C::PeriodStart, C::PeriodEnd, f.period))
 }
 
+/// What a period filter with `to` implies about `period_end`: no statistic of the release
+/// spans more than its longest period (`releases.longest_period_days`, stored at import),
+/// so a period starting by `to` ends by `to + longest`. Redundant for the answer, it makes
+/// the rows one bounded range of the index `statistics_period` (`period_end` from `from` to
+/// `to + longest`) instead of every entry from `from` on (issue #12). No condition without
+/// `to`, or for a release whose longest period is not stored.
+async fn period_bound(
+    db: &DatabaseConnection,
+    release: &str,
+    period: DateRange,
+) -> Result<Condition, ApiError> {
+    let Some(to) = period.to else {
+        return Ok(Condition::all());
+    };
+    let longest: Option<Option<i64>> = release::Entity::find_by_id(release)
+        .select_only()
+        .column(release::Column::LongestPeriodDays)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let bound = longest
+        .flatten()
+        .and_then(|days| u64::try_from(days).ok())
+        .and_then(|days| to.checked_add_days(chrono::Days::new(days)));
+    Ok(match bound {
+        Some(bound) => Condition::all().add(statistic::Column::PeriodEnd.lte(bound)),
+        None => Condition::all(),
+    })
+}
+
 fn event_condition(release: &str, f: &EventFilter) -> Condition {
     use event::Column as C;
     Condition::all()
@@ -1376,26 +1406,37 @@ async fn read_statistics(
     page_request: PageRequest,
     counting: Counting,
 ) -> Result<Page<Statistic>, ApiError> {
-    let select = statistic::Entity::find().filter(statistic_condition(release, filter));
+    let select = statistic::Entity::find()
+        .filter(statistic_condition(release, filter))
+        .filter(period_bound(db, release, filter.period).await?);
     // Unfiltered, the total is the release's row count, stored at import: counting a
     // million rows takes longer than the rest of the page (issue #12). Filtered on one
     // facet field, it is the sum of the stored counts of the values asked for.
     let counting = match counting {
         Counting::Count => {
-            let f = filter;
+            // Every field named, so a new filter cannot be missed here (it would make a
+            // stored total wrong).
+            let StatisticFilter {
+                program,
+                metric,
+                dimension,
+                category,
+                status,
+                basis,
+                qualifier,
+                suppressed,
+                period,
+            } = filter;
             let lists = [
-                ("program", f.program.iter().map(String::as_str).collect()),
-                ("metric", f.metric.iter().map(String::as_str).collect()),
-                (
-                    "dimension",
-                    f.dimension.iter().map(String::as_str).collect(),
-                ),
-                ("category", f.category.iter().map(String::as_str).collect()),
-                ("status", texts(&f.status, StatisticStatus::as_str)),
-                ("basis", texts(&f.basis, Basis::as_str)),
-                ("qualifier", texts(&f.qualifier, Qualifier::as_str)),
+                ("program", program.iter().map(String::as_str).collect()),
+                ("metric", metric.iter().map(String::as_str).collect()),
+                ("dimension", dimension.iter().map(String::as_str).collect()),
+                ("category", category.iter().map(String::as_str).collect()),
+                ("status", texts(status, StatisticStatus::as_str)),
+                ("basis", texts(basis, Basis::as_str)),
+                ("qualifier", texts(qualifier, Qualifier::as_str)),
             ];
-            let plain = f.suppressed.is_none() && f.period == DateRange::default();
+            let plain = suppressed.is_none() && *period == DateRange::default();
             known_or_count(db, release, "statistics", plain, lists).await?
         }
         other => other,
@@ -1432,6 +1473,7 @@ pub async fn statistics_of_programs(
 ) -> Result<HashMap<String, Vec<(i32, Statistic)>>, ApiError> {
     let select = statistic::Entity::find()
         .filter(statistic_condition(release, filter))
+        .filter(period_bound(db, release, filter.period).await?)
         .filter(statistic::Column::Program.is_in(programs.iter().map(String::as_str)))
         // Grouped by program below, each group in position order: ordered by program
         // first, the rows come straight from `statistics_program_position` (ordered by
@@ -1520,14 +1562,17 @@ async fn read_events(
     let select = event::Entity::find().filter(event_condition(release, filter));
     let counting = match counting {
         Counting::Count => {
+            let EventFilter {
+                program,
+                kind,
+                q,
+                date,
+            } = filter;
             let lists = [
-                (
-                    "program",
-                    filter.program.iter().map(String::as_str).collect(),
-                ),
-                ("kind", texts(&filter.kind, EventKind::as_str)),
+                ("program", program.iter().map(String::as_str).collect()),
+                ("kind", texts(kind, EventKind::as_str)),
             ];
-            let plain = filter.q.is_none() && filter.date == DateRange::default();
+            let plain = q.is_none() && *date == DateRange::default();
             known_or_count(db, release, "events", plain, lists).await?
         }
         other => other,
@@ -1641,14 +1686,17 @@ async fn read_documents(
     let select = document::Entity::find().filter(document_condition(release, filter));
     let counting = match counting {
         Counting::Count => {
+            let DocumentFilter {
+                program,
+                kind,
+                q,
+                published,
+            } = filter;
             let lists = [
-                (
-                    "program",
-                    filter.program.iter().map(String::as_str).collect(),
-                ),
-                ("kind", texts(&filter.kind, DocumentKind::as_str)),
+                ("program", program.iter().map(String::as_str).collect()),
+                ("kind", texts(kind, DocumentKind::as_str)),
             ];
-            let plain = filter.q.is_none() && filter.published == DateRange::default();
+            let plain = q.is_none() && *published == DateRange::default();
             known_or_count(db, release, "documents", plain, lists).await?
         }
         other => other,
@@ -2087,7 +2135,9 @@ pub async fn statistic_facets(
     filter: &StatisticFilter,
     fields: &[StatisticFacetField],
 ) -> Result<Facets, ApiError> {
-    let select = statistic::Entity::find().filter(statistic_condition(release, filter));
+    let select = statistic::Entity::find()
+        .filter(statistic_condition(release, filter))
+        .filter(period_bound(db, release, filter.period).await?);
     let unfiltered = *filter == StatisticFilter::default();
     facets_of(db, release, select, fields, unfiltered).await
 }

@@ -18,6 +18,11 @@ pub struct Model {
     /// The dimensions the release declared, in canonical JSON (`Dimensions::canonical`);
     /// `None` for releases imported before they were kept.
     pub dimensions: Option<String>,
+    /// The most days any statistic's period spans (`period_end - period_start`), set at
+    /// import (`seed::record_longest_period`): with it a period filter's `to` bounds
+    /// `period_end` too, so its rows are one range of the index `statistics_period`.
+    /// `None` for a release without statistics.
+    pub longest_period_days: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

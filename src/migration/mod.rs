@@ -17,6 +17,7 @@ mod m20261129_000030_statistic_series_latest;
 mod m20261130_000001_statistic_latest;
 mod m20261130_000002_release_facets;
 mod m20261130_000003_statistic_period;
+mod m20261130_000004_release_longest_period;
 
 /// Every migration, in order. Run at start-up by [`crate::db::connect`].
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_statistic_latest::Migration),
             Box::new(m20261130_000002_release_facets::Migration),
             Box::new(m20261130_000003_statistic_period::Migration),
+            Box::new(m20261130_000004_release_longest_period::Migration),
         ]
     }
 }

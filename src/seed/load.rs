@@ -275,6 +275,7 @@ async fn load_bundle_locked(
         min_cell: bundle.min_cell as i32,
         title: bundle.title.clone(),
         dimensions: Some(bundle.dimensions.clone()),
+        longest_period_days: None,
     }
     .into_active_model()
     .insert(&txn)
@@ -295,6 +296,7 @@ async fn load_bundle_locked(
     let started = std::time::Instant::now();
     mark_latest(&txn, &bundle.id).await?;
     record_facets(&txn, &bundle.id).await?;
+    record_longest_period(&txn, &bundle.id).await?;
     tracing::info!(elapsed = ?started.elapsed(), "flagged the latest figures and counted the facets");
     insert_all::<release_download::Entity, _>(&txn, downloads).await?;
     // What changed since the release before: counted once here, in SQL, so diffs and the
@@ -333,6 +335,33 @@ pub async fn mark_latest<C: ConnectionTrait>(db: &C, release: &str) -> Result<()
         )
         .exec(db)
         .await?;
+    Ok(())
+}
+
+/// Store the most days any statistic of `release` spans (`releases.longest_period_days`),
+/// computed in SQL over the rows as stored.
+pub async fn record_longest_period<C: ConnectionTrait>(
+    db: &C,
+    release: &str,
+) -> Result<(), sea_orm::DbErr> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => {
+            "UPDATE releases SET longest_period_days = (SELECT MAX(period_end - period_start) \
+             FROM statistics WHERE release_id = $1) WHERE id = $1"
+        }
+        _ => {
+            "UPDATE releases SET longest_period_days = (SELECT \
+             CAST(MAX(julianday(period_end) - julianday(period_start)) AS INTEGER) \
+             FROM statistics WHERE release_id = ?1) WHERE id = ?1"
+        }
+    };
+    db.execute_raw(sea_orm::Statement::from_sql_and_values(
+        backend,
+        sql,
+        [release.into()],
+    ))
+    .await?;
     Ok(())
 }
 

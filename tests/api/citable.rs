@@ -148,6 +148,7 @@ async fn an_ambiguous_prefix_is_a_400_that_says_so() {
         min_cell: Set(first.min_cell),
         title: Set(first.title.clone()),
         dimensions: Set(first.dimensions.clone()),
+        longest_period_days: Set(first.longest_period_days),
     }
     .insert(&test_db.db)
     .await

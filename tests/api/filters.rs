@@ -180,3 +180,72 @@ async fn repeated_empty_unknown_and_too_many_values_are_400s_naming_the_paramete
         "{gql}"
     );
 }
+
+/// A period filter with `to` is also bounded by the release's longest period, stored at
+/// import (issue #12: one range of `statistics_period`): the stored value is the longest
+/// period of the release's rows, the windows give the rows a brute force over every row
+/// gives, and the stored value is what is read (a smaller one loses rows).
+#[tokio::test]
+async fn a_period_window_is_bounded_by_the_longest_period_stored_at_import() {
+    use sanctuary_data::entity::{release, statistic};
+    use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+
+    let test_db = fresh_db().await;
+    import(&test_db.db, synthetic_fixture(1500).path()).await;
+    let rows = statistic::Entity::find().all(&test_db.db).await.unwrap();
+    let longest = rows
+        .iter()
+        .map(|r| (r.period_end - r.period_start).num_days())
+        .max()
+        .unwrap();
+    let stored = release::Entity::find()
+        .one(&test_db.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.longest_period_days, Some(longest));
+    assert!(longest > 0, "the fixture has periods longer than a day");
+
+    let mut days: Vec<_> = rows.iter().map(|r| r.period_start).collect();
+    days.sort_unstable();
+    days.dedup();
+    let windows = [
+        (days[days.len() / 3], days[days.len() / 3]),
+        (days[days.len() / 2], days[days.len() / 2 + 1]),
+        (days[0], days[1]),
+    ];
+    let count = |app: axum::Router, from: chrono::NaiveDate, to: chrono::NaiveDate| async move {
+        let reply = get(
+            &app,
+            &format!("/api/v1/statistics?from={from}&to={to}&limit=1"),
+        )
+        .await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        reply.header("x-total-count").parse::<usize>().unwrap()
+    };
+    let app = sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone()));
+    for (from, to) in windows {
+        let expected = rows
+            .iter()
+            .filter(|r| r.period_end >= from && r.period_start <= to)
+            .count();
+        assert!(expected > 0, "{from}..{to}");
+        assert_eq!(count(app.clone(), from, to).await, expected, "{from}..{to}");
+    }
+
+    // The stored value is what bounds the query: with 0, rows ending after `to` are lost.
+    let mut tampered = stored.into_active_model();
+    tampered.longest_period_days = Set(Some(0));
+    tampered.update(&test_db.db).await.unwrap();
+    let fresh = sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone()));
+    let widest = rows
+        .iter()
+        .max_by_key(|r| (r.period_end - r.period_start).num_days())
+        .unwrap();
+    let (from, to) = (widest.period_start, widest.period_start);
+    let expected = rows
+        .iter()
+        .filter(|r| r.period_end >= from && r.period_start <= to)
+        .count();
+    assert!(count(fresh, from, to).await < expected);
+}
