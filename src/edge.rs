@@ -247,8 +247,10 @@ fn finish(mut response: Response) -> Response {
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
         HeaderValue::from_static(CORS_EXPOSE_HEADERS),
     );
-    // A response may vary already (`Accept`, `Accept-Encoding`): one more value.
-    headers.append(header::VARY, HeaderValue::from_static(CORS_VARY));
+    // No `Vary: Origin`: these headers are the same whatever the request's `Origin` (or
+    // preflight headers) say, so a cache may serve one copy to every origin, as the Fetch
+    // standard allows for `*`. tower-http's `CorsLayer` adds it anyway; an origin-specific
+    // answer would need it back.
     response
 }
 
@@ -261,9 +263,6 @@ pub const CORS_ALLOW_METHODS: &str = "GET,HEAD,POST,OPTIONS";
 pub const CORS_ALLOW_HEADERS: &str = "content-type,accept,if-none-match,range,if-range";
 /// How long a browser may keep a preflight's answer: a day.
 pub const CORS_MAX_AGE: &str = "86400";
-/// What CORS answers could depend on (they do not, with `*`; caches are told as
-/// tower-http's `CorsLayer` tells them).
-const CORS_VARY: &str = "origin, access-control-request-method, access-control-request-headers";
 
 /// The answer to an `OPTIONS` request: a CORS preflight, for every path.
 fn preflight() -> Response {
@@ -747,14 +746,10 @@ mod tests {
             headers[header::ACCESS_CONTROL_EXPOSE_HEADERS],
             CORS_EXPOSE_HEADERS
         );
+        // The handler's own `Vary`, and nothing about `Origin`: the CORS headers are the
+        // same for every origin.
         let vary: Vec<_> = headers.get_all(header::VARY).iter().collect();
-        assert_eq!(
-            vary,
-            [
-                "accept",
-                "origin, access-control-request-method, access-control-request-headers"
-            ]
-        );
+        assert_eq!(vary, ["accept"]);
         let preflight = app
             .oneshot(
                 Request::options("/anywhere")
