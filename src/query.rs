@@ -1343,10 +1343,14 @@ async fn period_bound(
         .into_tuple()
         .one(db)
         .await?;
+    // Past year 9999 a date is no longer written as ten characters (chrono writes
+    // `+10000-…`, which sorts before every date on SQLite): no bound is needed there.
+    let last = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
     let bound = longest
         .flatten()
         .and_then(|days| u64::try_from(days).ok())
-        .and_then(|days| to.checked_add_days(chrono::Days::new(days)));
+        .and_then(|days| to.checked_add_days(chrono::Days::new(days)))
+        .filter(|bound| *bound <= last);
     Ok(match bound {
         Some(bound) => Condition::all().add(statistic::Column::PeriodEnd.lte(bound)),
         None => Condition::all(),
@@ -2331,11 +2335,17 @@ pub async fn count_facets<C: ConnectionTrait>(
         F: FacetField,
     {
         for field in F::ALL {
-            for (key, count) in facet_groups(db, select.clone(), *field).await? {
+            let mut groups = facet_groups(db, select.clone(), *field).await?;
+            // In value order, numbered: the same rows whoever counts them, so a second
+            // instance counting the same release at once adds nothing (the key is the
+            // number, not the value, which may be kilobytes of text).
+            groups.sort_by(|(a, _), (b, _)| a.cmp(b));
+            for (ordinal, (key, count)) in groups.into_iter().enumerate() {
                 out.push(release_facet::Model {
                     release_id: release.to_owned(),
                     table_name: F::TABLE.to_owned(),
                     field: field.as_str().to_owned(),
+                    ordinal: i32::try_from(ordinal).unwrap_or(i32::MAX),
                     missing: key.is_none(),
                     value: key.map(FacetKey::shown).unwrap_or_default(),
                     row_count: i64::try_from(count).unwrap_or(i64::MAX),

@@ -29,7 +29,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -366,6 +366,8 @@ struct Activity {
     bytes_read: AtomicU64,
     /// When the connection last became idle, and `bytes_read` then.
     idle_since: Mutex<(Instant, u64)>,
+    /// A write is waiting for the client to read.
+    write_blocked: AtomicBool,
 }
 
 /// One request in progress; dropping it ends the request.
@@ -377,6 +379,7 @@ impl Activity {
             in_progress: AtomicUsize::new(0),
             bytes_read: AtomicU64::new(0),
             idle_since: Mutex::new((Instant::now(), 0)),
+            write_blocked: AtomicBool::new(false),
         }
     }
 
@@ -392,10 +395,15 @@ impl Activity {
     /// nothing arrives, the connection may stay `idle_timeout`, and never longer than
     /// `header_read_timeout`. The watch looks at those two moments only.
     fn next(&self, limits: &Limits, now: Instant) -> Watch {
-        if self.in_progress.load(Ordering::SeqCst) > 0 {
+        let idle_since = self.idle_since.lock().unwrap_or_else(|e| e.into_inner());
+        // A response still being written (the client reads it slowly) is not idleness:
+        // the write timeout bounds it.
+        if self.in_progress.load(Ordering::SeqCst) > 0 || self.write_blocked.load(Ordering::SeqCst)
+        {
             return Watch::Busy;
         }
-        let (since, bytes) = *self.idle_since.lock().unwrap_or_else(|e| e.into_inner());
+        let (since, bytes) = *idle_since;
+        drop(idle_since);
         let head_due = since + limits.header_read_timeout;
         let idle_due = since + limits.idle_timeout.min(limits.header_read_timeout);
         let head_begun = self.bytes_read.load(Ordering::SeqCst) != bytes;
@@ -424,9 +432,12 @@ enum Watch {
 
 impl Drop for InProgress {
     fn drop(&mut self) {
+        // Under the lock the watch reads by, so it never sees the request ended with the
+        // moment the connection began to wait not yet moved.
+        let mut idle_since = self.0.idle_since.lock().unwrap_or_else(|e| e.into_inner());
         if self.0.in_progress.fetch_sub(1, Ordering::SeqCst) == 1 {
             let bytes = self.0.bytes_read.load(Ordering::SeqCst);
-            *self.0.idle_since.lock().unwrap_or_else(|e| e.into_inner()) = (Instant::now(), bytes);
+            *idle_since = (Instant::now(), bytes);
         }
     }
 }
@@ -468,6 +479,7 @@ impl Guarded {
     fn watch<T>(&mut self, cx: &mut Context<'_>, poll: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
         match poll {
             Poll::Pending => {
+                self.activity.write_blocked.store(true, Ordering::SeqCst);
                 let timeout = self.write_timeout;
                 let stall = self
                     .stall
@@ -481,7 +493,9 @@ impl Guarded {
                 Poll::Pending
             }
             ready => {
-                self.stall = None;
+                if self.stall.take().is_some() {
+                    self.activity.write_blocked.store(false, Ordering::SeqCst);
+                }
                 ready
             }
         }
@@ -567,6 +581,10 @@ mod tests {
             activity.next(&limits, at(10)),
             Watch::Close(Waited::ForHead)
         ));
+        // A response the client is slow to read is not idleness.
+        activity.write_blocked.store(true, Ordering::SeqCst);
+        assert!(matches!(activity.next(&limits, at(60)), Watch::Busy));
+        activity.write_blocked.store(false, Ordering::SeqCst);
         let request = Activity::begin(&activity);
         assert!(matches!(activity.next(&limits, at(60)), Watch::Busy));
         drop(request);

@@ -16,11 +16,15 @@ pub struct Model {
     /// The facet field, as in `facet=` (`program`, `year`).
     #[sea_orm(primary_key, auto_increment = false)]
     pub field: String,
-    /// Whether these are the rows with no value (then `value` is empty).
+    /// The value's place among the field's values in value order (no value last): the
+    /// key, rather than the value, which may be kilobytes of text (a document's issuer),
+    /// more than a PostgreSQL index entry holds.
     #[sea_orm(primary_key, auto_increment = false)]
+    pub ordinal: i32,
+    /// Whether these are the rows with no value (then `value` is empty).
     pub missing: bool,
     /// The value as the facet shows it (a year as four digits).
-    #[sea_orm(primary_key, auto_increment = false)]
+    #[sea_orm(column_type = "Text")]
     pub value: String,
     /// Rows with this value.
     pub row_count: i64,

@@ -6,11 +6,8 @@
 //! under no filter or series-level filters are an index range, where PostgreSQL (no skip
 //! scan) read the whole release for them. The plans are in docs/performance.md.
 
-use sea_orm::{EntityTrait, QuerySelect};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
-
-use crate::entity::release;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -40,13 +37,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         let db = manager.get_connection();
-        let releases: Vec<String> = release::Entity::find()
-            .select_only()
-            .column(release::Column::Id)
-            .into_tuple()
-            .all(db)
-            .await?;
-        for id in releases {
+        for id in crate::seed::release_ids(db).await? {
             crate::seed::mark_latest(db, &id).await?;
         }
         Ok(())

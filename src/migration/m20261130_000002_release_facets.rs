@@ -22,6 +22,7 @@ impl MigrationTrait for Migration {
                     .col(string("release_id"))
                     .col(string("table_name"))
                     .col(string("field"))
+                    .col(integer("ordinal"))
                     .col(boolean("missing"))
                     .col(text("value"))
                     .col(big_integer("row_count"))
@@ -30,8 +31,7 @@ impl MigrationTrait for Migration {
                             .col("release_id")
                             .col("table_name")
                             .col("field")
-                            .col("missing")
-                            .col("value"),
+                            .col("ordinal"),
                     )
                     .foreign_key(
                         ForeignKey::create()

@@ -4,11 +4,8 @@
 //! both sides (`period_end <= to + longest`), so its page and `COUNT` read one bounded
 //! range of `statistics_period` instead of every index entry from `from` on.
 
-use sea_orm::{EntityTrait, QuerySelect};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
-
-use crate::entity::release;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -25,13 +22,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         let db = manager.get_connection();
-        let releases: Vec<String> = release::Entity::find()
-            .select_only()
-            .column(release::Column::Id)
-            .into_tuple()
-            .all(db)
-            .await?;
-        for id in releases {
+        for id in crate::seed::release_ids(db).await? {
             crate::seed::record_longest_period(db, &id).await?;
         }
         Ok(())

@@ -384,19 +384,24 @@ async fn record_facets<C: ConnectionTrait>(db: &C, release: &str) -> Result<(), 
     Ok(())
 }
 
+/// The id of every release (for filling in what is derived from each, as migrations and
+/// start-up do).
+pub async fn release_ids<C: ConnectionTrait>(db: &C) -> Result<Vec<String>, sea_orm::DbErr> {
+    release::Entity::find()
+        .select_only()
+        .column(release::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
 /// Count and store the facet counts of every release that has none stored (releases
 /// imported before they were stored): `serve`'s start-up step, as for download sizes.
 /// Returns how many releases were counted.
 pub async fn record_missing_facets(db: &DatabaseConnection) -> Result<usize, sea_orm::DbErr> {
     use sea_orm::{ColumnTrait, QueryFilter};
-    let releases: Vec<String> = release::Entity::find()
-        .select_only()
-        .column(release::Column::Id)
-        .into_tuple()
-        .all(db)
-        .await?;
     let mut counted = 0;
-    for id in releases {
+    for id in release_ids(db).await? {
         let stored = release_facet::Entity::find()
             .filter(release_facet::Column::ReleaseId.eq(id.as_str()))
             .one(db)

@@ -41,7 +41,7 @@ use csv_reader::{ReadError, Reader, Record, strip_bom};
 
 pub use load::{
     ImportFailure, ImportOutcome, earlier_releases, first_start, import_dir, import_if_empty,
-    mark_latest, record_longest_period, record_missing_facets,
+    mark_latest, record_longest_period, record_missing_facets, release_ids,
 };
 
 pub use bundle::*;

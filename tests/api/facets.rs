@@ -568,3 +568,38 @@ async fn facet_counts_stored_at_import_equal_the_counts_and_are_what_is_read() {
         stored_documents
     );
 }
+
+/// A facet value may be kilobytes of text (a document's issuer takes up to 10,000
+/// characters): its count is stored and read like any other. Keyed by the value, it was
+/// more than a PostgreSQL index entry holds, and the import failed.
+#[tokio::test]
+async fn a_long_facet_value_is_counted_and_stored() {
+    let dir = fixture_copy("small");
+    let path = dir.path().join("documents.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    // Text that does not compress (PostgreSQL compresses index entries).
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let long: String = (0..6000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from(b'a' + (state % 26) as u8)
+        })
+        .collect();
+    std::fs::write(&path, text.replacen("Alpha Council", &long, 1)).unwrap();
+    let test_db = fresh_db().await;
+    import(&test_db.db, dir.path()).await;
+    let app = sanctuary_data::build_app(sanctuary_data::AppState::new(test_db.db.clone()));
+    let facets = get(&app, "/api/v1/documents/facets?facet=issuer").await;
+    assert_eq!(facets.status, 200, "{}", facets.text());
+    let values = facets.json()["data"]["facets"][0]["values"].clone();
+    assert!(
+        values
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["value"] == long.as_str() && v["count"] == 1),
+        "{values}"
+    );
+}
