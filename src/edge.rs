@@ -126,7 +126,7 @@ where
                 response: Some(finish(
                     ApiError::Http {
                         status: StatusCode::PAYLOAD_TOO_LARGE,
-                        detail: format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+                        detail: too_large_detail(),
                     }
                     .into_response(),
                 )),
@@ -328,6 +328,10 @@ fn timed_out(timeout: Duration) -> Response {
     .into_response()
 }
 
+fn too_large_detail() -> String {
+    format!("the request body is larger than {MAX_BODY_BYTES} bytes")
+}
+
 fn timeout_detail(timeout: Duration) -> String {
     let seconds = timeout.as_secs_f64();
     format!("the request took longer than {seconds} s; try again shortly, or ask for less")
@@ -363,9 +367,7 @@ async fn problem(method: Method, uri: Uri, response: Response) -> Response {
                 crate::error::echo(uri.path())
             )
         }
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            format!("the request body is larger than {MAX_BODY_BYTES} bytes")
-        }
+        StatusCode::PAYLOAD_TOO_LARGE => too_large_detail(),
         StatusCode::SERVICE_UNAVAILABLE => timeout_detail(REQUEST_TIMEOUT),
         // An axum rejection (a path or query string it could not decode) says why in
         // plain text.

@@ -218,6 +218,15 @@ impl Reply {
             .unwrap_or_default()
     }
 
+    /// Whether a `Vary` header names `name` (any case, among other values).
+    pub fn varies_by(&self, name: &str) -> bool {
+        self.headers
+            .get_all("vary")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.to_ascii_lowercase().contains(name))
+    }
+
     /// Assert a problem+json error with this status and parameter; returns the detail.
     pub fn assert_problem(&self, status: u16, parameter: Option<&str>) -> String {
         assert_eq!(self.status.as_u16(), status, "body: {}", self.text());
