@@ -51,7 +51,7 @@ use futures::FutureExt;
 use futures::future::{BoxFuture, CatchUnwind};
 use pin_project_lite::pin_project;
 use tower_http::compression::Compression;
-use tower_http::compression::predicate::{NotForContentType, Predicate};
+use tower_http::compression::predicate::Predicate;
 use tracing::Instrument;
 use tracing::instrument::Instrumented;
 
@@ -237,15 +237,15 @@ fn finish(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
+        const { HeaderValue::from_static("nosniff") },
     );
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
+        const { HeaderValue::from_static("*") },
     );
     headers.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static(CORS_EXPOSE_HEADERS),
+        const { HeaderValue::from_static(CORS_EXPOSE_HEADERS) },
     );
     // No `Vary: Origin`: these headers are the same whatever the request's `Origin` (or
     // preflight headers) say, so a cache may serve one copy to every origin, as the Fetch
@@ -270,15 +270,15 @@ fn preflight() -> Response {
     let headers = response.headers_mut();
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static(CORS_ALLOW_METHODS),
+        const { HeaderValue::from_static(CORS_ALLOW_METHODS) },
     );
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static(CORS_ALLOW_HEADERS),
+        const { HeaderValue::from_static(CORS_ALLOW_HEADERS) },
     );
     headers.insert(
         header::ACCESS_CONTROL_MAX_AGE,
-        HeaderValue::from_static(CORS_MAX_AGE),
+        const { HeaderValue::from_static(CORS_MAX_AGE) },
     );
     response
 }
@@ -401,12 +401,14 @@ pub fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(str::trim)
-        .is_some_and(|v| {
-            v.eq_ignore_ascii_case("application/json")
-                || v.len() >= 5 && v[v.len() - 5..].eq_ignore_ascii_case("+json")
-        })
+        .is_some_and(is_json_type)
+}
+
+/// Whether a `Content-Type` names JSON (`application/json` or `…+json`, any parameters).
+fn is_json_type(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || essence.len() >= 5 && essence[essence.len() - 5..].eq_ignore_ascii_case("+json")
 }
 
 /// At most one `Host`, and that one valid.
@@ -414,7 +416,7 @@ fn has_valid_host(request: &Request) -> bool {
     let mut hosts = request.headers().get_all(header::HOST).iter();
     match (hosts.next(), hosts.next()) {
         (None, _) => true,
-        (Some(host), None) => host.to_str().is_ok_and(crate::http::is_valid_host),
+        (Some(host), None) => crate::http::is_valid_host_bytes(host.as_bytes()),
         (Some(_), Some(_)) => false,
     }
 }
@@ -446,13 +448,22 @@ impl Predicate for Compressible {
             Some(size) => Some(size),
             None => declared(),
         };
+        if size.is_some_and(|size| size < MIN_COMPRESSED_SIZE) {
+            return false;
+        }
+        // tower-http's `NotForContentType::{GRPC, IMAGES, SSE}`, from one lookup.
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
         let status = response.status();
-        size.is_none_or(|size| size >= MIN_COMPRESSED_SIZE)
-            && NotForContentType::GRPC.should_compress(response)
-            && NotForContentType::IMAGES.should_compress(response)
-            && NotForContentType::SSE.should_compress(response)
+        (content_type.starts_with("application/grpc-web")
+            || !content_type.starts_with("application/grpc"))
+            && (content_type.starts_with("image/svg+xml") || !content_type.starts_with("image/"))
+            && !content_type.starts_with("text/event-stream")
             && !headers.contains_key(header::ACCEPT_RANGES)
-            && (is_json(headers) || !(status.is_client_error() || status.is_server_error()))
+            && (is_json_type(content_type)
+                || !(status.is_client_error() || status.is_server_error()))
     }
 }
 
@@ -566,9 +577,10 @@ where
         let this = self.project();
         let mut response = ready!(this.inner.poll(cx))?;
         let headers = response.headers();
-        let varies = !headers.contains_key(header::CONTENT_ENCODING)
+        // The predicate first: it refuses a small body (most errors, `/healthz`) at once.
+        let varies = Compressible.should_compress(&response)
+            && !headers.contains_key(header::CONTENT_ENCODING)
             && !headers.contains_key(header::CONTENT_RANGE)
-            && Compressible.should_compress(&response)
             && !response
                 .headers()
                 .get_all(header::VARY)
@@ -581,9 +593,10 @@ where
                         .any(|w| w.eq_ignore_ascii_case(b"accept-encoding"))
                 });
         if varies {
-            response
-                .headers_mut()
-                .append(header::VARY, HeaderValue::from_static("accept-encoding"));
+            response.headers_mut().append(
+                header::VARY,
+                const { HeaderValue::from_static("accept-encoding") },
+            );
         }
         Poll::Ready(Ok(response))
     }
@@ -609,6 +622,67 @@ mod tests {
         );
         let body = response.into_body().collect().await.unwrap().to_bytes();
         serde_json::from_slice(&body).unwrap()
+    }
+
+    /// `Compressible` looks the content type up once; it answers as tower-http's own
+    /// predicates (`SizeAbove`, `NotForContentType::{GRPC, IMAGES, SSE}`) plus our two
+    /// rules (no downloads, no error that is not JSON yet) for every combination.
+    #[test]
+    fn compressible_answers_as_tower_https_predicates_with_our_rules() {
+        use tower_http::compression::predicate::{NotForContentType, SizeAbove};
+        let tower = SizeAbove::new(MIN_COMPRESSED_SIZE as u16)
+            .and(NotForContentType::GRPC)
+            .and(NotForContentType::IMAGES)
+            .and(NotForContentType::SSE);
+        let types = [
+            None,
+            Some("application/json"),
+            Some("application/problem+json"),
+            Some("application/json; charset=utf-8"),
+            Some("text/csv; charset=utf-8"),
+            Some("text/html"),
+            Some("image/png"),
+            Some("image/svg+xml"),
+            Some("image/svg+xml; charset=utf-8"),
+            Some("application/grpc"),
+            Some("application/grpc+proto"),
+            Some("application/grpc-web"),
+            Some("application/grpc-web+proto"),
+            Some("text/event-stream"),
+            Some("TEXT/EVENT-STREAM"),
+        ];
+        for content_type in types {
+            for size in [0usize, 31, 32, 5000] {
+                for status in [200u16, 304, 404, 500] {
+                    for ranges in [false, true] {
+                        let mut response = axum::http::Response::new(http_body_util::Full::new(
+                            bytes::Bytes::from(vec![b'x'; size]),
+                        ));
+                        *response.status_mut() = StatusCode::from_u16(status).unwrap();
+                        if let Some(content_type) = content_type {
+                            response.headers_mut().insert(
+                                header::CONTENT_TYPE,
+                                HeaderValue::from_static(content_type),
+                            );
+                        }
+                        if ranges {
+                            response
+                                .headers_mut()
+                                .insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+                        }
+                        let error = status >= 400;
+                        let expected = tower.should_compress(&response)
+                            && !ranges
+                            && (is_json(response.headers()) || !error);
+                        assert_eq!(
+                            Compressible.should_compress(&response),
+                            expected,
+                            "{content_type:?}, {size} bytes, {status}, ranges {ranges}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     /// The request timeout of `build_app` is 30 s; the same layers with 50 ms show what

@@ -84,11 +84,11 @@ enum Held {
 
 /// `Cache-Control` for a response: immutable when the URL pins the release.
 pub fn cache_control(release_pinned: bool) -> HeaderValue {
-    HeaderValue::from_static(if release_pinned {
-        CACHE_IMMUTABLE
+    if release_pinned {
+        const { HeaderValue::from_static(CACHE_IMMUTABLE) }
     } else {
-        CACHE_LATEST
-    })
+        const { HeaderValue::from_static(CACHE_LATEST) }
+    }
 }
 
 /// The longest `Host` accepted (a DNS name is at most 253 characters, plus a port).
@@ -98,33 +98,50 @@ pub const MAX_HOST_CHARS: usize = 260;
 /// [`MAX_HOST_CHARS`]: what may go into an absolute URL (the `Host` header, and
 /// `X-Forwarded-Host` from a trusted proxy).
 pub fn is_valid_host(host: &str) -> bool {
+    is_valid_host_bytes(host.as_bytes())
+}
+
+/// [`is_valid_host`] of a header's bytes: a plain host is checked in one pass over them,
+/// without a copy or a check that they are text first (issue #12); the rest are parsed.
+pub fn is_valid_host_bytes(host: &[u8]) -> bool {
     !host.is_empty()
         && host.len() <= MAX_HOST_CHARS
         && (is_plain_host(host)
-            || !host.contains('@')
-                && host
-                    .parse::<axum::http::uri::Authority>()
-                    .is_ok_and(|authority| authority.as_str() == host))
+            || std::str::from_utf8(host).is_ok_and(|host| {
+                !host.contains('@')
+                    && host
+                        .parse::<axum::http::uri::Authority>()
+                        .is_ok_and(|authority| authority.as_str() == host)
+            }))
 }
 
 /// The common case, checked without parsing (which copies the text; issue #12): a name or
 /// IPv4 address of letters, digits, dots and hyphens, and an optional port of 1–5 digits up
 /// to 65535. Everything it accepts, the full check accepts too (a test checks).
-fn is_plain_host(host: &str) -> bool {
-    let bytes = host.as_bytes();
-    let (name, port) = match bytes.iter().position(|&b| b == b':') {
-        Some(colon) => (&bytes[..colon], Some(&bytes[colon + 1..])),
-        None => (bytes, None),
+fn is_plain_host(host: &[u8]) -> bool {
+    /// The bytes of a plain name: letters, digits, dots and hyphens.
+    const NAME: [bool; 256] = {
+        let mut table = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            let byte = b as u8;
+            table[b] = byte.is_ascii_alphanumeric() || byte == b'.' || byte == b'-';
+            b += 1;
+        }
+        table
     };
-    !name.is_empty()
-        && name
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
-        && port.is_none_or(|port| {
+    let name = host.iter().take_while(|&&b| NAME[usize::from(b)]).count();
+    match host.get(name) {
+        _ if name == 0 => false,
+        None => true,
+        Some(b':') => {
+            let port = &host[name + 1..];
             (1..=5).contains(&port.len())
                 && port.iter().all(u8::is_ascii_digit)
                 && port.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0')) <= 65535
-        })
+        }
+        Some(_) => false,
+    }
 }
 
 /// The caching headers of one representation.
@@ -492,7 +509,7 @@ mod tests {
             ".",
         ] {
             assert!(
-                is_plain_host(host) && parses_as_an_authority(host),
+                is_plain_host(host.as_bytes()) && parses_as_an_authority(host),
                 "{host}"
             );
         }
@@ -505,7 +522,7 @@ mod tests {
             "a@b",
             "[::1]:80",
         ] {
-            assert!(!is_plain_host(host), "{host}");
+            assert!(!is_plain_host(host.as_bytes()), "{host}");
         }
         assert!(
             is_valid_host("[::1]:8080"),
@@ -518,8 +535,18 @@ mod tests {
         /// The fast path never accepts what the full check refuses.
         #[test]
         fn a_plain_host_is_a_valid_authority(host in "[a-zA-Z0-9.:@-]{0,12}") {
-            if is_plain_host(&host) {
+            if is_plain_host(host.as_bytes()) {
                 proptest::prop_assert!(parses_as_an_authority(&host) && !host.contains('@'), "{}", host);
+            }
+        }
+
+        /// Whatever bytes a `Host` header holds, what is accepted is text that parses as
+        /// exactly one authority, without user info.
+        #[test]
+        fn an_accepted_host_header_is_an_authority(host in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..16)) {
+            if is_valid_host_bytes(&host) {
+                let text = std::str::from_utf8(&host);
+                proptest::prop_assert!(text.is_ok_and(|t| parses_as_an_authority(t) && !t.contains('@')), "{:?}", host);
             }
         }
     }

@@ -31,11 +31,10 @@ use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use axum::body::Body;
-use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
@@ -308,25 +307,9 @@ async fn serve_connection<S: App>(
         stall: None,
         activity: activity.clone(),
     });
-    let service = {
-        let activity = activity.clone();
-        hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-            let in_progress = Activity::begin(&activity);
-            let app = app.clone();
-            async move {
-                // The one boxing of the request body (what `Router` would do).
-                let response = app.oneshot(request.map(Body::new)).await?;
-                // The request is in progress until its response body is dropped (sent whole,
-                // or abandoned): that is when the connection becomes idle.
-                // (Not boxed again: hyper takes the mapped body as it is.)
-                Ok::<_, Infallible>(response.map(|body| {
-                    body.map_frame(move |frame| {
-                        let _ = &in_progress;
-                        frame
-                    })
-                }))
-            }
-        })
+    let service = Requests {
+        app: std::cell::RefCell::new(app),
+        activity: activity.clone(),
     };
     let connection = builder.serve_connection(io, service);
     let mut connection = std::pin::pin!(connection);
@@ -355,6 +338,92 @@ async fn serve_connection<S: App>(
                 break;
             }
         }
+    }
+}
+
+/// hyper's service for one connection: each request handed to the application as it is
+/// (its body boxed once, as `Router` would), counted in progress until its response body
+/// is dropped (sent whole, or abandoned): that is when the connection becomes idle.
+struct Requests<S> {
+    /// hyper calls through `&self`; the calls of one connection come one at a time.
+    app: std::cell::RefCell<S>,
+    activity: Arc<Activity>,
+}
+
+impl<S: App> hyper::service::Service<hyper::Request<Incoming>> for Requests<S> {
+    type Response = axum::http::Response<Tracked>;
+    type Error = Infallible;
+    type Future =
+        Answer<futures::future::Either<S::Future, tower::util::Oneshot<S, axum::extract::Request>>>;
+
+    fn call(&self, request: hyper::Request<Incoming>) -> Self::Future {
+        let in_progress = Activity::begin(&self.activity);
+        let request = request.map(Body::new);
+        let mut app = self.app.borrow_mut();
+        // Our services are always ready (`Router` is, and the layers above it ask it); asked
+        // all the same, without a clone of the stack or `Oneshot`'s state per request
+        // (issue #12).
+        let inner = match app.poll_ready(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(Ok(())) => futures::future::Either::Left(app.call(request)),
+            Poll::Ready(Err(never)) => match never {},
+            Poll::Pending => futures::future::Either::Right(app.clone().oneshot(request)),
+        };
+        Answer {
+            inner,
+            in_progress: Some(in_progress),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The application's answer to one request, its body [`Tracked`].
+    struct Answer<F> {
+        #[pin]
+        inner: F,
+        in_progress: Option<InProgress>,
+    }
+}
+
+impl<F> Future for Answer<F>
+where
+    F: Future<Output = Result<axum::response::Response, Infallible>>,
+{
+    type Output = Result<axum::http::Response<Tracked>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let response = std::task::ready!(this.inner.poll(cx))?;
+        let in_progress = this.in_progress.take();
+        Poll::Ready(Ok(response.map(|body| Tracked {
+            body,
+            _in_progress: in_progress,
+        })))
+    }
+}
+
+/// A response body that keeps its request in progress until it is dropped.
+struct Tracked {
+    body: Body,
+    _in_progress: Option<InProgress>,
+}
+
+impl hyper::body::Body for Tracked {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
     }
 }
 

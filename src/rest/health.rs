@@ -31,7 +31,7 @@ pub async fn healthz() -> Response {
     let mut response = Response::new(axum::body::Body::from(LIVE));
     response.headers_mut().insert(
         axum::http::header::CONTENT_TYPE,
-        axum::http::HeaderValue::from_static("application/json"),
+        const { axum::http::HeaderValue::from_static("application/json") },
     );
     response
 }
