@@ -44,6 +44,9 @@
 #   --smoke              1 s per cell, one run, the in-repo example dataset, no Datasette;
 #                        fails on any error or non-2xx answer, never on a missed target
 # Environment: DURATION (s per wrk run, default 8), REPEAT (runs of every cell, default 2),
+#   SLICE (s, default 1: each run is DURATION / SLICE slices that alternate ceiling and ours,
+#   so a slow moment of a shared machine falls on both; a run's figure sums its slices;
+#   the whole-table CSV is never sliced),
 #   CONNS (connections, default 32), CSV_CONNS (default 4), THREADS (wrk threads, default 2),
 #   PIN=1 (servers on CPU 1, wrk on CPU 0 with taskset).
 #
@@ -89,6 +92,7 @@ if ((SMOKE)); then
   PEERS_SCRIPT=""
 fi
 DURATION="${DURATION:-8}"
+SLICE="${SLICE:-1}"
 REPEAT="${REPEAT:-2}"
 CONNS="${CONNS:-32}"
 CSV_CONNS="${CSV_CONNS:-4}"
@@ -297,15 +301,15 @@ server_cpu_ticks() {
   awk '{sub(/^.*\) /, ""); print $14 + $15}' "/proc/$pid/stat"
 }
 
-run_wrk() { # BACKEND REP CELL CONNS PEER URL SPEC
-  local backend="$1" rep="$2" cell="$3" c="$4" peer="$5" base="$6" spec="$7" path t lua res load
+run_wrk() { # BACKEND REP CELL CONNS PEER URL SPEC [SECONDS]
+  local backend="$1" rep="$2" cell="$3" c="$4" peer="$5" base="$6" spec="$7" secs="${8:-$DURATION}" path t lua res load
   path="$spec"
   if [[ "$spec" == POST:* ]]; then path="${spec#POST:}"; path="${path%%:*}"; fi
   t=$THREADS
   ((c < t)) && t=$c
   lua="$(wrk_lua "$spec")"
   load="$(cut -d' ' -f1 /proc/loadavg)"
-  res="$("${WRK_PIN[@]}" timeout $((DURATION + 30)) wrk -t"$t" -c"$c" -d"${DURATION}s" --timeout 10s \
+  res="$("${WRK_PIN[@]}" timeout $((secs + 30)) wrk -t"$t" -c"$c" -d"${secs}s" --timeout 10s \
     -s "$lua" "$base$path" 2>&1 | grep '^RESULT' | cut -f2- || true)"
   [[ -z "$res" ]] && res=$'0\t0\t0\t0\t0\t0\t0'
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$backend" "$rep" "$cell" "$c" "$peer" "$res" "$load" >>"$TSV"
@@ -373,7 +377,7 @@ PY
 
 # ------------------------------------------------------------------ one backend
 run_backend() { # sqlite|postgres
-  local backend="$1" url dbname port base pid status ms out spec cell conns rep
+  local backend="$1" url dbname port base pid status ms out spec cell conns rep slice
   case "$backend" in
     sqlite) url="sqlite://$OUT/bench.db?mode=rwc"; rm -f "$OUT"/bench.db* ;;
     postgres)
@@ -454,13 +458,19 @@ EOF
 
   for rep in $(seq 1 "$REPEAT"); do
     while IFS='|' read -r cell spec conns; do
-      if [[ "$cell" == healthz ]]; then
-        [[ -n "$HELLO_BASE" ]] && run_wrk "$backend" "$rep" "$cell" "$conns" hello "$HELLO_BASE" /
-        [[ -n "$NG_BASE" ]] && run_wrk "$backend" "$rep" "$cell" "$conns" nginx "$NG_BASE" /hello
-      elif [[ -n "$NG_BASE" ]]; then
-        run_wrk "$backend" "$rep" "$cell" "$conns" nginx "$NG_BASE" "/$backend/$cell"
-      fi
-      run_wrk "$backend" "$rep" "$cell" "$conns" ours "$base" "$spec"
+      # Ceiling and ours alternate in slices of SLICE seconds (one slice of DURATION for the
+      # whole-table CSV, whose requests can outlast a slice).
+      local slices=$((DURATION / SLICE)) secs=$SLICE
+      if [[ "$cell" == csv || $slices -lt 1 ]]; then slices=1 secs=$DURATION; fi
+      for slice in $(seq 1 "$slices"); do
+        if [[ "$cell" == healthz ]]; then
+          [[ -n "$HELLO_BASE" ]] && run_wrk "$backend" "$rep" "$cell" "$conns" hello "$HELLO_BASE" / "$secs"
+          [[ -n "$NG_BASE" ]] && run_wrk "$backend" "$rep" "$cell" "$conns" nginx "$NG_BASE" /hello "$secs"
+        elif [[ -n "$NG_BASE" ]]; then
+          run_wrk "$backend" "$rep" "$cell" "$conns" nginx "$NG_BASE" "/$backend/$cell" "$secs"
+        fi
+        run_wrk "$backend" "$rep" "$cell" "$conns" ours "$base" "$spec" "$secs"
+      done
     done < <(cells)
   done
   stop_group "$pid"
@@ -470,7 +480,7 @@ EOF
 }
 
 echo "== machine: $(nproc) cores, $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//'); load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "== $("$BIN" --version 2>/dev/null || echo sanctuary-data); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); ${DURATION} s per cell, $REPEAT run(s), $CONNS connections"
+echo "== $("$BIN" --version 2>/dev/null || echo sanctuary-data); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); ${DURATION} s per cell in slices of ${SLICE} s, $REPEAT run(s), $CONNS connections"
 for backend in $BACKENDS; do run_backend "$backend"; done
 
 # ------------------------------------------------------------------ Datasette (optional)
@@ -506,20 +516,27 @@ if os.path.exists(peers_tsv):
             if d:
                 ds[(ds_names[r["endpoint"]], r["conns"])].append(int(r["requests"]) / d)
 
-# (backend, cell) -> peer -> list of (rps, p99 ms, errors)
-cells = defaultdict(lambda: defaultdict(list))
+# (backend, cell) -> peer -> list of (rps, p99 ms, errors), one per run: a run's slices summed
+# (requests over time), its p99 the worst of its slices'.
+runs = defaultdict(lambda: [0, 0.0, 0.0, 0])
 order = []
 failures = []
 for r in rows:
     key = (r["backend"], r["cell"], r["conns"])
     if key not in order:
         order.append(key)
-    d = int(r["duration_us"]) / 1e6
     n = int(r["requests"])
     errors = int(r["sock_errors"]) + int(r["non2xx"])
-    cells[key][r["peer"]].append((n / d if d else 0.0, int(r["p99_us"]) / 1000, errors))
+    run = runs[(key, r["peer"], r["rep"])]
+    run[0] += n
+    run[1] += int(r["duration_us"]) / 1e6
+    run[2] = max(run[2], int(r["p99_us"]) / 1000)
+    run[3] += errors
     if n == 0 or errors:
-        failures.append(f"{r['backend']} {r['cell']} {r['peer']}: {n} requests, {errors} errors")
+        failures.append(f"{r['backend']} {r['cell']} {r['peer']} run {r['rep']}: {n} requests, {errors} errors")
+cells = defaultdict(lambda: defaultdict(list))
+for (key, peer, _rep), (n, d, p99, errors) in runs.items():
+    cells[key][peer].append((n / d if d else 0.0, p99, errors))
 
 targets = {"page": ("nginx", 0.5), "filter": ("nginx", 0.5), "item": ("nginx", 0.5),
            "gql_post": ("nginx", 0.3), "gql_get": ("nginx", 0.3), "healthz": ("hello", 0.8)}
@@ -531,7 +548,7 @@ def join(values):
     return " / ".join(values) if values else "-"
 
 print()
-print("requests/s per run (run1 / run2 ...); p99 in ms at the cell's connections; ratio = ours / ceiling")
+print("requests/s per run (run1 / run2 ...: each its slices summed); p99 in ms at the cell's connections; ratio = ours / ceiling")
 header = f"{'backend':<9}{'cell':<9}{'conns':>5}  {'ours':>17}  {'nginx':>17}  {'hello':>17}  {'datasette':>13}  {'ours p99':>13}  {'ratio':>13}  target"
 print(header)
 print("-" * len(header))
