@@ -10,7 +10,8 @@
 //!   axum's 405/413 and rejections) as RFC 9457 problem+json, keeping status and headers;
 //! - marks every response `X-Content-Type-Options: nosniff`;
 //! - CORS for every origin (the data is public and nothing is credentialed):
-//!   `Access-Control-Allow-Origin: *` and the exposed headers on every response, and an
+//!   `Access-Control-Allow-Origin: *` on every response, `Access-Control-Expose-Headers` on
+//!   every response that carries one of the headers it names, and an
 //!   `OPTIONS` request answered as a preflight (the methods, headers and a day's
 //!   `Access-Control-Max-Age`) without reaching the router, as tower-http's `CorsLayer`
 //!   with the same settings answers (constant headers here, no per-request header map);
@@ -232,9 +233,12 @@ where
     }
 }
 
-/// What every response gets on its way out: `nosniff` and CORS.
+/// What every response gets on its way out: `nosniff` and CORS; the list of headers a page
+/// may read when there is one to read (a list naming none of the response's headers does
+/// nothing, and is a third of a small answer's bytes: `/healthz`, errors).
 fn finish(mut response: Response) -> Response {
     let headers = response.headers_mut();
+    let exposes = headers.keys().any(|name| EXPOSED.contains(name));
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         const { HeaderValue::from_static("nosniff") },
@@ -243,10 +247,12 @@ fn finish(mut response: Response) -> Response {
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         const { HeaderValue::from_static("*") },
     );
-    headers.insert(
-        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        const { HeaderValue::from_static(CORS_EXPOSE_HEADERS) },
-    );
+    if exposes {
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            const { HeaderValue::from_static(CORS_EXPOSE_HEADERS) },
+        );
+    }
     // No `Vary: Origin`: these headers are the same whatever the request's `Origin` (or
     // preflight headers) say, so a cache may serve one copy to every origin, as the Fetch
     // standard allows for `*`. tower-http's `CorsLayer` adds it anyway; an origin-specific
@@ -257,6 +263,16 @@ fn finish(mut response: Response) -> Response {
 /// The response headers a page on another origin may read.
 pub const CORS_EXPOSE_HEADERS: &str =
     "etag,link,content-range,accept-ranges,content-disposition,x-data-release,x-total-count";
+/// [`CORS_EXPOSE_HEADERS`], as names (a test checks they are the same).
+static EXPOSED: [axum::http::HeaderName; 7] = [
+    header::ETAG,
+    header::LINK,
+    header::CONTENT_RANGE,
+    header::ACCEPT_RANGES,
+    header::CONTENT_DISPOSITION,
+    axum::http::HeaderName::from_static(crate::http::X_DATA_RELEASE),
+    axum::http::HeaderName::from_static(crate::http::X_TOTAL_COUNT),
+];
 /// The methods a page on another origin may use.
 pub const CORS_ALLOW_METHODS: &str = "GET,HEAD,POST,OPTIONS";
 /// The request headers a page on another origin may send.
@@ -800,12 +816,29 @@ mod tests {
         ] {
             assert!(CORS_EXPOSE_HEADERS.split(',').any(|h| h == name), "{name}");
         }
+        let names: Vec<&str> = EXPOSED.iter().map(|name| name.as_str()).collect();
+        assert_eq!(names.join(","), CORS_EXPOSE_HEADERS);
         let app = Router::new()
             .route(
                 "/",
-                axum::routing::get(|| async { ([(header::VARY, "accept")], "ok") }),
+                axum::routing::get(|| async {
+                    ([(header::VARY, "accept"), (header::ETAG, "\"1\"")], "ok")
+                }),
             )
+            .route("/plain", axum::routing::get(|| async { "ok" }))
             .layer(EdgeLayer::default());
+        // A response with none of the headers to expose gets no list, only the origin.
+        let plain = app
+            .clone()
+            .oneshot(Request::get("/plain").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(plain.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+        assert!(
+            !plain
+                .headers()
+                .contains_key(header::ACCESS_CONTROL_EXPOSE_HEADERS)
+        );
         let response = app
             .clone()
             .oneshot(
