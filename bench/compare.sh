@@ -46,7 +46,7 @@
 # Environment: DURATION (s per wrk run, default 8), REPEAT (runs of every cell, default 2),
 #   SLICE (s, default 1: each run is DURATION / SLICE slices that alternate ceiling and ours,
 #   so a slow moment of a shared machine falls on both; a run's figure sums its slices;
-#   the whole-table CSV is never sliced),
+#   its p99 is estimated from the slices' tails; the whole-table CSV is never sliced),
 #   CONNS (connections, default 32), CSV_CONNS (default 4), THREADS (wrk threads, default 2),
 #   PIN=1 (servers on CPU 1, wrk on CPU 0 with taskset).
 #
@@ -277,17 +277,23 @@ wrk_lua() { # SPEC -> a wrk script path (POST body set when SPEC is a POST)
     cat <<'EOF'
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format("RESULT\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n",
+  -- The tail (percentile:microseconds), from which a sliced run's p99 is estimated.
+  local tail = {}
+  for _, p in ipairs({50, 90, 95, 98, 99, 99.5, 99.9}) do
+    tail[#tail + 1] = string.format("%g:%d", p, latency:percentile(p))
+  end
+  tail[#tail + 1] = string.format("100:%d", latency.max)
+  io.write(string.format("RESULT\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n",
     summary.requests, summary.duration, summary.bytes,
     latency:percentile(50), latency:percentile(99),
-    e.connect + e.read + e.write + e.timeout, e.status))
+    e.connect + e.read + e.write + e.timeout, e.status, table.concat(tail, ",")))
 end
 EOF
   } >"$f"
   echo "$f"
 }
 
-printf 'backend\trep\tcell\tconns\tpeer\trequests\tduration_us\tbytes\tp50_us\tp99_us\tsock_errors\tnon2xx\tloadavg1\n' >"$TSV"
+printf 'backend\trep\tcell\tconns\tpeer\trequests\tduration_us\tbytes\tp50_us\tp99_us\tsock_errors\tnon2xx\ttail_us\tloadavg1\n' >"$TSV"
 printf 'backend\tcell\tstatus\tms\n' >"$COLD"
 printf 'backend\trows\tseconds\tcpu_seconds\tserver_cpu_seconds\tpeak_mb\tload\n' >"$IMPORTS"
 
@@ -311,7 +317,7 @@ run_wrk() { # BACKEND REP CELL CONNS PEER URL SPEC [SECONDS]
   load="$(cut -d' ' -f1 /proc/loadavg)"
   res="$("${WRK_PIN[@]}" timeout $((secs + 30)) wrk -t"$t" -c"$c" -d"${secs}s" --timeout 10s \
     -s "$lua" "$base$path" 2>&1 | grep '^RESULT' | cut -f2- || true)"
-  [[ -z "$res" ]] && res=$'0\t0\t0\t0\t0\t0\t0'
+  [[ -z "$res" ]] && res=$'0\t0\t0\t0\t0\t0\t0\t-'
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$backend" "$rep" "$cell" "$c" "$peer" "$res" "$load" >>"$TSV"
   log "$backend rep $rep $cell c=$c $peer: $(echo "$res" | awk -F'\t' '{d=$2/1e6; if (d>0) printf "%.0f req/s, p99 %.2f ms, errors %d/%d", $1/d, $5/1000, $6, $7}')"
 }
@@ -517,8 +523,41 @@ if os.path.exists(peers_tsv):
                 ds[(ds_names[r["endpoint"]], r["conns"])].append(int(r["requests"]) / d)
 
 # (backend, cell) -> peer -> list of (rps, p99 ms, errors), one per run: a run's slices summed
-# (requests over time), its p99 the worst of its slices'.
-runs = defaultdict(lambda: [0, 0.0, 0.0, 0])
+# (requests over time); its p99 that of all its requests, estimated from each slice's tail
+# (runs of one slice: wrk's own p99).
+runs = defaultdict(lambda: [0, 0.0, [], 0])
+
+def tail_of(r):
+    """A slice's latency quantiles [(fraction, ms)], with its request count."""
+    points = [(0.0, 0.0)]
+    if r.get("tail_us", "-") not in ("-", "", None):
+        for item in r["tail_us"].split(","):
+            p, us = item.split(":")
+            points.append((float(p) / 100, int(us) / 1000))
+    return int(r["requests"]), points
+
+def cdf(points, x):
+    """The fraction of a slice's requests at or under x ms (linear between its quantiles)."""
+    for (p0, x0), (p1, x1) in zip(points, points[1:]):
+        if x <= x1:
+            return p1 if x1 == x0 else p0 + (p1 - p0) * (x - x0) / (x1 - x0)
+    return 1.0
+
+def run_p99(slices):
+    slices = [(n, pts) for n, pts in slices if n > 0 and len(pts) > 1]
+    if not slices:
+        return 0.0
+    if len(slices) == 1:
+        return dict(slices[0][1]).get(0.99, 0.0)
+    total = sum(n for n, _ in slices)
+    lo, hi = 0.0, max(pts[-1][1] for _, pts in slices)
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if sum(n * cdf(pts, mid) for n, pts in slices) / total >= 0.99:
+            hi = mid
+        else:
+            lo = mid
+    return hi
 order = []
 failures = []
 for r in rows:
@@ -530,13 +569,13 @@ for r in rows:
     run = runs[(key, r["peer"], r["rep"])]
     run[0] += n
     run[1] += int(r["duration_us"]) / 1e6
-    run[2] = max(run[2], int(r["p99_us"]) / 1000)
+    run[2].append(tail_of(r))
     run[3] += errors
     if n == 0 or errors:
         failures.append(f"{r['backend']} {r['cell']} {r['peer']} run {r['rep']}: {n} requests, {errors} errors")
 cells = defaultdict(lambda: defaultdict(list))
-for (key, peer, _rep), (n, d, p99, errors) in runs.items():
-    cells[key][peer].append((n / d if d else 0.0, p99, errors))
+for (key, peer, _rep), (n, d, slices, errors) in runs.items():
+    cells[key][peer].append((n / d if d else 0.0, run_p99(slices), errors))
 
 targets = {"page": ("nginx", 0.5), "filter": ("nginx", 0.5), "item": ("nginx", 0.5),
            "gql_post": ("nginx", 0.3), "gql_get": ("nginx", 0.3), "healthz": ("hello", 0.8)}
