@@ -11,10 +11,11 @@
 //! - marks every response `X-Content-Type-Options: nosniff`;
 //! - CORS for every origin (the data is public and nothing is credentialed):
 //!   `Access-Control-Allow-Origin: *` on every response, `Access-Control-Expose-Headers` on
-//!   every response that carries one of the headers it names, and an
-//!   `OPTIONS` request answered as a preflight (the methods, headers and a day's
-//!   `Access-Control-Max-Age`) without reaching the router, as tower-http's `CorsLayer`
-//!   with the same settings answers (constant headers here, no per-request header map);
+//!   every response that carries one of the headers it names (tower-http's `CorsLayer`
+//!   sends it on every response; naming none of a response's headers, it does nothing),
+//!   and an `OPTIONS` request answered as a preflight (the methods, headers and a day's
+//!   `Access-Control-Max-Age`) without reaching the router, as `CorsLayer` with the same
+//!   settings answers one (constant headers here, no per-request header map);
 //! - a `request` span (debug level) around each request, and a debug event with its
 //!   status and time when debug logging is on (`RUST_LOG=sanctuary_data=debug`); a 5xx is
 //!   logged at error level, as tower-http's `TraceLayer` did;
@@ -235,7 +236,7 @@ where
 
 /// What every response gets on its way out: `nosniff` and CORS; the list of headers a page
 /// may read when there is one to read (a list naming none of the response's headers does
-/// nothing, and is a third of a small answer's bytes: `/healthz`, errors).
+/// nothing: it was 112 of `/healthz`'s 307 bytes).
 fn finish(mut response: Response) -> Response {
     let headers = response.headers_mut();
     let exposes = headers.keys().any(|name| EXPOSED.contains(name));
@@ -422,9 +423,15 @@ pub fn is_json(headers: &HeaderMap) -> bool {
 
 /// Whether a `Content-Type` names JSON (`application/json` or `…+json`, any parameters).
 fn is_json_type(content_type: &str) -> bool {
-    let essence = content_type.split(';').next().unwrap_or_default().trim();
-    essence.eq_ignore_ascii_case("application/json")
-        || essence.len() >= 5 && essence[essence.len() - 5..].eq_ignore_ascii_case("+json")
+    // Bytes: the last five are not always a character's boundary in text that is not ASCII.
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .as_bytes();
+    essence.eq_ignore_ascii_case(b"application/json")
+        || essence.len() >= 5 && essence[essence.len() - 5..].eq_ignore_ascii_case(b"+json")
 }
 
 /// At most one `Host`, and that one valid.
@@ -667,6 +674,8 @@ mod tests {
             Some("text/event-stream"),
             Some("TEXT/EVENT-STREAM"),
         ];
+        assert!(!is_json_type("text/€json"));
+        assert!(is_json_type("application/problem+JSON; charset=utf-8"));
         for content_type in types {
             for size in [0usize, 31, 32, 5000] {
                 for status in [200u16, 304, 404, 500] {
