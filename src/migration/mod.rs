@@ -18,6 +18,7 @@ mod m20261130_000001_statistic_latest;
 mod m20261130_000002_release_facets;
 mod m20261130_000003_statistic_period;
 mod m20261130_000004_release_longest_period;
+mod m20261130_000005_statistic_references_checked_once;
 
 /// Every migration, in order. Run at start-up by [`crate::db::connect`].
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000002_release_facets::Migration),
             Box::new(m20261130_000003_statistic_period::Migration),
             Box::new(m20261130_000004_release_longest_period::Migration),
+            Box::new(m20261130_000005_statistic_references_checked_once::Migration),
         ]
     }
 }

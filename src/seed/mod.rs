@@ -40,8 +40,9 @@ use crate::tables::{
 use csv_reader::{ReadError, Reader, Record, strip_bom};
 
 pub use load::{
-    ImportFailure, ImportOutcome, earlier_releases, first_start, import_dir, import_if_empty,
-    mark_latest, record_longest_period, record_missing_facets, release_ids,
+    ImportFailure, ImportOutcome, check_statistic_references, earlier_releases, first_start,
+    import_dir, import_if_empty, mark_latest, record_longest_period, record_missing_facets,
+    release_ids,
 };
 
 pub use bundle::*;

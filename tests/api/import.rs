@@ -580,3 +580,55 @@ async fn an_import_leaves_postgresql_statistics_vacuumed_and_analysed() {
         "vacuumed {vacuumed}, analysed {analysed}"
     );
 }
+
+/// A statistic naming a program, metric or source its release does not hold can never be
+/// stored: SQLite's foreign keys refuse the row, and on PostgreSQL (where the importer
+/// checks references once per import instead of by a trigger per row) the import's
+/// check fails, so the transaction rolls back. Inserted directly, past the importer's own
+/// validation, as a bug in that validation would.
+#[tokio::test]
+async fn a_statistic_with_a_dangling_reference_never_passes_the_database() {
+    use sanctuary_data::entity::statistic;
+    use sea_orm::{ActiveModelTrait, DbBackend, EntityTrait, IntoActiveModel, TransactionTrait};
+    let test = fresh_db().await;
+    let db = &test.db;
+    let ImportOutcome::Created { release, .. } = import(db, &fixture("small")).await else {
+        panic!("the fixture imports");
+    };
+    let row = statistic::Entity::find().one(db).await.unwrap().unwrap();
+    for (column, dangling) in [
+        ("program", "no-such-program"),
+        ("metric", "no-such-metric"),
+        ("source", "no-such-source"),
+    ] {
+        let mut model = row.clone();
+        model.id = format!("dangling-{column}");
+        model.position = i32::MAX;
+        match column {
+            "program" => model.program = dangling.to_owned(),
+            "metric" => model.metric = dangling.to_owned(),
+            _ => model.source_id = dangling.to_owned(),
+        }
+        let txn = db.begin().await.unwrap();
+        // The import's check passes on the release as imported.
+        seed::check_statistic_references(&txn, &release)
+            .await
+            .expect("the imported release holds every reference");
+        let inserted = model.into_active_model().insert(&txn).await;
+        match db.get_database_backend() {
+            DbBackend::Postgres => {
+                inserted.expect("PostgreSQL stores the row; the import's check refuses it");
+                let error = seed::check_statistic_references(&txn, &release)
+                    .await
+                    .expect_err("a dangling {column} is found")
+                    .to_string();
+                assert!(error.contains(&format!("dangling-{column}")), "{error}");
+            }
+            _ => {
+                let error = inserted.expect_err("SQLite refuses the row").to_string();
+                assert!(error.contains("FOREIGN KEY"), "{error}");
+            }
+        }
+        txn.rollback().await.unwrap();
+    }
+}
