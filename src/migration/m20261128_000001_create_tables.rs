@@ -1,6 +1,8 @@
 //! The seven tables: `releases` and the six data tables of the catalogue (`src/tables.rs`).
 //! Every data table is keyed by (release_id, id),
 //! references its release, and carries `position` (the canonical order, for keyset paging).
+//! On PostgreSQL, `statistics`' references are checked once per import instead, since
+//! `m20261130_000005_statistic_references_checked_once`.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;

@@ -1,16 +1,21 @@
 //! PostgreSQL: the references of `statistics` (to its release, program, metric and
-//! source) are checked once per import, as one set-based query
-//! (`seed::check_statistic_references`), instead of by four foreign-key triggers per row
-//! (issue #12).
+//! source) are checked once per import, by one set-based query in the import's
+//! transaction right after the rows are written (`seed::check_statistic_references`),
+//! instead of by four foreign-key triggers per row (issue #12).
 //!
 //! A foreign key on PostgreSQL is a trigger that runs a locking `SELECT` for every row
 //! inserted: at a million statistics rows the four of them took 52 s of the server's
-//! CPU, more than the heap and nine indexes together (measured in
-//! docs/performance.md). The references were already checked twice before a row is
-//! written (the importer's validation, then this check, in the same transaction), and
-//! nothing else writes statistics. SQLite keeps its foreign keys: there a check is an
-//! index probe in the same process (about 3 s of a million-row import), and dropping a
-//! constraint means rebuilding the table.
+//! CPU, more than the heap and all ten indexes together (docs/performance.md). The
+//! importer's validation checks the same references before anything is written, and
+//! nothing but the importer writes statistics.
+//!
+//! One thing the constraints did is gone on PostgreSQL: deleting a release row by hand
+//! no longer deletes its statistics (`ON DELETE CASCADE`). The service never deletes a
+//! release. `down` restores the constraints, and fails if such orphans exist by then.
+//!
+//! SQLite keeps its foreign keys: there each check is an index probe in the same process
+//! (a few seconds of a million-row import), and dropping a constraint means rebuilding
+//! the table.
 
 use sea_orm_migration::prelude::*;
 
@@ -18,7 +23,9 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 /// (constraint, columns, referenced table, referenced columns) as the first migration
-/// created them (PostgreSQL named them).
+/// created them: unnamed there, so PostgreSQL named them `<table>_<columns>_fkey`. Dropped
+/// without `IF EXISTS`, so a name that does not match fails the migration instead of
+/// leaving a trigger behind.
 const REFERENCES: [(&str, &str, &str, &str); 4] = [
     ("statistics_release_id_fkey", "release_id", "releases", "id"),
     (
@@ -49,10 +56,8 @@ impl MigrationTrait for Migration {
         }
         let db = manager.get_connection();
         for (name, ..) in REFERENCES {
-            db.execute_unprepared(&format!(
-                "ALTER TABLE statistics DROP CONSTRAINT IF EXISTS {name}"
-            ))
-            .await?;
+            db.execute_unprepared(&format!("ALTER TABLE statistics DROP CONSTRAINT {name}"))
+                .await?;
         }
         Ok(())
     }

@@ -581,20 +581,40 @@ async fn an_import_leaves_postgresql_statistics_vacuumed_and_analysed() {
     );
 }
 
-/// A statistic naming a program, metric or source its release does not hold can never be
-/// stored: SQLite's foreign keys refuse the row, and on PostgreSQL (where the importer
-/// checks references once per import instead of by a trigger per row) the import's
-/// check fails, so the transaction rolls back. Inserted directly, past the importer's own
-/// validation, as a bug in that validation would.
+/// A statistic naming a program, metric or source its release does not hold is refused:
+/// by SQLite's foreign keys as the row is written, and on PostgreSQL (which has no
+/// foreign keys on `statistics`: the importer checks references once per import instead
+/// of by a trigger per row) by the importer's check, which fails the import's
+/// transaction. Inserted directly, past the importer's own validation, as a bug in that
+/// validation would.
 #[tokio::test]
-async fn a_statistic_with_a_dangling_reference_never_passes_the_database() {
+async fn a_statistic_with_a_dangling_reference_is_refused() {
     use sanctuary_data::entity::statistic;
-    use sea_orm::{ActiveModelTrait, DbBackend, EntityTrait, IntoActiveModel, TransactionTrait};
+    use sea_orm::{
+        ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel,
+        TransactionTrait,
+    };
     let test = fresh_db().await;
     let db = &test.db;
     let ImportOutcome::Created { release, .. } = import(db, &fixture("small")).await else {
         panic!("the fixture imports");
     };
+    if db.get_database_backend() == DbBackend::Postgres {
+        // Every foreign key of `statistics` is gone: one left behind (a constraint name the
+        // migration did not match) would still cost a trigger per row.
+        let left: i64 = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT COUNT(*) AS n FROM pg_constraint \
+                 WHERE conrelid = 'statistics'::regclass AND contype = 'f'",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get("", "n")
+            .unwrap();
+        assert_eq!(left, 0, "foreign keys left on statistics");
+    }
     let row = statistic::Entity::find().one(db).await.unwrap().unwrap();
     for (column, dangling) in [
         ("program", "no-such-program"),
@@ -620,7 +640,8 @@ async fn a_statistic_with_a_dangling_reference_never_passes_the_database() {
                 inserted.expect("PostgreSQL stores the row; the import's check refuses it");
                 let error = seed::check_statistic_references(&txn, &release)
                     .await
-                    .expect_err("a dangling {column} is found")
+                    .err()
+                    .unwrap_or_else(|| panic!("a dangling {column} is found"))
                     .to_string();
                 assert!(error.contains(&format!("dangling-{column}")), "{error}");
             }
