@@ -653,3 +653,42 @@ async fn a_statistic_with_a_dangling_reference_is_refused() {
         txn.rollback().await.unwrap();
     }
 }
+
+/// The importer itself refuses a release whose statistics name a program it does not
+/// hold, and leaves the database as it was: a trigger (test-only) rewrites every
+/// statistic's program as it is written, after the importer's validation passed. On
+/// PostgreSQL only the importer's own check (`seed::check_statistic_references`) can
+/// catch it; on SQLite the foreign key refuses the rewritten row.
+#[tokio::test]
+async fn an_import_whose_statistics_lose_their_program_on_the_way_in_changes_nothing() {
+    use sea_orm::{ConnectionTrait, DbBackend};
+    let test = fresh_db().await;
+    let db = &test.db;
+    let triggers: &[&str] = match db.get_database_backend() {
+        DbBackend::Postgres => &[
+            "CREATE FUNCTION dangle() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN NEW.program := 'no-such-program'; RETURN NEW; END $$",
+            "CREATE TRIGGER dangle BEFORE INSERT ON statistics \
+             FOR EACH ROW EXECUTE FUNCTION dangle()",
+        ],
+        _ => &["CREATE TRIGGER dangle AFTER INSERT ON statistics BEGIN \
+                UPDATE statistics SET program = 'no-such-program' \
+                WHERE release_id = NEW.release_id AND id = NEW.id; END"],
+    };
+    for sql in triggers {
+        db.execute_unprepared(sql).await.unwrap();
+    }
+    let before = counts(db).await;
+    let error = seed::import_dir(db, &fixture("small"), policy())
+        .await
+        .expect_err("a statistic naming no program of its release is refused");
+    assert!(
+        matches!(error, ImportFailure::Database(_)),
+        "refused by the database or the importer's check, not by validation: {error}"
+    );
+    assert_eq!(
+        counts(db).await,
+        before,
+        "a failed import must change nothing"
+    );
+}
